@@ -1,0 +1,139 @@
+// Command agentos-sessions serves the AgentOS sessions API over PostgreSQL
+// or an embedded SQLite database, and migrates their schema.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/agentos-sessions/agentos-sessions/server"
+	"github.com/agentos-sessions/agentos-sessions/store"
+)
+
+const usage = `agentos-sessions serves the AgentOS sessions API.
+
+Usage:
+  agentos-sessions serve   [flags]   run the HTTP server (migrates first)
+  agentos-sessions migrate [flags]   apply database migrations and exit
+
+Run "agentos-sessions COMMAND -h" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command and returns the process exit code. ready, when
+// non-nil, receives the listening address once the server accepts requests.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready chan<- net.Addr) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	command := args[0]
+	if command != "serve" && command != "migrate" {
+		fmt.Fprintf(stderr, "agentos-sessions: unknown command %q\n\n%s", command, usage)
+		return 2
+	}
+	cfg, err := parseConfig(command, args[1:], getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "agentos-sessions %s: %v\n", command, err)
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if command == "migrate" {
+		err = migrate(ctx, cfg, logger)
+	} else {
+		err = serve(ctx, cfg, logger, ready)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "agentos-sessions %s: %v\n", command, err)
+		return 1
+	}
+	return 0
+}
+
+func migrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	dbs, err := cfg.Databases()
+	if err != nil {
+		return err
+	}
+	return store.Migrate(ctx, dbs, logger)
+}
+
+// shutdownTimeout bounds how long in-flight requests may run after SIGTERM.
+const shutdownTimeout = 30 * time.Second
+
+func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.Addr) error {
+	dbs, err := cfg.Databases()
+	if err != nil {
+		return err
+	}
+	catalog, err := store.Open(ctx, dbs, logger)
+	if err != nil {
+		return err
+	}
+	defer catalog.Close()
+
+	e, err := server.NewServer(server.Config{
+		SecurityKey:  cfg.SecurityKey,
+		MaxBatch:     cfg.MaxBatch,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+	}, catalog, logger)
+	if err != nil {
+		return err
+	}
+	if cfg.SecurityKey == "" {
+		logger.Warn("OS_SECURITY_KEY is not set: the API is open to anyone who can reach it")
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	logger.Info("serving", "addr", ln.Addr().String(), "databases", len(dbs))
+	if ready != nil {
+		ready <- ln.Addr()
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}

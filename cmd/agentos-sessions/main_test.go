@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/store"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(name string) string { return vars[name] }
+}
+
+func TestParseConfig_Precedence(t *testing.T) {
+	vars := map[string]string{"AGENTOS_ADDR": "127.0.0.1:9000", "AGENTOS_MAX_BATCH": "50", "DATABASE_URL": "sqlite::memory:"}
+	cfg, err := parseConfig("serve", nil, env(vars), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:9000" || cfg.MaxBatch != 50 || cfg.DatabaseURL != "sqlite::memory:" || cfg.DBID != "default" {
+		t.Errorf("from env: got %+v", cfg)
+	}
+	cfg, err = parseConfig("serve", []string{"--addr", "127.0.0.1:9001", "--max-batch", "7"}, env(vars), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:9001" || cfg.MaxBatch != 7 {
+		t.Errorf("flags must win over env: got addr %q max batch %d", cfg.Addr, cfg.MaxBatch)
+	}
+	cfg, err = parseConfig("serve", nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:7777" || cfg.MaxBatch != 100_000 || cfg.MaxBodyBytes != 16<<20 {
+		t.Errorf("defaults: got %+v", cfg)
+	}
+	dbs, err := cfg.Databases()
+	if err != nil || len(dbs) != 1 || dbs[0].URL != "sqlite://agentos.db" || dbs[0].ID != "default" {
+		t.Errorf("default databases = %+v, %v; want one sqlite://agentos.db", dbs, err)
+	}
+}
+
+func TestParseConfig_Errors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"ConfigAndURL", []string{"--config", "x.yaml", "--database-url", "sqlite::memory:"}, nil, "not both"},
+		{"ConfigFlagAndURLEnv", []string{"--config", "x.yaml"}, map[string]string{"DATABASE_URL": "sqlite::memory:"}, "not both"},
+		{"BadEnvNumber", nil, map[string]string{"AGENTOS_MAX_BATCH": "lots"}, `AGENTOS_MAX_BATCH: "lots" is not a whole number`},
+		{"ZeroBatch", []string{"--max-batch", "0"}, nil, "must be positive"},
+		{"UnknownFlag", []string{"--nope"}, nil, "flag provided but not defined"},
+		{"StrayArgument", []string{"extra"}, nil, `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseConfig("serve", tt.args, env(tt.env), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestConfig_DatabasesFromFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "agentos.yaml")
+	content := `databases:
+  - id: main
+    url: sqlite://main.db
+    tables:
+      - {sessions: agno_sessions, runs: agno_runs}
+      - {sessions: archive_sessions, runs: archive_runs}
+  - id: local
+    url: "sqlite::memory:"
+`
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dbs, err := Config{ConfigFile: path}.Databases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.DatabaseConfig{
+		{ID: "main", URL: "sqlite://main.db", Tables: []store.TablePair{store.DefaultTables, {Sessions: "archive_sessions", Runs: "archive_runs"}}},
+		{ID: "local", URL: "sqlite::memory:"},
+	}
+	if fmt.Sprint(dbs) != fmt.Sprint(want) {
+		t.Errorf("got %+v, want %+v", dbs, want)
+	}
+
+	if err := os.WriteFile(path, []byte("databases:\n  - id: x\n    uri: typo\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (Config{ConfigFile: path}).Databases(); err == nil || !strings.Contains(err.Error(), "uri") {
+		t.Errorf("unknown key: got %v, want an error naming it", err)
+	}
+}
+
+func TestRun_FailsWithOneLine(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"UnknownCommand", []string{"launch"}, 2, `unknown command "launch"`},
+		{"BadFlag", []string{"serve", "--max-batch", "x"}, 2, "invalid value"},
+		{"UnreachableDatabase", []string{"migrate", "--database-url", "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"}, 1, "agentos-sessions migrate: "},
+		{"UnsupportedURL", []string{"serve", "--database-url", "mysql://x"}, 1, "unsupported database URL scheme"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := run(context.Background(), tt.args, env(nil), &stderr, nil)
+			if code != tt.code || !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr.String(), tt.code, tt.want)
+			}
+			if strings.Contains(stderr.String(), "goroutine ") {
+				t.Errorf("stderr holds a stack trace: %s", stderr.String())
+			}
+		})
+	}
+}
+
+func TestRun_ServesAndShutsDown(t *testing.T) {
+	backends := map[string]string{"sqlite": "sqlite::memory:", "postgres": testdb.PostgresURL(t)}
+	for name, url := range backends {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			ready := make(chan net.Addr, 1)
+			done := make(chan int, 1)
+			var stderr lockedBuffer
+			go func() {
+				done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--database-url", url}, env(nil), &stderr, ready)
+			}()
+			var addr net.Addr
+			select {
+			case addr = <-ready:
+			case code := <-done:
+				t.Fatalf("serve exited %d before serving: %s", code, stderr.String())
+			case <-time.After(30 * time.Second):
+				t.Fatal("serve did not start")
+			}
+			base := "http://" + addr.String()
+			res, err := http.Get(base + "/health")
+			if err != nil || res.StatusCode != http.StatusOK {
+				t.Fatalf("GET /health: %v %v", res, err)
+			}
+			res.Body.Close()
+			req, _ := http.NewRequest(http.MethodDelete, base+"/sessions", strings.NewReader(`{"session_ids":["x"],"session_types":["agent"]}`))
+			res, err = http.DefaultClient.Do(req)
+			if err != nil || res.StatusCode != http.StatusNoContent {
+				t.Fatalf("DELETE /sessions: %v %v", res, err)
+			}
+			res.Body.Close()
+			if !strings.Contains(stderr.String(), "OS_SECURITY_KEY is not set") {
+				t.Errorf("no warning that the API is open in %q", stderr.String())
+			}
+			cancel()
+			if code := <-done; code != 0 {
+				t.Errorf("exit code after shutdown = %d, want 0 (%s)", code, stderr.String())
+			}
+		})
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that a server goroutine may write while
+// the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

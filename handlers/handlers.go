@@ -1,0 +1,48 @@
+// Package handlers gives the API its meaning: it implements the strict
+// server interface generated from openapi.yaml on top of the store. What the
+// document says (required fields, enums, minItems) is enforced by the
+// request validator before a handler runs; handlers own what the document
+// cannot say: lengths that must match, database and table resolution,
+// batch limits and ownership.
+package handlers
+
+import (
+	"github.com/agentos-sessions/agentos-sessions/gen"
+	"github.com/agentos-sessions/agentos-sessions/store"
+)
+
+// Error codes sent in the error_code field of every error body.
+const (
+	CodeBadRequest           = "BAD_REQUEST"
+	CodeUnauthenticated      = "UNAUTHENTICATED"
+	CodeForbidden            = "FORBIDDEN"
+	CodeNotFound             = "NOT_FOUND"
+	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
+	CodeConflict             = "CONFLICT"
+	CodeValidation           = "VALIDATION_ERROR"
+	CodePayloadTooLarge      = "PAYLOAD_TOO_LARGE"
+	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+	CodeInternal             = "INTERNAL_SERVER_ERROR"
+	CodeServiceUnavailable   = "SERVICE_UNAVAILABLE"
+)
+
+// Resolver finds the session table a request addresses by its db_id and
+// table query parameters ("" when absent). It returns the store.Err…
+// resolution sentinels.
+type Resolver interface {
+	Resolve(dbID, table string) (store.Sessions, error)
+}
+
+// Handlers implements gen.StrictServerInterface.
+type Handlers struct {
+	dbs      Resolver
+	maxBatch int
+}
+
+var _ gen.StrictServerInterface = (*Handlers)(nil)
+
+// New returns the handlers over the given databases. maxBatch is the most
+// session ids one bulk delete may name.
+func New(dbs Resolver, maxBatch int) *Handlers {
+	return &Handlers{dbs: dbs, maxBatch: maxBatch}
+}

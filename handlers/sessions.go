@@ -1,0 +1,143 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/agentos-sessions/agentos-sessions/gen"
+	"github.com/agentos-sessions/agentos-sessions/store"
+)
+
+// DeleteSessions deletes every listed (session_id, session_type) pair and
+// all its runs in one transaction.
+func (h *Handlers) DeleteSessions(ctx context.Context, req gen.DeleteSessionsRequestObject) (gen.DeleteSessionsResponseObject, error) {
+	body, params := req.Body, req.Params
+	if len(body.SessionIds) > h.maxBatch {
+		return gen.DeleteSessions422JSONResponse{
+			Detail:    fmt.Sprintf("body.session_ids: at most %d ids per request", h.maxBatch),
+			ErrorCode: CodeValidation,
+		}, nil
+	}
+	if len(body.SessionIds) != len(body.SessionTypes) {
+		return gen.DeleteSessions400JSONResponse{
+			Detail:    "Session IDs and session types must have the same length",
+			ErrorCode: CodeBadRequest,
+		}, nil
+	}
+	sessions, err := h.dbs.Resolve(deref(params.DbId), deref(params.Table))
+	if err != nil {
+		return resolveError(err, params.DbId, params.Table, deleteSessionsErrors)
+	}
+
+	keys := toStoreKeys(body.SessionIds, body.SessionTypes)
+	wantReport := prefersRepresentation(params.Prefer)
+	deleted, err := sessions.DeleteSessions(ctx, keys, store.DeleteOptions{UserID: params.UserId, CountRuns: wantReport})
+	if err != nil {
+		return nil, err
+	}
+	if !wantReport {
+		return gen.DeleteSessions204Response{}, nil
+	}
+	applied := "return=representation"
+	return gen.DeleteSessions200JSONResponse{
+		Body:    toDeleteReport(keys, deleted),
+		Headers: gen.DeleteSessions200ResponseHeaders{PreferenceApplied: &applied},
+	}, nil
+}
+
+// deleteSessionsErrors builds the delete_sessions responses for resolution errors.
+var deleteSessionsErrors = resolveResponses[gen.DeleteSessionsResponseObject]{
+	badRequest: func(detail string) gen.DeleteSessionsResponseObject {
+		return gen.DeleteSessions400JSONResponse{Detail: detail, ErrorCode: CodeBadRequest}
+	},
+	notFound: func(detail string) gen.DeleteSessionsResponseObject {
+		return gen.DeleteSessions404JSONResponse{Detail: detail, ErrorCode: CodeNotFound}
+	},
+}
+
+// toStoreKeys pairs ids with types, dropping repeated pairs but keeping the
+// order in which each pair first appears.
+func toStoreKeys(ids []string, types []gen.SessionType) []store.SessionKey {
+	keys := make([]store.SessionKey, 0, len(ids))
+	seen := make(map[store.SessionKey]struct{}, len(ids))
+	for i, id := range ids {
+		k := store.SessionKey{ID: id, Type: string(types[i])}
+		if _, dup := seen[k]; dup {
+			continue
+		}
+		seen[k] = struct{}{}
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// toDeleteReport sorts the requested keys, in request order, into those the
+// store deleted and those it did not find.
+func toDeleteReport(keys []store.SessionKey, deleted []store.DeletedSession) gen.DeleteSessionsReport {
+	runs := make(map[store.SessionKey]int64, len(deleted))
+	for _, d := range deleted {
+		runs[store.SessionKey{ID: d.ID, Type: d.Type}] = d.RunsDeleted
+	}
+	report := gen.DeleteSessionsReport{
+		Deleted:  make([]gen.DeletedSession, 0, len(deleted)),
+		NotFound: make([]gen.SessionRef, 0, len(keys)-len(deleted)),
+	}
+	for _, k := range keys {
+		if n, ok := runs[k]; ok {
+			report.Deleted = append(report.Deleted, gen.DeletedSession{SessionId: k.ID, SessionType: gen.SessionType(k.Type), RunsDeleted: n})
+			continue
+		}
+		report.NotFound = append(report.NotFound, gen.SessionRef{SessionId: k.ID, SessionType: gen.SessionType(k.Type)})
+	}
+	return report
+}
+
+// prefersRepresentation reports whether an RFC 7240 Prefer header asks for
+// return=representation. Preferences are comma-separated, may carry
+// parameters after ';', and are compared case-insensitively.
+func prefersRepresentation(prefer *string) bool {
+	if prefer == nil {
+		return false
+	}
+	for pref := range strings.SplitSeq(*prefer, ",") {
+		pref, _, _ = strings.Cut(pref, ";")
+		name, value, _ := strings.Cut(pref, "=")
+		value = strings.Trim(strings.TrimSpace(value), `"`)
+		if strings.EqualFold(strings.TrimSpace(name), "return") && strings.EqualFold(value, "representation") {
+			return true
+		}
+	}
+	return false
+}
+
+// resolveResponses makes an operation's 400 and 404 responses.
+type resolveResponses[R any] struct {
+	badRequest func(detail string) R
+	notFound   func(detail string) R
+}
+
+// resolveError turns a store resolution sentinel into the operation's 400 or
+// 404 response, worded as AgentOS words it. Other errors are unexpected.
+func resolveError[R any](err error, dbID, table *string, r resolveResponses[R]) (R, error) {
+	var zero R
+	switch {
+	case errors.Is(err, store.ErrTableNeedsDatabase):
+		return r.badRequest("The db_id query parameter is required when passing a table"), nil
+	case errors.Is(err, store.ErrDatabaseAmbiguous):
+		return r.badRequest("The db_id query parameter is required when using multiple databases"), nil
+	case errors.Is(err, store.ErrDatabaseNotFound):
+		return r.notFound(fmt.Sprintf("No database found with id '%s'", deref(dbID))), nil
+	case errors.Is(err, store.ErrTableNotFound):
+		return r.notFound(fmt.Sprintf("No database with id '%s' has table '%s'", deref(dbID), deref(table))), nil
+	}
+	return zero, fmt.Errorf("resolve database: %w", err)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,97 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+
+	"github.com/agentos-sessions/agentos-sessions/handlers"
+)
+
+// Error is an error that the client caused and should read: it is rendered
+// as its status with a {"detail", "error_code"} body.
+type Error struct {
+	Status int
+	Code   string
+	Detail string
+}
+
+func (e *Error) Error() string { return e.Detail }
+
+func newError(status int, code, detail string) *Error {
+	return &Error{Status: status, Code: code, Detail: detail}
+}
+
+// errorBody is the shape of every error response.
+type errorBody struct {
+	Detail    string `json:"detail"`
+	ErrorCode string `json:"error_code"`
+}
+
+// codeForStatus gives the error_code of a status that reaches the error
+// handler without one (router and binder errors).
+var codeForStatus = map[int]string{
+	http.StatusBadRequest:            handlers.CodeBadRequest,
+	http.StatusUnauthorized:          handlers.CodeUnauthenticated,
+	http.StatusForbidden:             handlers.CodeForbidden,
+	http.StatusNotFound:              handlers.CodeNotFound,
+	http.StatusMethodNotAllowed:      handlers.CodeMethodNotAllowed,
+	http.StatusConflict:              handlers.CodeConflict,
+	http.StatusRequestEntityTooLarge: handlers.CodePayloadTooLarge,
+	http.StatusUnsupportedMediaType:  handlers.CodeUnsupportedMediaType,
+	http.StatusUnprocessableEntity:   handlers.CodeValidation,
+	http.StatusServiceUnavailable:    handlers.CodeServiceUnavailable,
+}
+
+// errorHandler renders every error that reaches Echo — from the router, the
+// validator, the binder, a handler or a recovered panic — as one JSON shape.
+// Unexpected errors are logged once, with the request id, and the client
+// gets the operation's own 500 description and that id, never driver text.
+func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		status, body := http.StatusInternalServerError, errorBody{ErrorCode: handlers.CodeInternal}
+		var apiErr *Error
+		var httpErr *echo.HTTPError
+		switch {
+		case errors.As(err, &apiErr):
+			status, body = apiErr.Status, errorBody{Detail: apiErr.Detail, ErrorCode: apiErr.Code}
+		case errors.As(err, &httpErr) && httpErr.Code < http.StatusInternalServerError:
+			status = httpErr.Code
+			body = errorBody{Detail: fmt.Sprint(httpErr.Message), ErrorCode: codeForStatus[status]}
+			if body.ErrorCode == "" {
+				body.ErrorCode = handlers.CodeBadRequest
+			}
+		default:
+			id := requestID(c)
+			logger.ErrorContext(c.Request().Context(), "request failed",
+				"request_id", id, "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
+			body.Detail = fmt.Sprintf("%s (request id: %s)", internalErrorDescription(c), id)
+		}
+		if c.Request().Method == http.MethodHead {
+			err = c.NoContent(status)
+		} else {
+			err = c.JSON(status, body)
+		}
+		if err != nil {
+			logger.ErrorContext(c.Request().Context(), "write error response", "request_id", requestID(c), "error", err)
+		}
+	}
+}
+
+// internalErrorDescription is the description the document gives the
+// operation's 500 response, or a generic sentence outside any operation.
+func internalErrorDescription(c echo.Context) string {
+	if op, ok := c.Get(operationKey).(*openapi3.Operation); ok && op.Responses != nil {
+		if r := op.Responses.Status(http.StatusInternalServerError); r != nil && r.Value != nil && r.Value.Description != nil {
+			return *r.Value.Description
+		}
+	}
+	return "Internal server error"
+}

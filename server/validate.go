@@ -1,0 +1,243 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/labstack/echo/v4"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/agentos-sessions/agentos-sessions/handlers"
+)
+
+// operationKey is where the validator leaves the request's operation in the
+// Echo context, for the error handler's 500 description.
+const operationKey = "openapi.operation"
+
+// validator checks every request that Echo routed to an operation of the
+// document, in the order the API promises: authentication (401), media type
+// (415), body size (413), then the document's own rules (422).
+type validator struct {
+	// routes maps "METHOD /echo/:path" to the document's route, so the
+	// operation checked is always the one Echo will run: no second router
+	// can disagree with the first.
+	routes       map[string]*routers.Route
+	maxBodyBytes int64
+	authOptions  *openapi3filter.Options
+	checkOptions *openapi3filter.Options
+}
+
+func newValidator(doc *openapi3.T, auth openapi3filter.AuthenticationFunc, maxBodyBytes int64) *validator {
+	v := &validator{
+		routes:       make(map[string]*routers.Route),
+		maxBodyBytes: maxBodyBytes,
+		authOptions:  &openapi3filter.Options{AuthenticationFunc: auth},
+		checkOptions: &openapi3filter.Options{
+			// Authentication has already run by the time the rest is checked.
+			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+			// The handler binds the value that was validated, so it never
+			// decodes the body a second time (or differently).
+			KeepValidatedValue: true,
+		},
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			v.routes[method+" "+echoPath(path)] = &routers.Route{
+				Spec: doc, Path: path, PathItem: item, Method: method, Operation: op,
+			}
+		}
+	}
+	return v
+}
+
+// echoPath writes an OpenAPI path template the way Echo writes routes:
+// /sessions/{session_id} becomes /sessions/:session_id.
+func echoPath(path string) string {
+	var b strings.Builder
+	for i, seg := range strings.Split(path, "/") {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			seg = ":" + seg[1:len(seg)-1]
+		}
+		b.WriteString(seg)
+	}
+	return b.String()
+}
+
+func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		route, ok := v.routes[req.Method+" "+c.Path()]
+		if !ok {
+			return next(c) // not an operation of the document: /health, or a 404/405
+		}
+		c.Set(operationKey, route.Operation)
+		ctx := req.Context()
+
+		params := make(map[string]string, len(c.ParamNames()))
+		for i, name := range c.ParamNames() {
+			params[name] = c.ParamValues()[i]
+		}
+		input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: v.authOptions}
+		if err := authenticate(ctx, input); err != nil {
+			return err
+		}
+		if route.Operation.RequestBody != nil {
+			if err := v.readBody(req); err != nil {
+				return err
+			}
+		}
+		joinHeaderLines(req.Header, route.Operation)
+		input.Options = v.checkOptions
+		if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
+			return validationError(err)
+		}
+		return next(c)
+	}
+}
+
+// authenticate runs the operation's security requirements (the document's
+// default when it has none) and returns the first client error met.
+func authenticate(ctx context.Context, input *openapi3filter.RequestValidationInput) error {
+	security := input.Route.Operation.Security
+	if security == nil {
+		security = &input.Route.Spec.Security
+	}
+	err := openapi3filter.ValidateSecurityRequirements(ctx, input, *security)
+	if err == nil {
+		return nil
+	}
+	var apiErr *Error
+	if errors.As(err, &apiErr) {
+		return apiErr
+	}
+	return fmt.Errorf("authenticate: %w", err)
+}
+
+// readBody checks the request's media type and size, then buffers at most
+// maxBodyBytes of it so that an oversized body is refused while it is read,
+// before anything decodes it. A request without Content-Type is read as JSON.
+func (v *validator) readBody(req *http.Request) error {
+	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
+		mediaType, params, err := mime.ParseMediaType(ct)
+		if err != nil || !isJSON(mediaType) || !isUTF8(params["charset"]) {
+			return newError(http.StatusUnsupportedMediaType, handlers.CodeUnsupportedMediaType,
+				fmt.Sprintf("Content-Type must be application/json, not %q", ct))
+		}
+	}
+	// The validator and the binder know the document's media type only.
+	req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+
+	tooLarge := newError(http.StatusRequestEntityTooLarge, handlers.CodePayloadTooLarge,
+		fmt.Sprintf("Request body is larger than %d bytes", v.maxBodyBytes))
+	if req.ContentLength > v.maxBodyBytes {
+		return tooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(req.Body, v.maxBodyBytes+1))
+	if err != nil {
+		return newError(http.StatusBadRequest, handlers.CodeBadRequest, "The request body could not be read")
+	}
+	if int64(len(data)) > v.maxBodyBytes {
+		return tooLarge
+	}
+	_ = req.Body.Close()
+	req.ContentLength = int64(len(data))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	req.Body, _ = req.GetBody()
+	return nil
+}
+
+// isJSON accepts application/json and any application/*+json type.
+func isJSON(mediaType string) bool {
+	sub, ok := strings.CutPrefix(mediaType, "application/")
+	return ok && (sub == "json" || strings.HasSuffix(sub, "+json"))
+}
+
+// isUTF8 accepts no charset or UTF-8, the only encoding JSON allows (RFC 8259).
+func isUTF8(charset string) bool {
+	return charset == "" || strings.EqualFold(charset, "utf-8") || strings.EqualFold(charset, "utf8")
+}
+
+// validationError words the first problem the document's rules found as
+// "<location>.<path>: <reason>", e.g. "body.session_ids: minimum number of
+// items is 1" or "query.type: value must be one of …".
+func validationError(err error) error {
+	var reqErr *openapi3filter.RequestError
+	if !errors.As(err, &reqErr) {
+		return fmt.Errorf("validate request: %w", err)
+	}
+	var location string
+	switch {
+	case reqErr.Parameter != nil:
+		location = reqErr.Parameter.In + "." + reqErr.Parameter.Name
+	case reqErr.RequestBody != nil:
+		location = "body"
+	default:
+		location = "request"
+	}
+	reason := reqErr.Reason
+	var schemaErr *openapi3.SchemaError
+	switch {
+	case errors.As(reqErr.Err, &schemaErr):
+		for _, p := range schemaErr.JSONPointer() {
+			location += "." + p
+		}
+		reason = schemaReason(schemaErr)
+	case reqErr.Err != nil && reason != "" && reason != reqErr.Err.Error():
+		reason += ": " + reqErr.Err.Error()
+	case reqErr.Err != nil:
+		reason = reqErr.Err.Error()
+	}
+	return newError(http.StatusUnprocessableEntity, handlers.CodeValidation, location+": "+reason)
+}
+
+// schemaReason words a schema error the same way whichever validator made
+// it: kin-openapi's own, or the JSON Schema 2020-12 one used for parameters
+// of a 3.1 document, whose reason is wrapped in an opaque header.
+func schemaReason(err *openapi3.SchemaError) string {
+	if err.SchemaField == "enum" && err.Schema != nil && len(err.Schema.Enum) > 0 {
+		values := make([]string, len(err.Schema.Enum))
+		for i, v := range err.Schema.Enum {
+			b, _ := json.Marshal(v)
+			values[i] = string(b)
+		}
+		return "value must be one of " + strings.Join(values, ", ")
+	}
+	var verr *jsonschema.ValidationError
+	if errors.As(err, &verr) {
+		for len(verr.Causes) > 0 {
+			verr = verr.Causes[0]
+		}
+		return verr.ErrorKind.LocalizedString(message.NewPrinter(language.English))
+	}
+	return err.Reason
+}
+
+// joinHeaderLines folds repeated lines of the operation's header parameters
+// into one comma-separated value (RFC 9110, 5.3), so that two Prefer lines
+// mean what one line listing both preferences means.
+func joinHeaderLines(h http.Header, op *openapi3.Operation) {
+	for _, p := range op.Parameters {
+		if p.Value == nil || p.Value.In != openapi3.ParameterInHeader {
+			continue
+		}
+		name := http.CanonicalHeaderKey(p.Value.Name)
+		if lines := h[name]; len(lines) > 1 {
+			h[name] = []string{strings.Join(lines, ", ")}
+		}
+	}
+}

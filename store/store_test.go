@@ -1,0 +1,574 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+)
+
+// newURL returns the URL of a fresh, empty database of one dialect.
+type newURL func(t testing.TB) string
+
+// forEachDialect runs test once against PostgreSQL and once against SQLite.
+func forEachDialect(t *testing.T, test func(t *testing.T, newURL newURL)) {
+	t.Run("Postgres", func(t *testing.T) { test(t, testdb.PostgresURL) })
+	t.Run("SQLite", func(t *testing.T) { test(t, testdb.SQLiteURL) })
+}
+
+// openCatalog opens one database, id "main", with the given table pairs
+// (DefaultTables when none), and closes it when the test ends.
+func openCatalog(t testing.TB, url string, tables ...TablePair) *Catalog {
+	t.Helper()
+	c, err := Open(context.Background(), []DatabaseConfig{{ID: "main", URL: url, Tables: tables}}, nil)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return c
+}
+
+func resolve(t testing.TB, c *Catalog, table string) Sessions {
+	t.Helper()
+	s, err := c.Resolve("main", table)
+	if err != nil {
+		t.Fatalf("Resolve(%q, %q): %v", "main", table, err)
+	}
+	return s
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// session is a row seed inserts, with Runs runs of its own.
+type session struct {
+	ID     string
+	Type   string
+	UserID *string
+	Runs   int
+}
+
+// seed inserts sessions and their runs with plain SQL.
+func seed(t testing.TB, c *Catalog, pair TablePair, sessions ...session) {
+	t.Helper()
+	d := c.byID["main"]
+	p := d.placeholder
+	tx, err := d.sqlDB.Begin()
+	if err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	defer tx.Rollback()
+	for _, s := range sessions {
+		if _, err := tx.Exec("INSERT INTO "+quoteIdent(pair.Sessions)+
+			" (session_id, session_type, user_id, session_data, created_at) VALUES ("+p(1)+", "+p(2)+", "+p(3)+", '{\"k\": 1}', 1700000000)",
+			s.ID, s.Type, s.UserID); err != nil {
+			t.Fatalf("seed session %q: %v", s.ID, err)
+		}
+		for i := range s.Runs {
+			if _, err := tx.Exec("INSERT INTO "+quoteIdent(pair.Runs)+
+				" (run_id, session_id, status, run_data, created_at) VALUES ("+p(1)+", "+p(2)+", 'COMPLETED', '{}', 1700000000)",
+				fmt.Sprintf("run-%d", i), s.ID); err != nil {
+				t.Fatalf("seed run of %q: %v", s.ID, err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+}
+
+// seedMany inserts n agent sessions named bulk-1 … bulk-n, each with one run.
+func seedMany(t testing.TB, c *Catalog, pair TablePair, n int) {
+	t.Helper()
+	d := c.byID["main"]
+	series := "generate_series(1, $1) AS g(n)"
+	if d.dialect == DialectSQLite {
+		series = "(WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?1) SELECT n FROM g) AS g"
+	}
+	for _, q := range []string{
+		"INSERT INTO " + quoteIdent(pair.Sessions) + " (session_id, session_type, user_id, created_at) SELECT 'bulk-' || g.n, 'agent', 'u' || (g.n % 7), 1700000000 FROM " + series,
+		"INSERT INTO " + quoteIdent(pair.Runs) + " (run_id, session_id, created_at) SELECT 'run-0', 'bulk-' || g.n, 1700000000 FROM " + series,
+	} {
+		if _, err := d.sqlDB.Exec(q, n); err != nil {
+			t.Fatalf("seed %d sessions: %v", n, err)
+		}
+	}
+}
+
+// remaining returns every session left in pair's table with its run count.
+func remaining(t testing.TB, c *Catalog, pair TablePair) map[string]int64 {
+	t.Helper()
+	rows, err := c.byID["main"].sqlDB.Query("SELECT s.session_id, (SELECT count(*) FROM " + quoteIdent(pair.Runs) +
+		" r WHERE r.session_id = s.session_id) FROM " + quoteIdent(pair.Sessions) + " s")
+	if err != nil {
+		t.Fatalf("remaining: %v", err)
+	}
+	defer rows.Close()
+	left := make(map[string]int64)
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			t.Fatalf("remaining: %v", err)
+		}
+		left[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("remaining: %v", err)
+	}
+	return left
+}
+
+// countRows counts the rows of a table.
+func countRows(t testing.TB, c *Catalog, table string) int64 {
+	t.Helper()
+	var n int64
+	if err := c.byID["main"].sqlDB.QueryRow("SELECT count(*) FROM " + quoteIdent(table)).Scan(&n); err != nil {
+		t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+// summary renders deleted sessions as sorted "id/type:runs" strings.
+func summary(deleted []DeletedSession) []string {
+	out := make([]string, 0, len(deleted))
+	for _, d := range deleted {
+		out = append(out, fmt.Sprintf("%s/%s:%d", d.ID, d.Type, d.RunsDeleted))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func checkRemaining(t testing.TB, c *Catalog, pair TablePair, want map[string]int64) {
+	t.Helper()
+	if got := remaining(t, c, pair); !maps.Equal(got, want) {
+		t.Errorf("remaining sessions (id: runs): got %v, want %v", got, want)
+	}
+}
+
+func checkDeleted(t testing.TB, got []DeletedSession, want ...string) {
+	t.Helper()
+	if want == nil {
+		want = []string{}
+	}
+	if g := summary(got); !slices.Equal(g, want) {
+		t.Errorf("deleted: got %v, want %v", g, want)
+	}
+}
+
+func TestStore_DeleteSessions(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, newURL newURL) {
+		ctx := context.Background()
+		pair := DefaultTables
+
+		t.Run("CascadesRuns", func(t *testing.T) {
+			c := openCatalog(t, newURL(t))
+			seed(t, c, pair, session{ID: "a1", Type: "agent", Runs: 2}, session{ID: "a2", Type: "agent", Runs: 1})
+			got, err := resolve(t, c, "").DeleteSessions(ctx, []SessionKey{{"a1", "agent"}, {"a2", "agent"}}, DeleteOptions{})
+			if err != nil {
+				t.Fatalf("DeleteSessions: %v", err)
+			}
+			checkDeleted(t, got, "a1/agent:0", "a2/agent:0")
+			checkRemaining(t, c, pair, map[string]int64{})
+			if n := countRows(t, c, pair.Runs); n != 0 {
+				t.Errorf("runs left: got %d, want 0", n)
+			}
+		})
+
+		t.Run("LeavesOthersUntouched", func(t *testing.T) {
+			c := openCatalog(t, newURL(t))
+			seed(t, c, pair,
+				session{ID: "a1", Type: "agent", Runs: 2},
+				session{ID: "b1", Type: "agent", Runs: 3},
+				session{ID: "b2", Type: "team"},
+			)
+			got, err := resolve(t, c, "").DeleteSessions(ctx, []SessionKey{{"a1", "agent"}}, DeleteOptions{})
+			if err != nil {
+				t.Fatalf("DeleteSessions: %v", err)
+			}
+			checkDeleted(t, got, "a1/agent:0")
+			checkRemaining(t, c, pair, map[string]int64{"b1": 3, "b2": 0})
+		})
+
+		t.Run("TypeMismatchNotDeleted", func(t *testing.T) {
+			c := openCatalog(t, newURL(t))
+			seed(t, c, pair, session{ID: "t1", Type: "team", Runs: 1}, session{ID: "w1", Type: "workflow"})
+			got, err := resolve(t, c, "").DeleteSessions(ctx, []SessionKey{{"t1", "agent"}, {"w1", "team"}}, DeleteOptions{})
+			if err != nil {
+				t.Fatalf("DeleteSessions: %v", err)
+			}
+			checkDeleted(t, got)
+			checkRemaining(t, c, pair, map[string]int64{"t1": 1, "w1": 0})
+		})
+
+		t.Run("UnknownAndDuplicateKeys", func(t *testing.T) {
+			c := openCatalog(t, newURL(t))
+			seed(t, c, pair, session{ID: "a1", Type: "agent", Runs: 2}, session{ID: "keep", Type: "agent"})
+			keys := []SessionKey{{"a1", "agent"}, {"nope", "agent"}, {"a1", "agent"}, {"a1", "team"}, {"", ""}}
+			got, err := resolve(t, c, "").DeleteSessions(ctx, keys, DeleteOptions{CountRuns: true})
+			if err != nil {
+				t.Fatalf("DeleteSessions: %v", err)
+			}
+			checkDeleted(t, got, "a1/agent:2")
+			checkRemaining(t, c, pair, map[string]int64{"keep": 0})
+		})
+
+		t.Run("EmptyKeys", func(t *testing.T) {
+			c := openCatalog(t, newURL(t))
+			seed(t, c, pair, session{ID: "a1", Type: "agent", Runs: 1})
+			got, err := resolve(t, c, "").DeleteSessions(ctx, nil, DeleteOptions{CountRuns: true, UserID: ptr("u")})
+			if err != nil {
+				t.Fatalf("DeleteSessions: %v", err)
+			}
+			if got == nil || len(got) != 0 {
+				t.Errorf("deleted: got %#v, want an empty non-nil slice", got)
+			}
+			checkRemaining(t, c, pair, map[string]int64{"a1": 1})
+		})
+
+		t.Run("UserFilter", func(t *testing.T) {
+			owners := []session{
+				{ID: "alice-1", Type: "agent", UserID: ptr("alice"), Runs: 2},
+				{ID: "bob-1", Type: "agent", UserID: ptr("bob"), Runs: 1},
+				{ID: "anon-1", Type: "agent", UserID: nil, Runs: 1},
+				{ID: "empty-1", Type: "agent", UserID: ptr(""), Runs: 3},
+			}
+			keys := make([]SessionKey, 0, len(owners))
+			for _, s := range owners {
+				keys = append(keys, SessionKey{s.ID, s.Type})
+			}
+			all := map[string]int64{"alice-1": 2, "bob-1": 1, "anon-1": 1, "empty-1": 3}
+			without := func(ids ...string) map[string]int64 {
+				m := maps.Clone(all)
+				for _, id := range ids {
+					delete(m, id)
+				}
+				return m
+			}
+			for _, tc := range []struct {
+				name      string
+				userID    *string
+				countRuns bool
+				want      []string
+				left      map[string]int64
+			}{
+				{"MatchesOwner", ptr("alice"), false, []string{"alice-1/agent:0"}, without("alice-1")},
+				{"MatchesOwnerCountingRuns", ptr("alice"), true, []string{"alice-1/agent:2"}, without("alice-1")},
+				{"OtherUser", ptr("carol"), false, nil, all},
+				{"EmptyStringMatchesOnlyEmpty", ptr(""), true, []string{"empty-1/agent:3"}, without("empty-1")},
+				{"NoFilter", nil, false, []string{"alice-1/agent:0", "anon-1/agent:0", "bob-1/agent:0", "empty-1/agent:0"}, map[string]int64{}},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					c := openCatalog(t, newURL(t))
+					seed(t, c, pair, owners...)
+					got, err := resolve(t, c, "").DeleteSessions(ctx, keys, DeleteOptions{UserID: tc.userID, CountRuns: tc.countRuns})
+					if err != nil {
+						t.Fatalf("DeleteSessions: %v", err)
+					}
+					checkDeleted(t, got, tc.want...)
+					checkRemaining(t, c, pair, tc.left)
+				})
+			}
+		})
+
+		t.Run("CountRuns", func(t *testing.T) {
+			c := openCatalog(t, newURL(t))
+			seed(t, c, pair,
+				session{ID: "a", Type: "agent", Runs: 3},
+				session{ID: "b", Type: "team"},
+				session{ID: "c", Type: "workflow", Runs: 1},
+				session{ID: "d", Type: "agent", Runs: 2},
+			)
+			keys := []SessionKey{{"a", "agent"}, {"b", "team"}, {"c", "workflow"}, {"a", "agent"}}
+			got, err := resolve(t, c, "").DeleteSessions(ctx, keys, DeleteOptions{CountRuns: true})
+			if err != nil {
+				t.Fatalf("DeleteSessions: %v", err)
+			}
+			checkDeleted(t, got, "a/agent:3", "b/team:0", "c/workflow:1")
+			checkRemaining(t, c, pair, map[string]int64{"d": 2})
+		})
+
+		t.Run("LargeBatch", func(t *testing.T) {
+			// 70,000 keys is past PostgreSQL's 65,535 and SQLite's 32,766
+			// bind-parameter limits. One key in ten names a session (fewer
+			// rows keep -race runs on SQLite bearable); the rest are unknown.
+			const keyCount, existing = 70_000, 7_000
+			c := openCatalog(t, newURL(t))
+			seedMany(t, c, pair, existing)
+			seed(t, c, pair, session{ID: "bystander", Type: "agent", Runs: 1})
+			keys := make([]SessionKey, 0, keyCount)
+			for i := range keyCount {
+				// bulk-1 … bulk-70000, the existing ones spread among them.
+				n := i/10 + 1 + (i%10)*existing
+				keys = append(keys, SessionKey{fmt.Sprintf("bulk-%d", n), "agent"})
+			}
+			got, err := resolve(t, c, "").DeleteSessions(ctx, keys, DeleteOptions{CountRuns: true})
+			if err != nil {
+				t.Fatalf("DeleteSessions: %v", err)
+			}
+			if len(got) != existing {
+				t.Errorf("deleted: got %d sessions, want %d", len(got), existing)
+			}
+			var runs int64
+			for _, d := range got {
+				runs += d.RunsDeleted
+			}
+			if runs != existing {
+				t.Errorf("runs deleted: got %d, want %d", runs, existing)
+			}
+			checkRemaining(t, c, pair, map[string]int64{"bystander": 1})
+			if n := countRows(t, c, pair.Runs); n != 1 {
+				t.Errorf("runs left: got %d, want 1", n)
+			}
+		})
+
+		t.Run("AllOrNothing", func(t *testing.T) {
+			rows := []session{
+				{ID: "a-1", Type: "agent", Runs: 1},
+				{ID: "a-2", Type: "agent", Runs: 2},
+				{ID: "a-3", Type: "agent", Runs: 1},
+				{ID: "z-boom", Type: "agent", Runs: 1},
+			}
+			keys := []SessionKey{{"a-1", "agent"}, {"a-2", "agent"}, {"a-3", "agent"}, {"z-boom", "agent"}}
+			want := map[string]int64{"a-1": 1, "a-2": 2, "a-3": 1, "z-boom": 1}
+
+			t.Run("FailingRow", func(t *testing.T) {
+				c := openCatalog(t, newURL(t))
+				seed(t, c, pair, rows...)
+				// z-boom sorts last, so the rows before it have been deleted,
+				// with their runs, when the trigger raises.
+				d := c.byID["main"]
+				trigger := []string{
+					`CREATE TRIGGER boom BEFORE DELETE ON "agno_sessions" FOR EACH ROW WHEN (OLD.session_id = 'z-boom') BEGIN SELECT RAISE(ABORT, 'boom'); END`,
+				}
+				if d.dialect == DialectPostgres {
+					trigger = []string{
+						`CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$`,
+						`CREATE TRIGGER boom BEFORE DELETE ON "agno_sessions" FOR EACH ROW WHEN (OLD.session_id = 'z-boom') EXECUTE FUNCTION boom()`,
+					}
+				}
+				for _, q := range trigger {
+					if _, err := d.sqlDB.Exec(q); err != nil {
+						t.Fatalf("create trigger: %v", err)
+					}
+				}
+				for _, opts := range []DeleteOptions{{}, {CountRuns: true}} {
+					got, err := resolve(t, c, "").DeleteSessions(ctx, keys, opts)
+					if err == nil || !strings.Contains(err.Error(), "boom") {
+						t.Fatalf("DeleteSessions(%+v): got error %v, want the trigger's", opts, err)
+					}
+					if !strings.HasPrefix(err.Error(), "delete sessions: ") {
+						t.Errorf("error: got %q, want it prefixed %q", err, "delete sessions: ")
+					}
+					if got != nil {
+						t.Errorf("deleted: got %v, want nil on error", got)
+					}
+					checkRemaining(t, c, pair, want)
+				}
+			})
+
+			t.Run("CancelledContext", func(t *testing.T) {
+				c := openCatalog(t, newURL(t))
+				seed(t, c, pair, rows...)
+				cctx, cancel := context.WithCancel(ctx)
+				cancel()
+				_, err := resolve(t, c, "").DeleteSessions(cctx, keys, DeleteOptions{})
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("error: got %v, want context.Canceled", err)
+				}
+				checkRemaining(t, c, pair, want)
+			})
+		})
+
+		t.Run("ConcurrentOverlapping", func(t *testing.T) {
+			// Each worker deletes an overlapping, shuffled subset. Rows are
+			// locked in session_id order, so no pair of transactions can
+			// wait on each other; every session goes exactly once.
+			const sessions, workers, perWorker = 2000, 8, 1500
+			c := openCatalog(t, newURL(t))
+			seedMany(t, c, pair, sessions)
+			s := resolve(t, c, "")
+			requested := make(map[string]bool)
+			batches := make([][]SessionKey, workers)
+			for w := range batches {
+				ids := rand.Perm(sessions)[:perWorker]
+				for _, i := range ids {
+					id := fmt.Sprintf("bulk-%d", i+1)
+					requested[id] = true
+					batches[w] = append(batches[w], SessionKey{id, "agent"})
+				}
+			}
+			var (
+				wg      sync.WaitGroup
+				mu      sync.Mutex
+				deleted = make(map[string]int)
+				errs    []error
+			)
+			for _, batch := range batches {
+				wg.Go(func() {
+					got, err := s.DeleteSessions(ctx, batch, DeleteOptions{CountRuns: true})
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						errs = append(errs, err)
+					}
+					for _, d := range got {
+						deleted[d.ID]++
+					}
+				})
+			}
+			wg.Wait()
+			for _, err := range errs {
+				t.Errorf("DeleteSessions: %v", err)
+			}
+			for id, n := range deleted {
+				if n != 1 {
+					t.Errorf("session %s: got deleted %d times, want 1", id, n)
+				}
+			}
+			if len(deleted) != len(requested) {
+				t.Errorf("deleted: got %d distinct sessions, want %d", len(deleted), len(requested))
+			}
+			if got, want := countRows(t, c, pair.Sessions), int64(sessions-len(requested)); got != want {
+				t.Errorf("sessions left: got %d, want %d", got, want)
+			}
+			if got, want := countRows(t, c, pair.Runs), int64(sessions-len(requested)); got != want {
+				t.Errorf("runs left: got %d, want %d", got, want)
+			}
+		})
+	})
+}
+
+func TestStore_Migrations(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, newURL newURL) {
+		ctx := context.Background()
+		pairs := []TablePair{DefaultTables, {Sessions: "team_sessions", Runs: "team_runs"}}
+
+		t.Run("IdempotentAndRecordedPerPair", func(t *testing.T) {
+			url := newURL(t)
+			c := openCatalog(t, url, pairs...)
+			seed(t, c, pairs[1], session{ID: "x", Type: "team", Runs: 2})
+			if err := Migrate(ctx, []DatabaseConfig{{ID: "main", URL: url, Tables: pairs}}, nil); err != nil {
+				t.Fatalf("Migrate on a migrated database: %v", err)
+			}
+			c2 := openCatalog(t, url, pairs...)
+			checkRemaining(t, c2, pairs[1], map[string]int64{"x": 2})
+
+			rows, err := c2.byID["main"].sqlDB.Query("SELECT sessions_table, version FROM " + quoteIdent(migrationsTable) + " ORDER BY sessions_table, version")
+			if err != nil {
+				t.Fatalf("read migrations: %v", err)
+			}
+			defer rows.Close()
+			var got []string
+			for rows.Next() {
+				var table string
+				var version int
+				if err := rows.Scan(&table, &version); err != nil {
+					t.Fatalf("read migrations: %v", err)
+				}
+				got = append(got, fmt.Sprintf("%s@%d", table, version))
+			}
+			if want := []string{"agno_sessions@1", "team_sessions@1"}; !slices.Equal(got, want) {
+				t.Errorf("recorded migrations: got %v, want %v", got, want)
+			}
+		})
+
+		t.Run("ConcurrentOpen", func(t *testing.T) {
+			// Replicas starting together: each pair is migrated once, and
+			// nobody fails on a half-created table.
+			url := newURL(t)
+			var wg sync.WaitGroup
+			errs := make([]error, 4)
+			for i := range errs {
+				wg.Go(func() {
+					c, err := Open(ctx, []DatabaseConfig{{ID: "main", URL: url, Tables: pairs}}, nil)
+					if err == nil {
+						err = c.Close()
+					}
+					errs[i] = err
+				})
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					t.Errorf("Open: %v", err)
+				}
+			}
+			c := openCatalog(t, url, pairs...)
+			if got := countRows(t, c, migrationsTable); got != 2 {
+				t.Errorf("recorded migrations: got %d, want 2", got)
+			}
+		})
+
+		t.Run("PairsAreIsolated", func(t *testing.T) {
+			c := openCatalog(t, newURL(t), pairs...)
+			for _, p := range pairs {
+				seed(t, c, p, session{ID: "same", Type: "team", Runs: 2}, session{ID: "other", Type: "team", Runs: 1})
+			}
+			got, err := resolve(t, c, "team_sessions").DeleteSessions(ctx, []SessionKey{{"same", "team"}}, DeleteOptions{CountRuns: true})
+			if err != nil {
+				t.Fatalf("DeleteSessions: %v", err)
+			}
+			checkDeleted(t, got, "same/team:2")
+			checkRemaining(t, c, pairs[1], map[string]int64{"other": 1})
+			checkRemaining(t, c, pairs[0], map[string]int64{"same": 2, "other": 1})
+
+			// The default table is the first pair.
+			if _, err := resolve(t, c, "").DeleteSessions(ctx, []SessionKey{{"other", "team"}}, DeleteOptions{}); err != nil {
+				t.Fatalf("DeleteSessions: %v", err)
+			}
+			checkRemaining(t, c, pairs[0], map[string]int64{"same": 2})
+		})
+
+		t.Run("AwkwardNames", func(t *testing.T) {
+			// Configured names are quoted, never spliced: quotes, semicolons,
+			// newlines and names long enough to need hashed index names.
+			long := strings.Repeat("s", maxIdentLen)
+			odd := []TablePair{
+				{Sessions: "we\"ird; DROP TABLE x;\nsessions", Runs: "Runs-Table"},
+				{Sessions: long, Runs: strings.Repeat("r", maxIdentLen)},
+			}
+			c := openCatalog(t, newURL(t), odd...)
+			for _, p := range odd {
+				seed(t, c, p, session{ID: "a", Type: "agent", Runs: 2})
+				got, err := resolve(t, c, p.Sessions).DeleteSessions(ctx, []SessionKey{{"a", "agent"}}, DeleteOptions{CountRuns: true, UserID: nil})
+				if err != nil {
+					t.Fatalf("DeleteSessions on %q: %v", p.Sessions, err)
+				}
+				checkDeleted(t, got, "a/agent:2")
+				if n := countRows(t, c, p.Runs); n != 0 {
+					t.Errorf("runs left in %q: got %d, want 0", p.Runs, n)
+				}
+				// The primary key's index and the three of version 1.
+				if n := countIndexes(t, c, p.Sessions); n != 4 {
+					t.Errorf("indexes on %q: got %d, want 4", p.Sessions, n)
+				}
+			}
+		})
+	})
+}
+
+// countIndexes counts the indexes on a table.
+func countIndexes(t testing.TB, c *Catalog, table string) int {
+	t.Helper()
+	d := c.byID["main"]
+	q := "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1"
+	if d.dialect == DialectSQLite {
+		q = "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1"
+	}
+	var n int
+	if err := d.sqlDB.QueryRow(q, table).Scan(&n); err != nil {
+		t.Fatalf("count indexes on %q: %v", table, err)
+	}
+	return n
+}
