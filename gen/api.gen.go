@@ -9,14 +9,18 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
+	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 )
 
@@ -41,6 +45,88 @@ func (e SessionType) Valid() bool {
 	}
 }
 
+// Defines values for SortOrder.
+const (
+	Asc  SortOrder = "asc"
+	Desc SortOrder = "desc"
+)
+
+// Valid indicates whether the value is a known member of the SortOrder enum.
+func (e SortOrder) Valid() bool {
+	switch e {
+	case Asc:
+		return true
+	case Desc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetSessionsParamsSortBy.
+const (
+	CreatedAt GetSessionsParamsSortBy = "created_at"
+	UpdatedAt GetSessionsParamsSortBy = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the GetSessionsParamsSortBy enum.
+func (e GetSessionsParamsSortBy) Valid() bool {
+	switch e {
+	case CreatedAt:
+		return true
+	case UpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// AgentSessionDetailSchema defines model for AgentSessionDetailSchema.
+type AgentSessionDetailSchema struct {
+	// AgentData Agent-specific data
+	AgentData *map[string]interface{} `json:"agent_data,omitempty"`
+
+	// AgentId Agent ID used in this session
+	AgentId *string `json:"agent_id,omitempty"`
+
+	// AgentSessionId Unique agent session identifier
+	AgentSessionId string `json:"agent_session_id"`
+
+	// ChatHistory Complete chat history
+	ChatHistory *[]map[string]interface{} `json:"chat_history,omitempty"`
+
+	// CreatedAt Session creation timestamp
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+
+	// Metadata Additional metadata
+	Metadata *map[string]interface{} `json:"metadata,omitempty"`
+
+	// Metrics Session metrics
+	Metrics *map[string]interface{} `json:"metrics,omitempty"`
+
+	// SessionId Session identifier
+	SessionId string `json:"session_id"`
+
+	// SessionName Human-readable session name
+	SessionName string `json:"session_name"`
+
+	// SessionState Current state of the session
+	SessionState *map[string]interface{} `json:"session_state,omitempty"`
+
+	// SessionSummary Summary of session interactions
+	SessionSummary *map[string]interface{} `json:"session_summary,omitempty"`
+	SessionType    *SessionType            `json:"session_type,omitempty"`
+
+	// TotalTokens Total tokens used in this session
+	TotalTokens *int `json:"total_tokens,omitempty"`
+
+	// UpdatedAt Last update timestamp
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+
+	// UserId User ID associated with the session
+	UserId *string `json:"user_id,omitempty"`
+}
+
 // BadRequestResponse defines model for BadRequestResponse.
 type BadRequestResponse struct {
 	// Detail Error detail message
@@ -48,6 +134,65 @@ type BadRequestResponse struct {
 
 	// ErrorCode Error code for categorization. One of BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT, VALIDATION_ERROR, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE; clients should accept codes added later.
 	ErrorCode ErrorCode `json:"error_code"`
+}
+
+// BodyRenameSession defines model for Body_rename_session.
+type BodyRenameSession struct {
+	// SessionName New name for the session
+	SessionName string `json:"session_name"`
+}
+
+// ConflictResponse defines model for ConflictResponse.
+type ConflictResponse struct {
+	// Detail Error detail message
+	Detail string `json:"detail"`
+
+	// ErrorCode Error code for categorization. One of BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT, VALIDATION_ERROR, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE; clients should accept codes added later.
+	ErrorCode ErrorCode `json:"error_code"`
+}
+
+// CreateRunRequest defines model for CreateRunRequest.
+type CreateRunRequest struct {
+	AgentId     *string `json:"agent_id,omitempty"`
+	ParentRunId *string `json:"parent_run_id,omitempty"`
+
+	// RunData The run itself (input, content, messages, metrics, events, …); its well-known keys are also served as the run schema's fields
+	RunData *map[string]interface{} `json:"run_data,omitempty"`
+
+	// RunId Run ID; a new UUID when absent
+	RunId *string `json:"run_id,omitempty"`
+
+	// Status Status of the run
+	Status     *string `json:"status,omitempty"`
+	TeamId     *string `json:"team_id,omitempty"`
+	WorkflowId *string `json:"workflow_id,omitempty"`
+}
+
+// CreateSessionRequest defines model for CreateSessionRequest.
+type CreateSessionRequest struct {
+	// AgentId Agent ID if this is an agent session
+	AgentId *string `json:"agent_id,omitempty"`
+
+	// Metadata Additional metadata
+	Metadata *map[string]interface{} `json:"metadata,omitempty"`
+
+	// SessionId Optional session ID (generated if not provided)
+	SessionId *string `json:"session_id,omitempty"`
+
+	// SessionName Name for the session
+	SessionName *string `json:"session_name,omitempty"`
+
+	// SessionState Initial session state
+	SessionState *map[string]interface{} `json:"session_state,omitempty"`
+
+	// TeamId Team ID if this is a team session
+	TeamId *string `json:"team_id,omitempty"`
+
+	// UserId User ID associated with the session
+	UserId *string `json:"user_id,omitempty"`
+
+	// WorkflowId Workflow ID if this is a workflow session
+	WorkflowId *string `json:"workflow_id,omitempty"`
 }
 
 // DeleteSessionRequest defines model for DeleteSessionRequest.
@@ -94,6 +239,33 @@ type NotFoundResponse struct {
 	ErrorCode ErrorCode `json:"error_code"`
 }
 
+// PaginatedResponseSessionSchema defines model for PaginatedResponse_SessionSchema_.
+type PaginatedResponseSessionSchema struct {
+	// Data List of items for the current page
+	Data []SessionSchema `json:"data"`
+
+	// Meta Pagination metadata
+	Meta PaginationInfo `json:"meta"`
+}
+
+// PaginationInfo defines model for PaginationInfo.
+type PaginationInfo struct {
+	// Limit Number of items per page
+	Limit *int `json:"limit,omitempty"`
+
+	// Page The page served (pages count from 1)
+	Page *int `json:"page,omitempty"`
+
+	// SearchTimeMs Search execution time in milliseconds
+	SearchTimeMs *float32 `json:"search_time_ms,omitempty"`
+
+	// TotalCount Total count of items
+	TotalCount *int `json:"total_count,omitempty"`
+
+	// TotalPages Total number of pages
+	TotalPages *int `json:"total_pages,omitempty"`
+}
+
 // PayloadTooLargeResponse defines model for PayloadTooLargeResponse.
 type PayloadTooLargeResponse struct {
 	// Detail Error detail message
@@ -103,14 +275,272 @@ type PayloadTooLargeResponse struct {
 	ErrorCode ErrorCode `json:"error_code"`
 }
 
+// RunSchema defines model for RunSchema.
+type RunSchema struct {
+	// AgentId Agent ID that executed this run
+	AgentId *string `json:"agent_id,omitempty"`
+
+	// Audio Audio files included in the run
+	Audio *[]map[string]interface{} `json:"audio,omitempty"`
+
+	// Citations Citations from the model (e.g., from Gemini grounding/search)
+	Citations *map[string]interface{} `json:"citations,omitempty"`
+
+	// Content Output content from the run
+	Content *RunSchema_Content `json:"content,omitempty"`
+
+	// CreatedAt Run creation timestamp
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+
+	// Events Events generated during the run
+	Events *[]map[string]interface{} `json:"events,omitempty"`
+
+	// Files Files included in the run
+	Files *[]map[string]interface{} `json:"files,omitempty"`
+
+	// Images Images included in the run
+	Images *[]map[string]interface{} `json:"images,omitempty"`
+
+	// InputMedia Input media attachments
+	InputMedia *map[string]interface{} `json:"input_media,omitempty"`
+
+	// Messages Message history for the run
+	Messages *[]map[string]interface{} `json:"messages,omitempty"`
+
+	// Metrics Performance and usage metrics
+	Metrics *map[string]interface{} `json:"metrics,omitempty"`
+
+	// ParentRunId Parent run ID if this is a nested run
+	ParentRunId *string `json:"parent_run_id,omitempty"`
+
+	// ReasoningContent Reasoning content if reasoning was enabled
+	ReasoningContent *string `json:"reasoning_content,omitempty"`
+
+	// ReasoningMessages Reasoning process messages
+	ReasoningMessages *[]map[string]interface{} `json:"reasoning_messages,omitempty"`
+
+	// ReasoningSteps List of reasoning steps
+	ReasoningSteps *[]map[string]interface{} `json:"reasoning_steps,omitempty"`
+
+	// References References cited in the run
+	References *[]map[string]interface{} `json:"references,omitempty"`
+
+	// ResponseAudio Audio response if generated
+	ResponseAudio *map[string]interface{} `json:"response_audio,omitempty"`
+
+	// RunData The run as recorded, in full
+	RunData *map[string]interface{} `json:"run_data,omitempty"`
+
+	// RunId Unique identifier for the run
+	RunId string `json:"run_id"`
+
+	// RunInput Input provided to the run
+	RunInput *string `json:"run_input,omitempty"`
+
+	// RunResponseFormat Format of the response (text/json)
+	RunResponseFormat *string `json:"run_response_format,omitempty"`
+
+	// SessionState Session state at the end of the run
+	SessionState *map[string]interface{} `json:"session_state,omitempty"`
+
+	// Status Status of the run, as recorded
+	Status *string `json:"status,omitempty"`
+
+	// Tools Tools used in the run
+	Tools *[]map[string]interface{} `json:"tools,omitempty"`
+
+	// UserId User ID associated with the run
+	UserId *string `json:"user_id,omitempty"`
+
+	// Videos Videos included in the run
+	Videos *[]map[string]interface{} `json:"videos,omitempty"`
+}
+
+// RunSchemaContent0 defines model for RunSchema.Content.0.
+type RunSchemaContent0 = string
+
+// RunSchemaContent1 defines model for RunSchema.Content.1.
+type RunSchemaContent1 map[string]interface{}
+
+// RunSchema_Content Output content from the run
+type RunSchema_Content struct {
+	union json.RawMessage
+}
+
 // SessionRef defines model for SessionRef.
 type SessionRef struct {
 	SessionId   string      `json:"session_id"`
 	SessionType SessionType `json:"session_type"`
 }
 
+// SessionSchema defines model for SessionSchema.
+type SessionSchema struct {
+	// AgentId ID of the agent the session belongs to
+	AgentId *string `json:"agent_id,omitempty"`
+
+	// CreatedAt Timestamp when session was created
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+
+	// SessionId Unique identifier for the session
+	SessionId string `json:"session_id"`
+
+	// SessionName Human-readable name for the session
+	SessionName string `json:"session_name"`
+
+	// SessionState Current state data of the session
+	SessionState *map[string]interface{} `json:"session_state,omitempty"`
+	SessionType  *SessionType            `json:"session_type,omitempty"`
+
+	// TeamId ID of the team the session belongs to
+	TeamId *string `json:"team_id,omitempty"`
+
+	// UpdatedAt Timestamp when session was last updated
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+
+	// UserId ID of the user who owns the session
+	UserId *string `json:"user_id,omitempty"`
+
+	// WorkflowId ID of the workflow the session belongs to
+	WorkflowId *string `json:"workflow_id,omitempty"`
+}
+
 // SessionType defines model for SessionType.
 type SessionType string
+
+// SortOrder defines model for SortOrder.
+type SortOrder string
+
+// TeamRunSchema defines model for TeamRunSchema.
+type TeamRunSchema struct {
+	// Audio Audio files included in the run
+	Audio *[]map[string]interface{} `json:"audio,omitempty"`
+
+	// Citations Citations from the model (e.g., from Gemini grounding/search)
+	Citations *map[string]interface{} `json:"citations,omitempty"`
+
+	// Content Output content from the team run
+	Content *TeamRunSchema_Content `json:"content,omitempty"`
+
+	// CreatedAt Run creation timestamp
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+
+	// Events Events generated during the run
+	Events *[]map[string]interface{} `json:"events,omitempty"`
+
+	// Files Files included in the run
+	Files *[]map[string]interface{} `json:"files,omitempty"`
+
+	// Images Images included in the run
+	Images *[]map[string]interface{} `json:"images,omitempty"`
+
+	// InputMedia Input media attachments
+	InputMedia *map[string]interface{} `json:"input_media,omitempty"`
+
+	// Messages Message history for the run
+	Messages *[]map[string]interface{} `json:"messages,omitempty"`
+
+	// Metrics Performance and usage metrics
+	Metrics *map[string]interface{} `json:"metrics,omitempty"`
+
+	// ParentRunId Parent run ID if this is a nested run
+	ParentRunId *string `json:"parent_run_id,omitempty"`
+
+	// ReasoningContent Reasoning content if reasoning was enabled
+	ReasoningContent *string `json:"reasoning_content,omitempty"`
+
+	// ReasoningMessages Reasoning process messages
+	ReasoningMessages *[]map[string]interface{} `json:"reasoning_messages,omitempty"`
+
+	// ReasoningSteps List of reasoning steps
+	ReasoningSteps *[]map[string]interface{} `json:"reasoning_steps,omitempty"`
+
+	// References References cited in the run
+	References *[]map[string]interface{} `json:"references,omitempty"`
+
+	// ResponseAudio Audio response if generated
+	ResponseAudio *map[string]interface{} `json:"response_audio,omitempty"`
+
+	// RunData The run as recorded, in full
+	RunData *map[string]interface{} `json:"run_data,omitempty"`
+
+	// RunId Unique identifier for the team run
+	RunId string `json:"run_id"`
+
+	// RunInput Input provided to the run
+	RunInput *string `json:"run_input,omitempty"`
+
+	// RunResponseFormat Format of the response (text/json)
+	RunResponseFormat *string `json:"run_response_format,omitempty"`
+
+	// SessionState Session state at the end of the run
+	SessionState *map[string]interface{} `json:"session_state,omitempty"`
+
+	// Status Status of the run, as recorded
+	Status *string `json:"status,omitempty"`
+
+	// TeamId Team ID that executed this run
+	TeamId *string `json:"team_id,omitempty"`
+
+	// Tools Tools used in the run
+	Tools *[]map[string]interface{} `json:"tools,omitempty"`
+
+	// Videos Videos included in the run
+	Videos *[]map[string]interface{} `json:"videos,omitempty"`
+}
+
+// TeamRunSchemaContent0 defines model for TeamRunSchema.Content.0.
+type TeamRunSchemaContent0 = string
+
+// TeamRunSchemaContent1 defines model for TeamRunSchema.Content.1.
+type TeamRunSchemaContent1 map[string]interface{}
+
+// TeamRunSchema_Content Output content from the team run
+type TeamRunSchema_Content struct {
+	union json.RawMessage
+}
+
+// TeamSessionDetailSchema defines model for TeamSessionDetailSchema.
+type TeamSessionDetailSchema struct {
+	// ChatHistory Complete chat history
+	ChatHistory *[]map[string]interface{} `json:"chat_history,omitempty"`
+
+	// CreatedAt Session creation timestamp
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+
+	// Metadata Additional metadata
+	Metadata *map[string]interface{} `json:"metadata,omitempty"`
+
+	// Metrics Session metrics
+	Metrics *map[string]interface{} `json:"metrics,omitempty"`
+
+	// SessionId Unique session identifier
+	SessionId string `json:"session_id"`
+
+	// SessionName Human-readable session name
+	SessionName string `json:"session_name"`
+
+	// SessionState Current state of the session
+	SessionState *map[string]interface{} `json:"session_state,omitempty"`
+
+	// SessionSummary Summary of team interactions
+	SessionSummary *map[string]interface{} `json:"session_summary,omitempty"`
+	SessionType    *SessionType            `json:"session_type,omitempty"`
+
+	// TeamData Team-specific data
+	TeamData *map[string]interface{} `json:"team_data,omitempty"`
+
+	// TeamId Team ID used in this session
+	TeamId *string `json:"team_id,omitempty"`
+
+	// TotalTokens Total tokens used in this session
+	TotalTokens *int `json:"total_tokens,omitempty"`
+
+	// UpdatedAt Last update timestamp
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+
+	// UserId User ID associated with the session
+	UserId *string `json:"user_id,omitempty"`
+}
 
 // UnauthenticatedResponse defines model for UnauthenticatedResponse.
 type UnauthenticatedResponse struct {
@@ -130,6 +560,21 @@ type UnsupportedMediaTypeResponse struct {
 	ErrorCode ErrorCode `json:"error_code"`
 }
 
+// UpdateSessionRequest defines model for UpdateSessionRequest.
+type UpdateSessionRequest struct {
+	// Metadata Updated metadata
+	Metadata nullable.Nullable[map[string]any] `json:"metadata,omitempty"`
+
+	// SessionName Updated session name
+	SessionName nullable.Nullable[string] `json:"session_name,omitempty"`
+
+	// SessionState Updated session state
+	SessionState nullable.Nullable[map[string]any] `json:"session_state,omitempty"`
+
+	// Summary Session summary
+	Summary nullable.Nullable[map[string]any] `json:"summary,omitempty"`
+}
+
 // ValidationErrorResponse defines model for ValidationErrorResponse.
 type ValidationErrorResponse struct {
 	// Detail Error detail message: the first problem found, as `<location>.<path>: <reason>`, e.g. `body.session_ids: minimum number of items is 1`.
@@ -137,6 +582,126 @@ type ValidationErrorResponse struct {
 
 	// ErrorCode Error code for categorization. One of BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT, VALIDATION_ERROR, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE; clients should accept codes added later.
 	ErrorCode ErrorCode `json:"error_code"`
+}
+
+// WorkflowRunSchema defines model for WorkflowRunSchema.
+type WorkflowRunSchema struct {
+	// Audio Audio files included in the workflow
+	Audio *[]map[string]interface{} `json:"audio,omitempty"`
+
+	// Citations Citations from the model (e.g., from Gemini grounding/search)
+	Citations *map[string]interface{} `json:"citations,omitempty"`
+
+	// Content Output content from the workflow
+	Content *WorkflowRunSchema_Content `json:"content,omitempty"`
+
+	// ContentType Type of content returned
+	ContentType *string `json:"content_type,omitempty"`
+
+	// CreatedAt Unix timestamp of run creation
+	CreatedAt *int `json:"created_at,omitempty"`
+
+	// Events Events generated during the workflow
+	Events *[]map[string]interface{} `json:"events,omitempty"`
+
+	// Files Files included in the workflow
+	Files *[]map[string]interface{} `json:"files,omitempty"`
+
+	// Images Images included in the workflow
+	Images *[]map[string]interface{} `json:"images,omitempty"`
+
+	// Metrics Performance and usage metrics
+	Metrics *map[string]interface{} `json:"metrics,omitempty"`
+
+	// ReasoningContent Reasoning content if reasoning was enabled
+	ReasoningContent *string `json:"reasoning_content,omitempty"`
+
+	// ReasoningMessages Reasoning process messages
+	ReasoningMessages *[]map[string]interface{} `json:"reasoning_messages,omitempty"`
+
+	// ReasoningSteps List of reasoning steps
+	ReasoningSteps *[]map[string]interface{} `json:"reasoning_steps,omitempty"`
+
+	// References References cited in the workflow
+	References *[]map[string]interface{} `json:"references,omitempty"`
+
+	// ResponseAudio Audio response if generated
+	ResponseAudio *map[string]interface{} `json:"response_audio,omitempty"`
+
+	// RunData The run as recorded, in full
+	RunData *map[string]interface{} `json:"run_data,omitempty"`
+
+	// RunId Unique identifier for the workflow run
+	RunId string `json:"run_id"`
+
+	// RunInput Input provided to the workflow
+	RunInput *string `json:"run_input,omitempty"`
+
+	// Status Status of the workflow run
+	Status *string `json:"status,omitempty"`
+
+	// StepExecutorRuns Executor runs for each step
+	StepExecutorRuns *[]map[string]interface{} `json:"step_executor_runs,omitempty"`
+
+	// StepResults Results from each workflow step
+	StepResults *[]map[string]interface{} `json:"step_results,omitempty"`
+
+	// UserId User ID associated with the run
+	UserId *string `json:"user_id,omitempty"`
+
+	// Videos Videos included in the workflow
+	Videos *[]map[string]interface{} `json:"videos,omitempty"`
+
+	// WorkflowId Workflow ID that was executed
+	WorkflowId *string `json:"workflow_id,omitempty"`
+}
+
+// WorkflowRunSchemaContent0 defines model for WorkflowRunSchema.Content.0.
+type WorkflowRunSchemaContent0 = string
+
+// WorkflowRunSchemaContent1 defines model for WorkflowRunSchema.Content.1.
+type WorkflowRunSchemaContent1 map[string]interface{}
+
+// WorkflowRunSchema_Content Output content from the workflow
+type WorkflowRunSchema_Content struct {
+	union json.RawMessage
+}
+
+// WorkflowSessionDetailSchema defines model for WorkflowSessionDetailSchema.
+type WorkflowSessionDetailSchema struct {
+	// CreatedAt Unix timestamp of session creation
+	CreatedAt *int `json:"created_at,omitempty"`
+
+	// Metadata Additional metadata
+	Metadata *map[string]interface{} `json:"metadata,omitempty"`
+
+	// SessionData Complete session data
+	SessionData *map[string]interface{} `json:"session_data,omitempty"`
+
+	// SessionId Unique session identifier
+	SessionId string `json:"session_id"`
+
+	// SessionName Human-readable session name
+	SessionName string `json:"session_name"`
+
+	// SessionState Current workflow state
+	SessionState *map[string]interface{} `json:"session_state,omitempty"`
+	SessionType  *SessionType            `json:"session_type,omitempty"`
+
+	// UpdatedAt Unix timestamp of last update
+	UpdatedAt *int `json:"updated_at,omitempty"`
+
+	// UserId User ID associated with the session
+	UserId *string `json:"user_id,omitempty"`
+
+	// WorkflowData Workflow-specific data
+	WorkflowData *map[string]interface{} `json:"workflow_data,omitempty"`
+
+	// WorkflowId Workflow ID used in this session
+	WorkflowId *string `json:"workflow_id,omitempty"`
+
+	// WorkflowName Name of the workflow
+	WorkflowName *string `json:"workflow_name,omitempty"`
 }
 
 // DeleteSessionsParams defines parameters for DeleteSessions.
@@ -157,14 +722,1043 @@ type DeleteSessionsParams struct {
 	Prefer *string `json:"Prefer,omitempty"`
 }
 
+// GetSessionsParams defines parameters for GetSessions.
+type GetSessionsParams struct {
+	// Type Type of sessions to retrieve (agent, team, or workflow). Absent means sessions of every type.
+	Type *SessionType `form:"type,omitempty" json:"type,omitempty"`
+
+	// ComponentId Filter sessions by component ID (agent/team/workflow ID)
+	ComponentId *string `form:"component_id,omitempty" json:"component_id,omitempty"`
+
+	// UserId Filter sessions by user ID. When given, a session owned by anyone else (or by nobody) is treated as not found.
+	UserId *string `form:"user_id,omitempty" json:"user_id,omitempty"`
+
+	// SessionName Filter sessions by name: a case-insensitive substring match, in which `%` and `_` match only themselves.
+	SessionName *string `form:"session_name,omitempty" json:"session_name,omitempty"`
+
+	// Limit Number of sessions to return per page (1 to 1000)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Page Page number for pagination, from 1
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
+
+	// SortBy Field to sort sessions by: `created_at`, or `updated_at` (sessions never updated sort by their creation time). Ties are broken by session_id, so pages are stable.
+	SortBy *GetSessionsParamsSortBy `form:"sort_by,omitempty" json:"sort_by,omitempty"`
+
+	// SortOrder Sort order (asc or desc)
+	SortOrder *SortOrder `form:"sort_order,omitempty" json:"sort_order,omitempty"`
+
+	// DbId Database ID to query sessions from. Required when the server has more than one database, or when `table` is given; empty means absent.
+	DbId *string `form:"db_id,omitempty" json:"db_id,omitempty"`
+
+	// Table The database table to use: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first.
+	Table *string `form:"table,omitempty" json:"table,omitempty"`
+}
+
+// GetSessionsParamsSortBy defines parameters for GetSessions.
+type GetSessionsParamsSortBy string
+
+// CreateSessionParams defines parameters for CreateSession.
+type CreateSessionParams struct {
+	// Type Type of session to create (agent, team, or workflow)
+	Type *SessionType `form:"type,omitempty" json:"type,omitempty"`
+
+	// DbId Database ID to create session in. Required when the server has more than one database, or when `table` is given; empty means absent.
+	DbId *string `form:"db_id,omitempty" json:"db_id,omitempty"`
+
+	// Table Table to create session in: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first.
+	Table *string `form:"table,omitempty" json:"table,omitempty"`
+}
+
+// CreateSession201JSONResponseBody defines parameters for CreateSession.
+type CreateSession201JSONResponseBody struct {
+	union json.RawMessage
+}
+
+// DeleteSessionParams defines parameters for DeleteSession.
+type DeleteSessionParams struct {
+	// UserId Only delete the session if this user owns it. When given, a session owned by anyone else (or by nobody) is treated as not found.
+	UserId *string `form:"user_id,omitempty" json:"user_id,omitempty"`
+
+	// DbId Database ID to use for deletion. Required when the server has more than one database, or when `table` is given; empty means absent.
+	DbId *string `form:"db_id,omitempty" json:"db_id,omitempty"`
+
+	// Table Table to use for deletion: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first.
+	Table *string `form:"table,omitempty" json:"table,omitempty"`
+}
+
+// GetSessionByIdParams defines parameters for GetSessionById.
+type GetSessionByIdParams struct {
+	// Type Session type (agent, team, or workflow). When given, a session of another type is treated as not found.
+	Type *SessionType `form:"type,omitempty" json:"type,omitempty"`
+
+	// UserId User ID to query session from. When given, a session owned by anyone else (or by nobody) is treated as not found.
+	UserId *string `form:"user_id,omitempty" json:"user_id,omitempty"`
+
+	// DbId Database ID to query session from. Required when the server has more than one database, or when `table` is given; empty means absent.
+	DbId *string `form:"db_id,omitempty" json:"db_id,omitempty"`
+
+	// Table Table to query session from: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first.
+	Table *string `form:"table,omitempty" json:"table,omitempty"`
+}
+
+// GetSessionById200JSONResponseBody defines parameters for GetSessionById.
+type GetSessionById200JSONResponseBody struct {
+	union json.RawMessage
+}
+
+// UpdateSessionParams defines parameters for UpdateSession.
+type UpdateSessionParams struct {
+	// Type Session type (agent, team, or workflow). Validated and otherwise kept for compatibility: the stored type decides the response shape.
+	Type *SessionType `form:"type,omitempty" json:"type,omitempty"`
+
+	// UserId User ID. When given, a session owned by anyone else (or by nobody) is treated as not found.
+	UserId *string `form:"user_id,omitempty" json:"user_id,omitempty"`
+
+	// DbId Database ID to use for update operation. Required when the server has more than one database, or when `table` is given; empty means absent.
+	DbId *string `form:"db_id,omitempty" json:"db_id,omitempty"`
+
+	// Table Table to use for update operation: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first.
+	Table *string `form:"table,omitempty" json:"table,omitempty"`
+}
+
+// UpdateSession200JSONResponseBody defines parameters for UpdateSession.
+type UpdateSession200JSONResponseBody struct {
+	union json.RawMessage
+}
+
+// RenameSessionParams defines parameters for RenameSession.
+type RenameSessionParams struct {
+	// Type Session type (agent, team, or workflow). Validated and otherwise kept for compatibility: the stored type decides the response shape.
+	Type *SessionType `form:"type,omitempty" json:"type,omitempty"`
+
+	// UserId Only rename the session if this user owns it. When given, a session owned by anyone else (or by nobody) is treated as not found.
+	UserId *string `form:"user_id,omitempty" json:"user_id,omitempty"`
+
+	// DbId Database ID to use for rename operation. Required when the server has more than one database, or when `table` is given; empty means absent.
+	DbId *string `form:"db_id,omitempty" json:"db_id,omitempty"`
+
+	// Table Table to use for rename operation: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first.
+	Table *string `form:"table,omitempty" json:"table,omitempty"`
+}
+
+// RenameSession200JSONResponseBody defines parameters for RenameSession.
+type RenameSession200JSONResponseBody struct {
+	union json.RawMessage
+}
+
+// GetSessionRunsParams defines parameters for GetSessionRuns.
+type GetSessionRunsParams struct {
+	// Type Session type (agent, team, or workflow). When given, a session of another type is treated as not found.
+	Type *SessionType `form:"type,omitempty" json:"type,omitempty"`
+
+	// UserId User ID to query runs from. When given, a session owned by anyone else (or by nobody) is treated as not found.
+	UserId *string `form:"user_id,omitempty" json:"user_id,omitempty"`
+
+	// CreatedAfter Filter runs created at or after this Unix timestamp (epoch time in seconds, inclusive)
+	CreatedAfter *int `form:"created_after,omitempty" json:"created_after,omitempty"`
+
+	// CreatedBefore Filter runs created at or before this Unix timestamp (epoch time in seconds, inclusive)
+	CreatedBefore *int `form:"created_before,omitempty" json:"created_before,omitempty"`
+
+	// DbId Database ID to query runs from. Required when the server has more than one database, or when `table` is given; empty means absent.
+	DbId *string `form:"db_id,omitempty" json:"db_id,omitempty"`
+
+	// Table Table to query runs from: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first.
+	Table *string `form:"table,omitempty" json:"table,omitempty"`
+}
+
+// GetSessionRuns200JSONResponseBody_Item defines parameters for GetSessionRuns.
+type GetSessionRuns200JSONResponseBody_Item struct {
+	union json.RawMessage
+}
+
+// RecordSessionRunParams defines parameters for RecordSessionRun.
+type RecordSessionRunParams struct {
+	// UserId Only record the run if this user owns the session. When given, a session owned by anyone else (or by nobody) is treated as not found.
+	UserId *string `form:"user_id,omitempty" json:"user_id,omitempty"`
+
+	// DbId Database ID to record the run in. Required when the server has more than one database, or when `table` is given; empty means absent.
+	DbId *string `form:"db_id,omitempty" json:"db_id,omitempty"`
+
+	// Table Table to record the run in: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first.
+	Table *string `form:"table,omitempty" json:"table,omitempty"`
+}
+
+// RecordSessionRun201JSONResponseBody defines parameters for RecordSessionRun.
+type RecordSessionRun201JSONResponseBody struct {
+	union json.RawMessage
+}
+
+// GetSessionRunParams defines parameters for GetSessionRun.
+type GetSessionRunParams struct {
+	// Type Session type (agent, team, or workflow). When given, a session of another type is treated as not found.
+	Type *SessionType `form:"type,omitempty" json:"type,omitempty"`
+
+	// UserId User ID to query run from. When given, a session owned by anyone else (or by nobody) is treated as not found.
+	UserId *string `form:"user_id,omitempty" json:"user_id,omitempty"`
+
+	// DbId Database ID to query run from. Required when the server has more than one database, or when `table` is given; empty means absent.
+	DbId *string `form:"db_id,omitempty" json:"db_id,omitempty"`
+
+	// Table Table to query run from: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first.
+	Table *string `form:"table,omitempty" json:"table,omitempty"`
+}
+
+// GetSessionRun200JSONResponseBody defines parameters for GetSessionRun.
+type GetSessionRun200JSONResponseBody struct {
+	union json.RawMessage
+}
+
 // DeleteSessionsJSONRequestBody defines body for DeleteSessions for application/json ContentType.
 type DeleteSessionsJSONRequestBody = DeleteSessionRequest
+
+// CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
+type CreateSessionJSONRequestBody = CreateSessionRequest
+
+// UpdateSessionJSONRequestBody defines body for UpdateSession for application/json ContentType.
+type UpdateSessionJSONRequestBody = UpdateSessionRequest
+
+// RenameSessionJSONRequestBody defines body for RenameSession for application/json ContentType.
+type RenameSessionJSONRequestBody = BodyRenameSession
+
+// RecordSessionRunJSONRequestBody defines body for RecordSessionRun for application/json ContentType.
+type RecordSessionRunJSONRequestBody = CreateRunRequest
+
+// AsRunSchemaContent0 returns the union data inside the RunSchema_Content as a RunSchemaContent0
+func (t RunSchema_Content) AsRunSchemaContent0() (RunSchemaContent0, error) {
+	var body RunSchemaContent0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromRunSchemaContent0 overwrites any union data inside the RunSchema_Content as the provided RunSchemaContent0
+func (t *RunSchema_Content) FromRunSchemaContent0(v RunSchemaContent0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeRunSchemaContent0 performs a merge with any union data inside the RunSchema_Content, using the provided RunSchemaContent0
+func (t *RunSchema_Content) MergeRunSchemaContent0(v RunSchemaContent0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsRunSchemaContent1 returns the union data inside the RunSchema_Content as a RunSchemaContent1
+func (t RunSchema_Content) AsRunSchemaContent1() (RunSchemaContent1, error) {
+	var body RunSchemaContent1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromRunSchemaContent1 overwrites any union data inside the RunSchema_Content as the provided RunSchemaContent1
+func (t *RunSchema_Content) FromRunSchemaContent1(v RunSchemaContent1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeRunSchemaContent1 performs a merge with any union data inside the RunSchema_Content, using the provided RunSchemaContent1
+func (t *RunSchema_Content) MergeRunSchemaContent1(v RunSchemaContent1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t RunSchema_Content) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *RunSchema_Content) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsTeamRunSchemaContent0 returns the union data inside the TeamRunSchema_Content as a TeamRunSchemaContent0
+func (t TeamRunSchema_Content) AsTeamRunSchemaContent0() (TeamRunSchemaContent0, error) {
+	var body TeamRunSchemaContent0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTeamRunSchemaContent0 overwrites any union data inside the TeamRunSchema_Content as the provided TeamRunSchemaContent0
+func (t *TeamRunSchema_Content) FromTeamRunSchemaContent0(v TeamRunSchemaContent0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTeamRunSchemaContent0 performs a merge with any union data inside the TeamRunSchema_Content, using the provided TeamRunSchemaContent0
+func (t *TeamRunSchema_Content) MergeTeamRunSchemaContent0(v TeamRunSchemaContent0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTeamRunSchemaContent1 returns the union data inside the TeamRunSchema_Content as a TeamRunSchemaContent1
+func (t TeamRunSchema_Content) AsTeamRunSchemaContent1() (TeamRunSchemaContent1, error) {
+	var body TeamRunSchemaContent1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTeamRunSchemaContent1 overwrites any union data inside the TeamRunSchema_Content as the provided TeamRunSchemaContent1
+func (t *TeamRunSchema_Content) FromTeamRunSchemaContent1(v TeamRunSchemaContent1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTeamRunSchemaContent1 performs a merge with any union data inside the TeamRunSchema_Content, using the provided TeamRunSchemaContent1
+func (t *TeamRunSchema_Content) MergeTeamRunSchemaContent1(v TeamRunSchemaContent1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TeamRunSchema_Content) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TeamRunSchema_Content) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsWorkflowRunSchemaContent0 returns the union data inside the WorkflowRunSchema_Content as a WorkflowRunSchemaContent0
+func (t WorkflowRunSchema_Content) AsWorkflowRunSchemaContent0() (WorkflowRunSchemaContent0, error) {
+	var body WorkflowRunSchemaContent0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWorkflowRunSchemaContent0 overwrites any union data inside the WorkflowRunSchema_Content as the provided WorkflowRunSchemaContent0
+func (t *WorkflowRunSchema_Content) FromWorkflowRunSchemaContent0(v WorkflowRunSchemaContent0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWorkflowRunSchemaContent0 performs a merge with any union data inside the WorkflowRunSchema_Content, using the provided WorkflowRunSchemaContent0
+func (t *WorkflowRunSchema_Content) MergeWorkflowRunSchemaContent0(v WorkflowRunSchemaContent0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWorkflowRunSchemaContent1 returns the union data inside the WorkflowRunSchema_Content as a WorkflowRunSchemaContent1
+func (t WorkflowRunSchema_Content) AsWorkflowRunSchemaContent1() (WorkflowRunSchemaContent1, error) {
+	var body WorkflowRunSchemaContent1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWorkflowRunSchemaContent1 overwrites any union data inside the WorkflowRunSchema_Content as the provided WorkflowRunSchemaContent1
+func (t *WorkflowRunSchema_Content) FromWorkflowRunSchemaContent1(v WorkflowRunSchemaContent1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWorkflowRunSchemaContent1 performs a merge with any union data inside the WorkflowRunSchema_Content, using the provided WorkflowRunSchemaContent1
+func (t *WorkflowRunSchema_Content) MergeWorkflowRunSchemaContent1(v WorkflowRunSchemaContent1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t WorkflowRunSchema_Content) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *WorkflowRunSchema_Content) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsAgentSessionDetailSchema returns the union data inside the CreateSession201JSONResponseBody as a AgentSessionDetailSchema
+func (t CreateSession201JSONResponseBody) AsAgentSessionDetailSchema() (AgentSessionDetailSchema, error) {
+	var body AgentSessionDetailSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAgentSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided AgentSessionDetailSchema
+func (t *CreateSession201JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAgentSessionDetailSchema performs a merge with any union data inside the CreateSession201JSONResponseBody, using the provided AgentSessionDetailSchema
+func (t *CreateSession201JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTeamSessionDetailSchema returns the union data inside the CreateSession201JSONResponseBody as a TeamSessionDetailSchema
+func (t CreateSession201JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessionDetailSchema, error) {
+	var body TeamSessionDetailSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTeamSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided TeamSessionDetailSchema
+func (t *CreateSession201JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTeamSessionDetailSchema performs a merge with any union data inside the CreateSession201JSONResponseBody, using the provided TeamSessionDetailSchema
+func (t *CreateSession201JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWorkflowSessionDetailSchema returns the union data inside the CreateSession201JSONResponseBody as a WorkflowSessionDetailSchema
+func (t CreateSession201JSONResponseBody) AsWorkflowSessionDetailSchema() (WorkflowSessionDetailSchema, error) {
+	var body WorkflowSessionDetailSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWorkflowSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided WorkflowSessionDetailSchema
+func (t *CreateSession201JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWorkflowSessionDetailSchema performs a merge with any union data inside the CreateSession201JSONResponseBody, using the provided WorkflowSessionDetailSchema
+func (t *CreateSession201JSONResponseBody) MergeWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CreateSession201JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CreateSession201JSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsAgentSessionDetailSchema returns the union data inside the GetSessionById200JSONResponseBody as a AgentSessionDetailSchema
+func (t GetSessionById200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSessionDetailSchema, error) {
+	var body AgentSessionDetailSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAgentSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided AgentSessionDetailSchema
+func (t *GetSessionById200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAgentSessionDetailSchema performs a merge with any union data inside the GetSessionById200JSONResponseBody, using the provided AgentSessionDetailSchema
+func (t *GetSessionById200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTeamSessionDetailSchema returns the union data inside the GetSessionById200JSONResponseBody as a TeamSessionDetailSchema
+func (t GetSessionById200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessionDetailSchema, error) {
+	var body TeamSessionDetailSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTeamSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided TeamSessionDetailSchema
+func (t *GetSessionById200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTeamSessionDetailSchema performs a merge with any union data inside the GetSessionById200JSONResponseBody, using the provided TeamSessionDetailSchema
+func (t *GetSessionById200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWorkflowSessionDetailSchema returns the union data inside the GetSessionById200JSONResponseBody as a WorkflowSessionDetailSchema
+func (t GetSessionById200JSONResponseBody) AsWorkflowSessionDetailSchema() (WorkflowSessionDetailSchema, error) {
+	var body WorkflowSessionDetailSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWorkflowSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided WorkflowSessionDetailSchema
+func (t *GetSessionById200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWorkflowSessionDetailSchema performs a merge with any union data inside the GetSessionById200JSONResponseBody, using the provided WorkflowSessionDetailSchema
+func (t *GetSessionById200JSONResponseBody) MergeWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t GetSessionById200JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *GetSessionById200JSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsAgentSessionDetailSchema returns the union data inside the UpdateSession200JSONResponseBody as a AgentSessionDetailSchema
+func (t UpdateSession200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSessionDetailSchema, error) {
+	var body AgentSessionDetailSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAgentSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided AgentSessionDetailSchema
+func (t *UpdateSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAgentSessionDetailSchema performs a merge with any union data inside the UpdateSession200JSONResponseBody, using the provided AgentSessionDetailSchema
+func (t *UpdateSession200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTeamSessionDetailSchema returns the union data inside the UpdateSession200JSONResponseBody as a TeamSessionDetailSchema
+func (t UpdateSession200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessionDetailSchema, error) {
+	var body TeamSessionDetailSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTeamSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided TeamSessionDetailSchema
+func (t *UpdateSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTeamSessionDetailSchema performs a merge with any union data inside the UpdateSession200JSONResponseBody, using the provided TeamSessionDetailSchema
+func (t *UpdateSession200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWorkflowSessionDetailSchema returns the union data inside the UpdateSession200JSONResponseBody as a WorkflowSessionDetailSchema
+func (t UpdateSession200JSONResponseBody) AsWorkflowSessionDetailSchema() (WorkflowSessionDetailSchema, error) {
+	var body WorkflowSessionDetailSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWorkflowSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided WorkflowSessionDetailSchema
+func (t *UpdateSession200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWorkflowSessionDetailSchema performs a merge with any union data inside the UpdateSession200JSONResponseBody, using the provided WorkflowSessionDetailSchema
+func (t *UpdateSession200JSONResponseBody) MergeWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t UpdateSession200JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *UpdateSession200JSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsAgentSessionDetailSchema returns the union data inside the RenameSession200JSONResponseBody as a AgentSessionDetailSchema
+func (t RenameSession200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSessionDetailSchema, error) {
+	var body AgentSessionDetailSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAgentSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided AgentSessionDetailSchema
+func (t *RenameSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAgentSessionDetailSchema performs a merge with any union data inside the RenameSession200JSONResponseBody, using the provided AgentSessionDetailSchema
+func (t *RenameSession200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTeamSessionDetailSchema returns the union data inside the RenameSession200JSONResponseBody as a TeamSessionDetailSchema
+func (t RenameSession200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessionDetailSchema, error) {
+	var body TeamSessionDetailSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTeamSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided TeamSessionDetailSchema
+func (t *RenameSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTeamSessionDetailSchema performs a merge with any union data inside the RenameSession200JSONResponseBody, using the provided TeamSessionDetailSchema
+func (t *RenameSession200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWorkflowSessionDetailSchema returns the union data inside the RenameSession200JSONResponseBody as a WorkflowSessionDetailSchema
+func (t RenameSession200JSONResponseBody) AsWorkflowSessionDetailSchema() (WorkflowSessionDetailSchema, error) {
+	var body WorkflowSessionDetailSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWorkflowSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided WorkflowSessionDetailSchema
+func (t *RenameSession200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWorkflowSessionDetailSchema performs a merge with any union data inside the RenameSession200JSONResponseBody, using the provided WorkflowSessionDetailSchema
+func (t *RenameSession200JSONResponseBody) MergeWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t RenameSession200JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *RenameSession200JSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsRunSchema returns the union data inside the GetSessionRuns200JSONResponseBody_Item as a RunSchema
+func (t GetSessionRuns200JSONResponseBody_Item) AsRunSchema() (RunSchema, error) {
+	var body RunSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromRunSchema overwrites any union data inside the GetSessionRuns200JSONResponseBody_Item as the provided RunSchema
+func (t *GetSessionRuns200JSONResponseBody_Item) FromRunSchema(v RunSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeRunSchema performs a merge with any union data inside the GetSessionRuns200JSONResponseBody_Item, using the provided RunSchema
+func (t *GetSessionRuns200JSONResponseBody_Item) MergeRunSchema(v RunSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTeamRunSchema returns the union data inside the GetSessionRuns200JSONResponseBody_Item as a TeamRunSchema
+func (t GetSessionRuns200JSONResponseBody_Item) AsTeamRunSchema() (TeamRunSchema, error) {
+	var body TeamRunSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTeamRunSchema overwrites any union data inside the GetSessionRuns200JSONResponseBody_Item as the provided TeamRunSchema
+func (t *GetSessionRuns200JSONResponseBody_Item) FromTeamRunSchema(v TeamRunSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTeamRunSchema performs a merge with any union data inside the GetSessionRuns200JSONResponseBody_Item, using the provided TeamRunSchema
+func (t *GetSessionRuns200JSONResponseBody_Item) MergeTeamRunSchema(v TeamRunSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWorkflowRunSchema returns the union data inside the GetSessionRuns200JSONResponseBody_Item as a WorkflowRunSchema
+func (t GetSessionRuns200JSONResponseBody_Item) AsWorkflowRunSchema() (WorkflowRunSchema, error) {
+	var body WorkflowRunSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWorkflowRunSchema overwrites any union data inside the GetSessionRuns200JSONResponseBody_Item as the provided WorkflowRunSchema
+func (t *GetSessionRuns200JSONResponseBody_Item) FromWorkflowRunSchema(v WorkflowRunSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWorkflowRunSchema performs a merge with any union data inside the GetSessionRuns200JSONResponseBody_Item, using the provided WorkflowRunSchema
+func (t *GetSessionRuns200JSONResponseBody_Item) MergeWorkflowRunSchema(v WorkflowRunSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t GetSessionRuns200JSONResponseBody_Item) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *GetSessionRuns200JSONResponseBody_Item) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsRunSchema returns the union data inside the RecordSessionRun201JSONResponseBody as a RunSchema
+func (t RecordSessionRun201JSONResponseBody) AsRunSchema() (RunSchema, error) {
+	var body RunSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromRunSchema overwrites any union data inside the RecordSessionRun201JSONResponseBody as the provided RunSchema
+func (t *RecordSessionRun201JSONResponseBody) FromRunSchema(v RunSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeRunSchema performs a merge with any union data inside the RecordSessionRun201JSONResponseBody, using the provided RunSchema
+func (t *RecordSessionRun201JSONResponseBody) MergeRunSchema(v RunSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTeamRunSchema returns the union data inside the RecordSessionRun201JSONResponseBody as a TeamRunSchema
+func (t RecordSessionRun201JSONResponseBody) AsTeamRunSchema() (TeamRunSchema, error) {
+	var body TeamRunSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTeamRunSchema overwrites any union data inside the RecordSessionRun201JSONResponseBody as the provided TeamRunSchema
+func (t *RecordSessionRun201JSONResponseBody) FromTeamRunSchema(v TeamRunSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTeamRunSchema performs a merge with any union data inside the RecordSessionRun201JSONResponseBody, using the provided TeamRunSchema
+func (t *RecordSessionRun201JSONResponseBody) MergeTeamRunSchema(v TeamRunSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWorkflowRunSchema returns the union data inside the RecordSessionRun201JSONResponseBody as a WorkflowRunSchema
+func (t RecordSessionRun201JSONResponseBody) AsWorkflowRunSchema() (WorkflowRunSchema, error) {
+	var body WorkflowRunSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWorkflowRunSchema overwrites any union data inside the RecordSessionRun201JSONResponseBody as the provided WorkflowRunSchema
+func (t *RecordSessionRun201JSONResponseBody) FromWorkflowRunSchema(v WorkflowRunSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWorkflowRunSchema performs a merge with any union data inside the RecordSessionRun201JSONResponseBody, using the provided WorkflowRunSchema
+func (t *RecordSessionRun201JSONResponseBody) MergeWorkflowRunSchema(v WorkflowRunSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t RecordSessionRun201JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *RecordSessionRun201JSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsRunSchema returns the union data inside the GetSessionRun200JSONResponseBody as a RunSchema
+func (t GetSessionRun200JSONResponseBody) AsRunSchema() (RunSchema, error) {
+	var body RunSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromRunSchema overwrites any union data inside the GetSessionRun200JSONResponseBody as the provided RunSchema
+func (t *GetSessionRun200JSONResponseBody) FromRunSchema(v RunSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeRunSchema performs a merge with any union data inside the GetSessionRun200JSONResponseBody, using the provided RunSchema
+func (t *GetSessionRun200JSONResponseBody) MergeRunSchema(v RunSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTeamRunSchema returns the union data inside the GetSessionRun200JSONResponseBody as a TeamRunSchema
+func (t GetSessionRun200JSONResponseBody) AsTeamRunSchema() (TeamRunSchema, error) {
+	var body TeamRunSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTeamRunSchema overwrites any union data inside the GetSessionRun200JSONResponseBody as the provided TeamRunSchema
+func (t *GetSessionRun200JSONResponseBody) FromTeamRunSchema(v TeamRunSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTeamRunSchema performs a merge with any union data inside the GetSessionRun200JSONResponseBody, using the provided TeamRunSchema
+func (t *GetSessionRun200JSONResponseBody) MergeTeamRunSchema(v TeamRunSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWorkflowRunSchema returns the union data inside the GetSessionRun200JSONResponseBody as a WorkflowRunSchema
+func (t GetSessionRun200JSONResponseBody) AsWorkflowRunSchema() (WorkflowRunSchema, error) {
+	var body WorkflowRunSchema
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWorkflowRunSchema overwrites any union data inside the GetSessionRun200JSONResponseBody as the provided WorkflowRunSchema
+func (t *GetSessionRun200JSONResponseBody) FromWorkflowRunSchema(v WorkflowRunSchema) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWorkflowRunSchema performs a merge with any union data inside the GetSessionRun200JSONResponseBody, using the provided WorkflowRunSchema
+func (t *GetSessionRun200JSONResponseBody) MergeWorkflowRunSchema(v WorkflowRunSchema) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t GetSessionRun200JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *GetSessionRun200JSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// DeleteSessions Delete Multiple Sessions
 	// (DELETE /sessions)
 	DeleteSessions(ctx echo.Context, params DeleteSessionsParams) error
+	// GetSessions List Sessions
+	// (GET /sessions)
+	GetSessions(ctx echo.Context, params GetSessionsParams) error
+	// CreateSession Create New Session
+	// (POST /sessions)
+	CreateSession(ctx echo.Context, params CreateSessionParams) error
+	// DeleteSession Delete Session
+	// (DELETE /sessions/{session_id})
+	DeleteSession(ctx echo.Context, sessionId string, params DeleteSessionParams) error
+	// GetSessionById Get Session by ID
+	// (GET /sessions/{session_id})
+	GetSessionById(ctx echo.Context, sessionId string, params GetSessionByIdParams) error
+	// UpdateSession Update Session
+	// (PATCH /sessions/{session_id})
+	UpdateSession(ctx echo.Context, sessionId string, params UpdateSessionParams) error
+	// RenameSession Rename Session
+	// (POST /sessions/{session_id}/rename)
+	RenameSession(ctx echo.Context, sessionId string, params RenameSessionParams) error
+	// GetSessionRuns Get Session Runs
+	// (GET /sessions/{session_id}/runs)
+	GetSessionRuns(ctx echo.Context, sessionId string, params GetSessionRunsParams) error
+	// RecordSessionRun Record Session Run
+	// (POST /sessions/{session_id}/runs)
+	RecordSessionRun(ctx echo.Context, sessionId string, params RecordSessionRunParams) error
+	// GetSessionRun Get Run by ID
+	// (GET /sessions/{session_id}/runs/{run_id})
+	GetSessionRun(ctx echo.Context, sessionId string, runId string, params GetSessionRunParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -228,6 +1822,449 @@ func (w *ServerInterfaceWrapper) DeleteSessions(ctx echo.Context) error {
 	return err
 }
 
+// GetSessions converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSessions(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSessionsParams
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "component_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "component_id", ctx.QueryParams(), &params.ComponentId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter component_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", ctx.QueryParams(), &params.UserId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "session_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "session_name", ctx.QueryParams(), &params.SessionName, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter session_name: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort_by", ctx.QueryParams(), &params.SortBy, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort_order" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort_order", ctx.QueryParams(), &params.SortOrder, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort_order: %s", err))
+	}
+
+	// ------------- Optional query parameter "db_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "db_id", ctx.QueryParams(), &params.DbId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter db_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "table" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "table", ctx.QueryParams(), &params.Table, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter table: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSessions(ctx, params)
+	return err
+}
+
+// CreateSession converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateSession(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateSessionParams
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "db_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "db_id", ctx.QueryParams(), &params.DbId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter db_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "table" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "table", ctx.QueryParams(), &params.Table, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter table: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateSession(ctx, params)
+	return err
+}
+
+// DeleteSession converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "session_id" -------------
+	var sessionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "session_id", ctx.Param("session_id"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter session_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteSessionParams
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", ctx.QueryParams(), &params.UserId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "db_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "db_id", ctx.QueryParams(), &params.DbId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter db_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "table" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "table", ctx.QueryParams(), &params.Table, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter table: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteSession(ctx, sessionId, params)
+	return err
+}
+
+// GetSessionById converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSessionById(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "session_id" -------------
+	var sessionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "session_id", ctx.Param("session_id"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter session_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSessionByIdParams
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", ctx.QueryParams(), &params.UserId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "db_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "db_id", ctx.QueryParams(), &params.DbId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter db_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "table" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "table", ctx.QueryParams(), &params.Table, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter table: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSessionById(ctx, sessionId, params)
+	return err
+}
+
+// UpdateSession converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "session_id" -------------
+	var sessionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "session_id", ctx.Param("session_id"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter session_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateSessionParams
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", ctx.QueryParams(), &params.UserId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "db_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "db_id", ctx.QueryParams(), &params.DbId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter db_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "table" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "table", ctx.QueryParams(), &params.Table, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter table: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateSession(ctx, sessionId, params)
+	return err
+}
+
+// RenameSession converts echo context to params.
+func (w *ServerInterfaceWrapper) RenameSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "session_id" -------------
+	var sessionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "session_id", ctx.Param("session_id"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter session_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RenameSessionParams
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", ctx.QueryParams(), &params.UserId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "db_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "db_id", ctx.QueryParams(), &params.DbId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter db_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "table" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "table", ctx.QueryParams(), &params.Table, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter table: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RenameSession(ctx, sessionId, params)
+	return err
+}
+
+// GetSessionRuns converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSessionRuns(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "session_id" -------------
+	var sessionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "session_id", ctx.Param("session_id"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter session_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSessionRunsParams
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", ctx.QueryParams(), &params.UserId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "created_after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_after", ctx.QueryParams(), &params.CreatedAfter, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter created_after: %s", err))
+	}
+
+	// ------------- Optional query parameter "created_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_before", ctx.QueryParams(), &params.CreatedBefore, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter created_before: %s", err))
+	}
+
+	// ------------- Optional query parameter "db_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "db_id", ctx.QueryParams(), &params.DbId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter db_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "table" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "table", ctx.QueryParams(), &params.Table, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter table: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSessionRuns(ctx, sessionId, params)
+	return err
+}
+
+// RecordSessionRun converts echo context to params.
+func (w *ServerInterfaceWrapper) RecordSessionRun(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "session_id" -------------
+	var sessionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "session_id", ctx.Param("session_id"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter session_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordSessionRunParams
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", ctx.QueryParams(), &params.UserId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "db_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "db_id", ctx.QueryParams(), &params.DbId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter db_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "table" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "table", ctx.QueryParams(), &params.Table, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter table: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecordSessionRun(ctx, sessionId, params)
+	return err
+}
+
+// GetSessionRun converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSessionRun(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "session_id" -------------
+	var sessionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "session_id", ctx.Param("session_id"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter session_id: %s", err))
+	}
+
+	// ------------- Path parameter "run_id" -------------
+	var runId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "run_id", ctx.Param("run_id"), &runId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter run_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSessionRunParams
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", ctx.QueryParams(), &params.UserId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "db_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "db_id", ctx.QueryParams(), &params.DbId, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter db_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "table" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "table", ctx.QueryParams(), &params.Table, runtime.BindQueryParameterOptions{Type: "", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter table: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSessionRun(ctx, sessionId, runId, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -276,6 +2313,15 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	}
 
 	router.DELETE(options.BaseURL+"/sessions", wrapper.DeleteSessions, options.OperationMiddlewares["delete_sessions"]...)
+	router.GET(options.BaseURL+"/sessions", wrapper.GetSessions, options.OperationMiddlewares["get_sessions"]...)
+	router.POST(options.BaseURL+"/sessions", wrapper.CreateSession, options.OperationMiddlewares["create_session"]...)
+	router.DELETE(options.BaseURL+"/sessions/:session_id", wrapper.DeleteSession, options.OperationMiddlewares["delete_session"]...)
+	router.GET(options.BaseURL+"/sessions/:session_id", wrapper.GetSessionById, options.OperationMiddlewares["get_session_by_id"]...)
+	router.PATCH(options.BaseURL+"/sessions/:session_id", wrapper.UpdateSession, options.OperationMiddlewares["update_session"]...)
+	router.GET(options.BaseURL+"/sessions/:session_id/runs", wrapper.GetSessionRuns, options.OperationMiddlewares["get_session_runs"]...)
+	router.POST(options.BaseURL+"/sessions/:session_id/runs", wrapper.RecordSessionRun, options.OperationMiddlewares["record_session_run"]...)
+	router.GET(options.BaseURL+"/sessions/:session_id/runs/:run_id", wrapper.GetSessionRun, options.OperationMiddlewares["get_session_run"]...)
+	router.POST(options.BaseURL+"/sessions/:session_id/rename", wrapper.RenameSession, options.OperationMiddlewares["rename_session"]...)
 
 }
 
@@ -418,11 +2464,1012 @@ func (response DeleteSessions500JSONResponse) VisitDeleteSessionsResponse(w http
 	return err
 }
 
+type GetSessionsRequestObject struct {
+	Params GetSessionsParams
+}
+
+type GetSessionsResponseObject interface {
+	VisitGetSessionsResponse(w http.ResponseWriter) error
+}
+
+type GetSessions200JSONResponse PaginatedResponseSessionSchema
+
+func (response GetSessions200JSONResponse) VisitGetSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessions400JSONResponse BadRequestResponse
+
+func (response GetSessions400JSONResponse) VisitGetSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessions401JSONResponse UnauthenticatedResponse
+
+func (response GetSessions401JSONResponse) VisitGetSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessions404JSONResponse NotFoundResponse
+
+func (response GetSessions404JSONResponse) VisitGetSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessions422JSONResponse ValidationErrorResponse
+
+func (response GetSessions422JSONResponse) VisitGetSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessions500JSONResponse InternalServerErrorResponse
+
+func (response GetSessions500JSONResponse) VisitGetSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSessionRequestObject struct {
+	Params CreateSessionParams
+	Body   *CreateSessionJSONRequestBody
+}
+
+type CreateSessionResponseObject interface {
+	VisitCreateSessionResponse(w http.ResponseWriter) error
+}
+
+type CreateSession201JSONResponse = CreateSession201JSONResponseBody
+
+func (response CreateSession201JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.union); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSession400JSONResponse BadRequestResponse
+
+func (response CreateSession400JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSession401JSONResponse UnauthenticatedResponse
+
+func (response CreateSession401JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSession404JSONResponse NotFoundResponse
+
+func (response CreateSession404JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSession409JSONResponse ConflictResponse
+
+func (response CreateSession409JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSession413JSONResponse PayloadTooLargeResponse
+
+func (response CreateSession413JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSession415JSONResponse UnsupportedMediaTypeResponse
+
+func (response CreateSession415JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSession422JSONResponse ValidationErrorResponse
+
+func (response CreateSession422JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSession500JSONResponse InternalServerErrorResponse
+
+func (response CreateSession500JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSessionRequestObject struct {
+	SessionId string `json:"session_id"`
+	Params    DeleteSessionParams
+}
+
+type DeleteSessionResponseObject interface {
+	VisitDeleteSessionResponse(w http.ResponseWriter) error
+}
+
+type DeleteSession204Response struct {
+}
+
+func (response DeleteSession204Response) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteSession400JSONResponse BadRequestResponse
+
+func (response DeleteSession400JSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSession401JSONResponse UnauthenticatedResponse
+
+func (response DeleteSession401JSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSession404JSONResponse NotFoundResponse
+
+func (response DeleteSession404JSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSession422JSONResponse ValidationErrorResponse
+
+func (response DeleteSession422JSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSession500JSONResponse InternalServerErrorResponse
+
+func (response DeleteSession500JSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionByIdRequestObject struct {
+	SessionId string `json:"session_id"`
+	Params    GetSessionByIdParams
+}
+
+type GetSessionByIdResponseObject interface {
+	VisitGetSessionByIdResponse(w http.ResponseWriter) error
+}
+
+type GetSessionById200JSONResponse = GetSessionById200JSONResponseBody
+
+func (response GetSessionById200JSONResponse) VisitGetSessionByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.union); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionById400JSONResponse BadRequestResponse
+
+func (response GetSessionById400JSONResponse) VisitGetSessionByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionById401JSONResponse UnauthenticatedResponse
+
+func (response GetSessionById401JSONResponse) VisitGetSessionByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionById404JSONResponse NotFoundResponse
+
+func (response GetSessionById404JSONResponse) VisitGetSessionByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionById422JSONResponse ValidationErrorResponse
+
+func (response GetSessionById422JSONResponse) VisitGetSessionByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionById500JSONResponse InternalServerErrorResponse
+
+func (response GetSessionById500JSONResponse) VisitGetSessionByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSessionRequestObject struct {
+	SessionId string `json:"session_id"`
+	Params    UpdateSessionParams
+	Body      *UpdateSessionJSONRequestBody
+}
+
+type UpdateSessionResponseObject interface {
+	VisitUpdateSessionResponse(w http.ResponseWriter) error
+}
+
+type UpdateSession200JSONResponse = UpdateSession200JSONResponseBody
+
+func (response UpdateSession200JSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.union); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession400JSONResponse BadRequestResponse
+
+func (response UpdateSession400JSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession401JSONResponse UnauthenticatedResponse
+
+func (response UpdateSession401JSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession404JSONResponse NotFoundResponse
+
+func (response UpdateSession404JSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession413JSONResponse PayloadTooLargeResponse
+
+func (response UpdateSession413JSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession415JSONResponse UnsupportedMediaTypeResponse
+
+func (response UpdateSession415JSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession422JSONResponse ValidationErrorResponse
+
+func (response UpdateSession422JSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession500JSONResponse InternalServerErrorResponse
+
+func (response UpdateSession500JSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameSessionRequestObject struct {
+	SessionId string `json:"session_id"`
+	Params    RenameSessionParams
+	Body      *RenameSessionJSONRequestBody
+}
+
+type RenameSessionResponseObject interface {
+	VisitRenameSessionResponse(w http.ResponseWriter) error
+}
+
+type RenameSession200JSONResponse = RenameSession200JSONResponseBody
+
+func (response RenameSession200JSONResponse) VisitRenameSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.union); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameSession400JSONResponse BadRequestResponse
+
+func (response RenameSession400JSONResponse) VisitRenameSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameSession401JSONResponse UnauthenticatedResponse
+
+func (response RenameSession401JSONResponse) VisitRenameSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameSession404JSONResponse NotFoundResponse
+
+func (response RenameSession404JSONResponse) VisitRenameSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameSession413JSONResponse PayloadTooLargeResponse
+
+func (response RenameSession413JSONResponse) VisitRenameSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameSession415JSONResponse UnsupportedMediaTypeResponse
+
+func (response RenameSession415JSONResponse) VisitRenameSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameSession422JSONResponse ValidationErrorResponse
+
+func (response RenameSession422JSONResponse) VisitRenameSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RenameSession500JSONResponse InternalServerErrorResponse
+
+func (response RenameSession500JSONResponse) VisitRenameSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionRunsRequestObject struct {
+	SessionId string `json:"session_id"`
+	Params    GetSessionRunsParams
+}
+
+type GetSessionRunsResponseObject interface {
+	VisitGetSessionRunsResponse(w http.ResponseWriter) error
+}
+
+type GetSessionRuns200JSONResponse []GetSessionRuns200JSONResponseBody_Item
+
+func (response GetSessionRuns200JSONResponse) VisitGetSessionRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionRuns400JSONResponse BadRequestResponse
+
+func (response GetSessionRuns400JSONResponse) VisitGetSessionRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionRuns401JSONResponse UnauthenticatedResponse
+
+func (response GetSessionRuns401JSONResponse) VisitGetSessionRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionRuns404JSONResponse NotFoundResponse
+
+func (response GetSessionRuns404JSONResponse) VisitGetSessionRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionRuns422JSONResponse ValidationErrorResponse
+
+func (response GetSessionRuns422JSONResponse) VisitGetSessionRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionRuns500JSONResponse InternalServerErrorResponse
+
+func (response GetSessionRuns500JSONResponse) VisitGetSessionRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordSessionRunRequestObject struct {
+	SessionId string `json:"session_id"`
+	Params    RecordSessionRunParams
+	Body      *RecordSessionRunJSONRequestBody
+}
+
+type RecordSessionRunResponseObject interface {
+	VisitRecordSessionRunResponse(w http.ResponseWriter) error
+}
+
+type RecordSessionRun201JSONResponse = RecordSessionRun201JSONResponseBody
+
+func (response RecordSessionRun201JSONResponse) VisitRecordSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.union); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordSessionRun400JSONResponse BadRequestResponse
+
+func (response RecordSessionRun400JSONResponse) VisitRecordSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordSessionRun401JSONResponse UnauthenticatedResponse
+
+func (response RecordSessionRun401JSONResponse) VisitRecordSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordSessionRun404JSONResponse NotFoundResponse
+
+func (response RecordSessionRun404JSONResponse) VisitRecordSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordSessionRun409JSONResponse ConflictResponse
+
+func (response RecordSessionRun409JSONResponse) VisitRecordSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordSessionRun413JSONResponse PayloadTooLargeResponse
+
+func (response RecordSessionRun413JSONResponse) VisitRecordSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordSessionRun415JSONResponse UnsupportedMediaTypeResponse
+
+func (response RecordSessionRun415JSONResponse) VisitRecordSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordSessionRun422JSONResponse ValidationErrorResponse
+
+func (response RecordSessionRun422JSONResponse) VisitRecordSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordSessionRun500JSONResponse InternalServerErrorResponse
+
+func (response RecordSessionRun500JSONResponse) VisitRecordSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionRunRequestObject struct {
+	SessionId string `json:"session_id"`
+	RunId     string `json:"run_id"`
+	Params    GetSessionRunParams
+}
+
+type GetSessionRunResponseObject interface {
+	VisitGetSessionRunResponse(w http.ResponseWriter) error
+}
+
+type GetSessionRun200JSONResponse = GetSessionRun200JSONResponseBody
+
+func (response GetSessionRun200JSONResponse) VisitGetSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.union); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionRun400JSONResponse BadRequestResponse
+
+func (response GetSessionRun400JSONResponse) VisitGetSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionRun401JSONResponse UnauthenticatedResponse
+
+func (response GetSessionRun401JSONResponse) VisitGetSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionRun404JSONResponse NotFoundResponse
+
+func (response GetSessionRun404JSONResponse) VisitGetSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionRun422JSONResponse ValidationErrorResponse
+
+func (response GetSessionRun422JSONResponse) VisitGetSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionRun500JSONResponse InternalServerErrorResponse
+
+func (response GetSessionRun500JSONResponse) VisitGetSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// DeleteSessions Delete Multiple Sessions
 	// (DELETE /sessions)
 	DeleteSessions(ctx context.Context, request DeleteSessionsRequestObject) (DeleteSessionsResponseObject, error)
+	// GetSessions List Sessions
+	// (GET /sessions)
+	GetSessions(ctx context.Context, request GetSessionsRequestObject) (GetSessionsResponseObject, error)
+	// CreateSession Create New Session
+	// (POST /sessions)
+	CreateSession(ctx context.Context, request CreateSessionRequestObject) (CreateSessionResponseObject, error)
+	// DeleteSession Delete Session
+	// (DELETE /sessions/{session_id})
+	DeleteSession(ctx context.Context, request DeleteSessionRequestObject) (DeleteSessionResponseObject, error)
+	// GetSessionById Get Session by ID
+	// (GET /sessions/{session_id})
+	GetSessionById(ctx context.Context, request GetSessionByIdRequestObject) (GetSessionByIdResponseObject, error)
+	// UpdateSession Update Session
+	// (PATCH /sessions/{session_id})
+	UpdateSession(ctx context.Context, request UpdateSessionRequestObject) (UpdateSessionResponseObject, error)
+	// RenameSession Rename Session
+	// (POST /sessions/{session_id}/rename)
+	RenameSession(ctx context.Context, request RenameSessionRequestObject) (RenameSessionResponseObject, error)
+	// GetSessionRuns Get Session Runs
+	// (GET /sessions/{session_id}/runs)
+	GetSessionRuns(ctx context.Context, request GetSessionRunsRequestObject) (GetSessionRunsResponseObject, error)
+	// RecordSessionRun Record Session Run
+	// (POST /sessions/{session_id}/runs)
+	RecordSessionRun(ctx context.Context, request RecordSessionRunRequestObject) (RecordSessionRunResponseObject, error)
+	// GetSessionRun Get Run by ID
+	// (GET /sessions/{session_id}/runs/{run_id})
+	GetSessionRun(ctx context.Context, request GetSessionRunRequestObject) (GetSessionRunResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -485,54 +3532,462 @@ func (sh *strictHandler) DeleteSessions(ctx echo.Context, params DeleteSessionsP
 	return nil
 }
 
+// GetSessions operation middleware
+func (sh *strictHandler) GetSessions(ctx echo.Context, params GetSessionsParams) error {
+	var request GetSessionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSessions(ctx.Request().Context(), request.(GetSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSessionsResponseObject); ok {
+		return validResponse.VisitGetSessionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateSession operation middleware
+func (sh *strictHandler) CreateSession(ctx echo.Context, params CreateSessionParams) error {
+	var request CreateSessionRequestObject
+
+	request.Params = params
+
+	var body CreateSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateSession(ctx.Request().Context(), request.(CreateSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateSessionResponseObject); ok {
+		return validResponse.VisitCreateSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteSession operation middleware
+func (sh *strictHandler) DeleteSession(ctx echo.Context, sessionId string, params DeleteSessionParams) error {
+	var request DeleteSessionRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSession(ctx.Request().Context(), request.(DeleteSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteSessionResponseObject); ok {
+		return validResponse.VisitDeleteSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSessionById operation middleware
+func (sh *strictHandler) GetSessionById(ctx echo.Context, sessionId string, params GetSessionByIdParams) error {
+	var request GetSessionByIdRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSessionById(ctx.Request().Context(), request.(GetSessionByIdRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSessionById")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSessionByIdResponseObject); ok {
+		return validResponse.VisitGetSessionByIdResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateSession operation middleware
+func (sh *strictHandler) UpdateSession(ctx echo.Context, sessionId string, params UpdateSessionParams) error {
+	var request UpdateSessionRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	var body UpdateSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateSession(ctx.Request().Context(), request.(UpdateSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateSessionResponseObject); ok {
+		return validResponse.VisitUpdateSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RenameSession operation middleware
+func (sh *strictHandler) RenameSession(ctx echo.Context, sessionId string, params RenameSessionParams) error {
+	var request RenameSessionRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	var body RenameSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RenameSession(ctx.Request().Context(), request.(RenameSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RenameSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RenameSessionResponseObject); ok {
+		return validResponse.VisitRenameSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSessionRuns operation middleware
+func (sh *strictHandler) GetSessionRuns(ctx echo.Context, sessionId string, params GetSessionRunsParams) error {
+	var request GetSessionRunsRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSessionRuns(ctx.Request().Context(), request.(GetSessionRunsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSessionRuns")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSessionRunsResponseObject); ok {
+		return validResponse.VisitGetSessionRunsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordSessionRun operation middleware
+func (sh *strictHandler) RecordSessionRun(ctx echo.Context, sessionId string, params RecordSessionRunParams) error {
+	var request RecordSessionRunRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	var body RecordSessionRunJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordSessionRun(ctx.Request().Context(), request.(RecordSessionRunRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordSessionRun")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordSessionRunResponseObject); ok {
+		return validResponse.VisitRecordSessionRunResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSessionRun operation middleware
+func (sh *strictHandler) GetSessionRun(ctx echo.Context, sessionId string, runId string, params GetSessionRunParams) error {
+	var request GetSessionRunRequestObject
+
+	request.SessionId = sessionId
+	request.RunId = runId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSessionRun(ctx.Request().Context(), request.(GetSessionRunRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSessionRun")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSessionRunResponseObject); ok {
+		return validResponse.VisitGetSessionRunResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3Fltb9s4Ev4rA94BmwKK66Rpe+fiPrixe+tDauccp4tFN7BpcWxzK5EqSSX1LvLfD0NKsmzLSYvNAUW/",
-	"2RRfnnlmOG/8k8U6zbRC5Szr/MlsvMKU+59vuRjj5xytG6PNtLJIo/iFp1nifwp0XCasQzPBhKksYmiM",
-	"NtNYC6RP3d503P/vdf9qwu4jlhmdoXESbX0D+mVjIzMntWId1qcdIHyFFK3lS2QRc9LRwawXlkXMrTP6",
-	"b52Raknb14/+k/3d4IJ12N+eb0R8Xsj33B9xThPv7yNG4KVBwTofS1Bbm91sDm9gpQKi579j7AhIDxN0",
-	"eIXWSq2K+QRpW34bvk+lsPskXEjrQC+gmASDngWnQfidW9B1kGrr4KTdjtrtNkhhIUNT6gHmaxC44Hni",
-	"4MitECyaWzQ/WZgdH6f8y/Gcu3g1e/YGUm0QpAUOZ6enLRYx6TD1ePboTaUahI8nG0KuSnzCbpjgxvA1",
-	"LSlFpPEGISc0XJOyJmIEWqEXSYoIpAIvBU8RtBFogCtBC6vRBNXSrYBbmNV4nW1J9JBFFHIQokdl9bD3",
-	"pN0xpLp2d4m4qVtzg6k8ZlJ2jJk2bp/QX1bcAYd5nnwqeAQhRQv6PF6BkNZJFTs42mCLoI7sGWRcmpLX",
-	"0pZ4liE3FrSK0aui/OA10aGRWThMzOBuhaQraatZBlN9iwKki0C7FZo7adEvUtpNFzpXYgZHufqk9J3y",
-	"2vazgABFoA0o7UDfKRRk1QRslls0UylmsJS3qJ6Rknddi4dDP79K+4FdUdBLfG/rRzTYdoX+q0+ptLyo",
-	"nzDUDt75fR6xKFFB2Rx9yJJKCzloSZWse27J5MpOawRuW9gwT+foTYTmFUYm4E66VbiMxbYRW2iTcsc6",
-	"TCr36oz5OyXTPGWd9gb0mDbZ41gqh0s0dQ8iPZZ9r9MUB+om/U33/uAV3rnBLNpmaU8LFbsN/G9iz4HI",
-	"RzEHFvSDO1xqI//g9L0FI4VEfC2oRnA97F5Pfu4PJ4Pz7qTfi+DdaPx20Ov1hxEMR5Ppu9H1sBfB+/7k",
-	"51FvSiPdi4vRLzTzfDR8dzE4n0TwoXsx6HUng9Fw2h+PR+MILru/Xoy6velkNJpedMf/7tNJV9eXl6Px",
-	"pN+bvu/3Bt3p5NfLfgSD4aQ/HnYvplf98Yf+uNyB/g3O+9PrYfdDd3DRfXvRfwNxIol9sCudJwJ4HGPm",
-	"vMAWuBAoIOEOTasW7gMnnq9dVUfsyzF+caisnCd4jIqM6+NW0hGxHYJYxCqGWMQqiljE9jliEStJYhHb",
-	"ZYlFbI8mf2ATTyxijUSxiDUwxW7uIzZQDo3iyZWP3Z6Hx1Kxd1wmKDZRdBNYj0p3LEUHXixO56/iE/yn",
-	"aPOz+ev4H/hyccJP5y/iM/ESXy2e7eZxzdD/UkYXbXzGBhoh/5xrhyGOGO/EpFqCdN9LBviQVhpu+1A7",
-	"79wf0xxFgUURBbao31joD5FA7/HRwNklXyeai4nWF9ws8THqxmXOq8WaUtmEFhlwK67g5NXr169PT17B",
-	"fO18zrbF7f71/SE4PsRfA9W1lOSB+uR7Cr03e/k4gT8s2qRAUkYHvkTlnQnylEXsTptPi0TfNew7CZF+",
-	"T8ZrxXO3QuUkBehHb/bOdB/07J4p7oapH8IQDzHVoK1rZfOMvD2K9ygkJ/IfY/ZcK4fKHdNcSHNyAUjV",
-	"SkLHSa2e/259CrZDdGN4/kH4foDEBtI/8EQKT9VXZRfkYFu1urYDRUoPqqoKfCFEXvhkl/i99OkvUd7x",
-	"mcNCGusgM3qeYBriZ+R7AL/l7faLONHBEPw/bIXBjLtVGOhAGDHIbTlpFgG2li2YfZuws9b3YgOHdLqn",
-	"fu+t49xIt76iQ4MOfp5MLt8iN2iqfiAtmoehapOVcxm7pz2kWuh9lXUVeEcLpF/uUzi7tg7TOk/dpdLQ",
-	"pWmjKxaxWzShImUnrXarTXzpDBXPJOuwF62TVpvqfO5WHujzMrXd1Pv7MEI1BmmeOJkltXQ4dBKk8X01",
-	"qYCDlWqZYImXyq3JSlrgMf2BmCulvX/JldAKff/pTiYJZGhSTrpL1kWrA3iSgM0wlguJYnMmLQmHUvHY",
-	"+k39piYr9C0XC0f1ttVHeTOLNo0s3zSisWcgMJaCsmPuyO6KArRD+Iu47DsvoeOiVbIOifRcuxVIZynF",
-	"Jhj003mvyV28asF10X3RhnJu9HFKCgvcoG+/eFOzRAmdrROEmISU1nfpnOHKBqI6gNJ3b/AWzTps75Vf",
-	"oKPD/UpnQwOBTiikKJs9foEMBF2hEjC7NLhA0wGDLjfqXwYzgxaV84qaUdGwRAccTtttMIXBU/7nIJHW",
-	"2UDXHd+0K7z2ykFVpt4RSGUdct9Z5AowzdwaTttnZLSVYQzEXrPF26XhKTo0lnU+7pthaMWWLHjqFzKh",
-	"UheKC1ug2nTIPlFp7FXoewE6zbiTc5lItw7OL0NzLMWOmcwOmIhvhBKWzzmaNYuY4v5iF+2M4Ha+JWOL",
-	"WNFgZp0qp/pqqcn77JHEHZ9zizDokUZzG5ogHr+/j+PCCZY9xrKrDStuQx/bp/xkkaLYy5uUnz5zfJ7g",
-	"jBjxTcMW9L12U+RkhXMyp0MciXmRh1YkcbUeLbyid118NaLyJGH3N9G3SVmPInPKsRuImpAkTYs7Xvay",
-	"K16yTrMtxFot5DIn+mgJzShJgqPqNvrJZGtoQ3ku3bMWFIr03fn6wp9sEYBrm/sdDhobfXwiIg+yUKPQ",
-	"z2mi8BcyCW8HUbhilZO+W2lb7zDj55wnFqSre6o3tfnSrXTuyF3oO4UGFHm+4Pii4O5KR3LLk7zwuGgb",
-	"jw07SOtZDosCH4cILWA+EaUjgrTbOKp13qUlsk2N4GuL5oCVjt+dw+vTszZk3nmjitFGZFopP7ZI7rJ0",
-	"eTG3eCyVRWWlk7fYgtkBR8/tJ+t1vePqvanyol1EF2DX4b8p3hRqWLw+5VJpU3OOK+TCC1jwGwLPFr2P",
-	"S1njp1q/owrivuh6vdViTfvGoZjxGtwtYaqX2a97x9h5TbrfziCdydEPBPJ8/nTabv9/MJTvEB7DNnXl",
-	"jCoo29xXxos8SdZ0w5Srx+PT9tnG8Zcdw5gbI9E+liGQfoNqvbSXla6OuyRm0ztHN7nja3vQEo9KxfvH",
-	"pw0xu3omsU/bZ/v7Pyg9pb5nT6iShlfrBoUM1C2lIhW5x1uPzz579e+1xVNrKq33ZQHsyZOBPdQ0aEAc",
-	"pmoj/0ARYJw9GYy9RmXD+ZunOzr85MWTHX6og9eAYav7WW991hKk8M5iA8qXT6ipB9oNj0GVIfH+z9Vo",
-	"6HGdnj4ZrkMlcAOkzVTwcwnKyye8eQ+9FjTAOfh+s1Wu++BeL9Q/3lBAsXmacrPelL3vy7K3Vqc4vqQK",
-	"pfI/7Iac1P8CAAD//w==",
+	"7H1tUxu59udXUfXu1kBVYwyTmdlLal+QQGbYSoAFM1O3cilb7pZt3bQlj6SG+Kao2k+zH2w/yb90JPWj",
+	"2g9gg0P8LjFq6ehIOvqdB53zLYj4eMIZYUoGR98CGY3IGMM/j4eEqWsiJeXshChMk2v4o/7bRPAJEYoS",
+	"aIl1y26MFfwNs+nFIDj6/C3AcUwV5Qwnl4X2SqQkDNR0QoKjgPf/TSIVPITf3C8sTZLg4TYMYiIjQSe6",
+	"g+DIULMnJySiAxohGCwMFFUJcX9FJ/rHh9DSQ+MyNbZ/qQRlw0VHRGcnKJUkRpQhNaISScOQ2thncT6y",
+	"bWMpKPd6w+jfKUHQ0HWGaEyYogNKRK1fuwC6/7A2hSAaYdUdUam4mJZnSxUZm8VZYhHcD1gIPF2ARe/5",
+	"eJIQRZCmAzk68im81z//YX/W5AqCFYm7WJWJHXAx1r8FMVZkT9Ex8Ux2HjGOUzCI/ofuRyo8nhQpMhSg",
+	"Y5jumCi85m2b9YWywXJqPrmfDC2CRnJ9pDj+uIFKZMAvD2Ewa+tez9qts/ep65bhMal3/Ec6xmxPEBzj",
+	"fkKyUwGN6yOcY+/2yMaQCiuyPja+T4WAs6uHQXyA1Ih4pIKj9hqoKZKXjse4elpXus5mAE1aJl+YIgJH",
+	"uoH00WhJKlBphvgW/HdBBsFR8N/282ti394R+/bzjm6qZQdXOOkq/oUw6ZW8moohEQtMoaO7QqareeLX",
+	"tO2YYR/CIJ3E65MxH7FUyIzgFS83ZnArXlJJxJOvoRtJhL6FsJQ8otD7PVWjhm1nWsfBw0MYCPJ3SgWJ",
+	"g6PP9YupdNQrB/S2cgn5QIDn8niH4yvyd0qkuiJywpmEHUS+Yn1JmFOvOwiOdEskTNMgDIgQXHQjHuvu",
+	"3h2fdK9O/8/N6XVH91kGGq6DqgA51T0g81c0JlLiYVFyGMJ9MqM49OzNDkO81w2rrI1d74XOChz0cMXH",
+	"Ox5Pu4Jo9rtVquOs2VL0nNyDyEQDLuYIJb8IrcyraUv4SPXM6D1ng4RGc/eCowk2NY3RT3Lv4CeEE30d",
+	"TBH5SqWSLXQjCbo87rz/A+3bMeW+3DtAirvjSFWrupfeX5x/+Hj2/pVspBpDfUwHeHOVMrvlmrD68kLJ",
+	"h3YnWN+EXZGyJ3R4CZ2gq5TZXnV36wVlnRFBImWIKkmSAdqhbJKqEEWcKcJU6BZehg4rhYjc6UUM0f//",
+	"v/9v963+EN2TJNn7wvg9Q1/IVCIsCMKJ5EgScUdihCUcQj2OWfqfJBpQksTFG1jP2mktj2NjeWbAxZO3",
+	"CCNG7tHNzdkJuh8RhnBfEqYqAxt2axyTyqcNew19ODAk0pLMMf1rgEDw+AkbpUPw2NJ8z8WXQcLvn9Db",
+	"X7YLd1mWFYTCCWo8ZVZwrfykNWihdGAQEJUIs7L+2KCMbpJ2U9YrHs+Oi4kdz0HbsxO0MySMCEBGdIAY",
+	"V2gi+B2NSbzrV1A8CsnjKTpf4sp9Pi3ljFFFC2wyw81QTx55OCuCFY5oea8i3bMPt+fH+SVx8pOESZmC",
+	"XKRUOOBG8NAxWwxVRIxHFJ2QhMwXRfnpk3XM85FKVVQWz06khlUx9NxCxwqNuVTooN0O2+02orFEEyIc",
+	"fkf9KYrJAKeJQjuG1+KOiJ8k6u3tjfHXvT5W0ai3+xaNuSCGH28ODzVWy0xUNTQ1puzM/PHAd4BlULNU",
+	"lRRXzyS1kioLsyxMMUScEZgSjUOjaBIk9anmIiYCYRZnar7+NSFsqEb6fu8V+NorzWgJtXnmXIHs2mwb",
+	"gDoFxpQZcVsEr56tMm9LySsy4ULVGfrXCCuEUT9Nvlg+opjGLXSKoxGKqVSURQrt5LSFqEjZLppgKjLE",
+	"YPcSnkwIFhJxFhFYCvcHWIkj/UvPDBb3DLCBQ+ZaCTLmGnpRFSKuRkTcU0ngI8ZVd8BTFvfQTsoMatMk",
+	"QSukCQoRF3B38HtGYr2rNWE9K5p6aEjvCNvVi1zVJIAc/c+FVt9wN7bsDR6q6xN79nZG/cKjZKs8KI5w",
+	"zhX6AP3M2VFxRko+dNNOcjukcSdlc62JJZEy2S0wsHKxpuM+gS2i29lN5hXqmWmHMvXrmwDOFB2n4+Co",
+	"XUK8EtV4nNukKhBlObvm0uayxiNcOcFBWOZSbRUy7nr4n6uaDYquVjEBu0RYkSEX9D9gOW+hCwamzYIx",
+	"JkQ358c3nT9Ozztn7487pych+nBx9e7s5OT0PETnF53uh4ub85MQfTrt/HFx0tW/HH/8ePGXbukU8RD9",
+	"efzx7OS4c3Zx3j29urq4CtHl8T8/XhyfdDsXF92Px1e/n+qRrm8uLy+uOqcn3U+nJ2fH3c4/L09DdHbe",
+	"Ob06P/7YvT69+vP0yvWg/3f2/rR7c3785/HZx+N3H0/foiihmvtIjniaxAhHEZkomLBEOI5JjBKsiGgV",
+	"7mLDE+BXdanD4Ose+aoIk7SfkD3C9Ob6XDJWhUGFQUEYZBwKwiBjURAGdR4FYW6tCIMql4IwqLEJBvTx",
+	"KQgDL6OCMPBwKrh9CIMzpohgOLmGuxv4MM9s8wHThMT5LZpfrDtOHNP4CP08OOz/Gh2Qf8Rt/Kb/W/Q/",
+	"yS+DA3zY/zl6E/9Cfh3sVm02ftKfZMAJc5mRk6Yp/zvliph7RIAQo2yIqNoUg8+sVfGc9nOuQLjPWzl9",
+	"CwzsLVBifb5DX4W9rMYPD88u8ZAyrSu4Rl0rTo2Vu1u/s5xC7cfQcDln2mBkXUUTw5Vlbm5rZS/CA6tc",
+	"V7CB1rvn9WlnSTk7YwMeVPWW/M+5Fl/jtRkdRisZ7yr8+1yi/3YGzx01NQ4ndEwt4AS1Ijg6bIeN2MBw",
+	"XKN3y+Ux/mru/oN2u12AAgV0/RFG8GEA6KM4dNtnO9StnJlvR/9HooinTKGB4GN0sNuAQC7t4fAgDyyi",
+	"UVfRMemO5ezxr6EtIl9JlGZebo1xxzRJqCQRZ6AG+Aiw33b0F58KagUDbuY+PJjMHDaA183M2q1Cw6im",
+	"6Xvo0zd7MyawcZExWbb05pNZg17aFtVBH2o7OD8bnv06TTiOO5x/xGJI5onXK6cX83iq1d1Ef6TlAWbo",
+	"4Nfffvvt8OBX1J8qIKwkf+tX/KuQw03887D6KmWzY4xWZk1VWn01h0ijGNAi08aonjSm/AXCa471uGhA",
+	"EyIRZVGSxs4TXjWyQ0uIsKEKGzf/+gIg3BBG3GlixjwmCdohrWErNL/+TvSpREOhb2DKhvtGxhUNslk/",
+	"QLfxvcxb3VXO4yJVk1Q5r08+mTJn31vC1h29dJUuFblk/FEvsCdPYWCUm9zjVM/QwznTUg8BO/gFaP2w",
+	"wMmBNrpvOnY30DNTeQYDzyHTNAI62SRV3TGJKV6n+0AfDRgEYaVwNBrDYhaVE93iE5ABMNS4TF+Af5/M",
+	"0C78MEPfZQZ+cgQ+R6jdJREgFFhEwHycAoEzA++e5Euv4nnQOgT4gsueCEakPrNl1tQ98ARLzigbdhcU",
+	"y3NEm+suk7V0gLIx0D2WiDDcT4xdzpnrsr8XJHBO2Avut5yyieARkTKLF/CSX9x4Of1SkclLEO8U1Zz9",
+	"hhIf5dfwFyB7QARh0Qux2w2OIqqa5GPeyhBstXkPclup/xsAmhtNb+vsXizRZv+eobTnC3HBEgkScRET",
+	"49sa6Obz4k+8Eet51G+DhLXyw6NkQM/6vniaHDFXjvPtI8WbiICh7LjZVnAo7SkUfIA+cq+VXdcdRb6q",
+	"/X9LznYrpGRLb758xgCA66LjH2EFFJPclVkJ0qlFK68jKigsbkd/iBDnyUsImY4etxBpXOUP/P1ZQhXK",
+	"4xbCFPSm5y/Bmz9h4Dn41DSqmQasTLktnYrmCOKC23JGDMMmuedua2dIE988tfWaN85O3Gkz8WEFNynq",
+	"k4SzoUSKN1g51qredpxGa9wtjiiN/ey4jaruAq+pPHdTcyTWCl6oPCnM+oVeqmi88YjnKo95CLKKULJ8",
+	"K0P82NydXAwnW+cLkBkbOckfh8TrfROSM0d3h+5HHPF7Jp8x1i2nIAtum7tE1Vi3uRK2+vKgLEObhWzH",
+	"7lnnpgdhGJiNGeRM8HTdMSEXtRN7zYW6EDERpW5lZH1ppZ6ypp5+9C6dZeTeGpp/IEMzCLattXlrbd5a",
+	"m7fW5q21eWtt3lqbt9bmrbW5SaP3wKWtyXlrcn6yyXmVD9/mhhUVzBQbb+t+JRbnss7toU43WCjP1Tbb",
+	"0jbb0rNlW7IXodwmXfrOki4BTnmejEv66lozsiN43Jh1Dy4zB+hWeo/Oy/lUvEW3Wac2NuvUQlb9puvX",
+	"c2HeMJyqkRaEUfHRSVMofqU5PAKUtbD76rO9VxF038QpL1NlOplwoUgMBjYtXeZx1lpJ9nRbNE6lQn2C",
+	"8GSS6OEoZ6CZ1Bntfa74Svg9g4k+psORnZe3Yf2IyYmOWXApDL7uDfleoSONGFrn9h+fx3jy2TD7FrPp",
+	"bbH9Hh279AETrEbBUTCkapT2WxEf73M8oXuakUPC9l23mjn55/ILnexxm/Nlb8LhWjVzXWkSF8eGxVDQ",
+	"bHZYVjw/G9aMwao8mp1SZnM3zdqhoOOPHajAoeyXjeTNQxVRzM8V8idOaAwSf6FH430eT1uFdCVHyL7d",
+	"K7zqMw86qUQH1fuj9ir+STfHEWCZARUSDHz9hIzNs2gwGfX+lbbbP0cJN/cZ/I+0zI+a8eaHI2R+MfZt",
+	"81svRKQ1bKHecpPttTblKmtaU8/yu4iO7yykIQsA2cY1rCOuwcPeYlyD+Wem7z5BWdTgkw8yAgRRqWDl",
+	"SEL7J6cxN5nEltYVbxj9mutiNklNZgz7vgIpPOu1qdEUHlI3NqTCQ2seV7GJQQFbR/zWEb/xjnjPqdp6",
+	"41/AG5+F/W6ER963K4pu+dX7lhvmn/uV9QHrGlcwF12Rshe59u34JoWeXjuCoxEc/hLRZIKyplcpyycg",
+	"iEwT9TICAEY2sBKoztOoesi3zbdvtOZAEOc2X1PeWwiAgKvdBkEsGP9fd9vXdcsZCuhi7vv1gX9Z8YZ/",
+	"Fz5wZ5tYLz1Z1ILjUYUiZy478WYK3/rE5/rEC2JxTo7vJ7iam/ybKzg7hWdTG+nTLEjK9Z4UJ8wa/e2Z",
+	"AHVnZS0ifI7nuyTFCySsKJN+BV75Bjap9B/jap51XdTWCw5MlAqqptDEXCJ/dDqX7wgW5ikYnBb9Ud/8",
+	"lHUyUmoSPDzACwqT5LAipV0JB71pMCQelVOpyLhVep3LOIInuhfXQRjcEWHyKAcHrXarrbnPJ4ThCQ2O",
+	"gp9bB612EIJXAAjN6uTkWarrZJgcwmicJopOkkISV5P/mgrIBk8ZwkhSNkyIo5ezFuroDWJiXFCEGePg",
+	"BU5ZzJmxOdzTJEETIsZYy5ZkahN0I5wkyO7x3J8k4RMzqEarrX+xfzGTbZEKiXaKydY/09temKdfh1Tn",
+	"+rddFJOIxgTdaxhCs6TRR5p+d2nILE84Z8nUPOPsczWCqi40BjL0PxX4trGKRi10Y3OGayRNJuZCp7Ep",
+	"+qLnDZZ0qVmix+YJQZGeJJWQW14JzKRh1BEiFHKOkzsipqZ7WHxLnR4cvlTSYHY9gp2FS1EOH1DDoGvC",
+	"YtS7BFX9yFpA/5cgE0EkYcY83NNK0pAohNFhu51rrADVEiqVNOzSqM0l2YbVcz8ylzBWa5FSEQwRvZgh",
+	"Mp6oKTpsv9GbNtsYZ3EtRTjsS4HHRBEhQTZUt6EpIOC4AKwf0EQR0ULWH2GpyvO6fyETZZYQMljz8QQr",
+	"2qcJVVPj25kQsUfjyjbpNWwRSN+vafk7JeCiM/IssEm4ZYYpF700wzyTZfYAdeFZa+lTYxJWuI8lAZjN",
+	"tZiGiQP9cB6vrDh0mfFdLQY0wtJUX4AklHpHxrYv2FLQvKc05OlpjkCq+xY6hdUdE6x3IdQPauJR3Ldi",
+	"N2PS4y+BObMsOsn6VpGo1XoA8Ob5+AjmXo4eRDBviSLOBnSYavY5E4djEtrJTiM01nuNSFuwTO22kF1I",
+	"6awR7kOo+CSkKnYOPTRuNnDYroaRjVwoRrEZB3GdhX/pLQH7IDRHLBPS9yMui3URyN8pTiSiqiip3hba",
+	"UzXiqdLigt8zIhDTks8IvtCIOydI7nCSWolLpHdY0wM1D93NR4YfTQx1uHE1LL3QJFXTnRfqRVAIGxT+",
+	"wLgqi68+vEe/Hb5po0luZw311hrjPUm0uHQiL8KS7FEmCZNU0TvSQr0GQY/lF2PlqYh62KrYJjnXB6Aq",
+	"8N/aShgFWmA96ZBxURCOI4LNy3bLX3PxlNg7f5bFx4Du+2opwluD7ohU73gMwRpFn0Q10CwrXL1Y9Y1K",
+	"XMNDGUvaOBHHPMBPh+32emhw1TOABm8cSX4pyxTiFwdpkkz1CWOqeB8ftt/kgt/luY+wEJTIeQhBr69Z",
+	"WpjtZbZWe8d6mr7qHMfJPZ7Kxp244xYeSqbkjKmus572YftNY7Fh/+w19H2zwiXx1Oj0LMgZu9NQJGPu",
+	"XqlkEqBXqDJkCwSNqQRZZog9WBmxTaGdHopNUy7of0hsyHizMjJq6fU94+cFZ/TgBz+vbPCmnNIeGkr5",
+	"uIvJuAsAyVQHkYbKX1a4UjOCQueRSg3w/t/XF+dA1+HhyuhqivDxkJQ3RdBWk/LLCk/erBoXHnIaq46U",
+	"1HW43IuK+udbfaFkkX9O7f3k1N6CnqLwUGsomfyB+ihD4qmAdUWUoOQOygGYIgigTZWKjMHFayC9Vtq0",
+	"jJC2zogJwpMtdG32iCy060/LSsEOKBAhPC0JM9vILsAFw9EQkIcBVPpubmVzQplo1jD0jghpltO8H9OX",
+	"g/4mrycAy/pVybpO9ztRiyp0LjSnWG1NOH6VZ6MVEDehFjoGRcNqHTnGGlh9WXNjLZraCoj3gbwPsKQl",
+	"s0pGDJSuhN72dWf797kNbrdhitm3q8O0T6AwD7LK2scLMiE1ptgWKioauY0mw9SYTbXKRhKthXGhf2Jc",
+	"i8dd0AKsa6Voo3geTaB5SouBf8/3ms4jhGtoH8m0b+hyShNl6H5EoxHq/Y8eHN5et2f+ZpQmNSJjSZI7",
+	"IpuYUbKPro0jkCVvZ4IFVCIFAncbK6PWeZTXeKkcxFSwrOAL2oEa4Aftdrvp0CS22otvlrOKxSzi2Vig",
+	"QM0M4oNqSRoPFy71JG3AsNbsJlm9EhsoetAwbTuAd9aPnOZBuDBxQaXsjfcMkASucn0jFjfOEerlrtoe",
+	"CNle7n/qZUUlpbUlpO5hgu4nM1yXHibvtlCHWp22L/gXwgp3rClOyU09GWgiZ1pp9Djd/rSBuS47XMHb",
+	"XHKf3S72/s+ZDkvdLMjAoJyNDr2b+vgPfzIlTnewjBCYiGS0O2vW3Ca280185nWbJcWbPVtIphcuTmhp",
+	"mnaAuZZTmFjOL32KVmw8fWuNUy9sPPVMdCH7adH2qQpmxPXYT9+6+sGN9tNnMZc2TdpjLr1do3VobkW6",
+	"WZYih1I3yVpSUmS4sFoOKqgPP7Z9ZJDZR15cwwcvpoaXRnCUl2gjtH5QsB+n80MI9DxFf8KlR9M3IVyQ",
+	"0O7euR1c3l8txNx7ukwIWgf5jSSDNDHISJA9g0hyZ68VgVm0RyluKMyit+CaceZ5F2OC+mSgLyWRMmYs",
+	"C1Pk09SKeSiMezoLVcPMlMAFp700+paJqzVlUGUBH0Et7jSrxy1b6BiNqZSF2ehWQ6KkZdPNzdnJW4QZ",
+	"eNQTQXA8RQpr4GVKwLf/AapLQvAdsf6cr1A1PPeFp0zxNBoZ90PZFFEqj7+kMULvI4OqZinzz+4NfhSV",
+	"88GO7SOLfmCvE+rUprmUo7j29atGOo2zboI6q/fDlc5v/r44OyPfHhrzTRVFLLK1ah/q/rrl8MRiWgyE",
+	"YvlixzTTZ33YlOJk3nez4tUebj2vTOxN5QRjM1Z0VRc20K22RYY1z1n7H6s7eZwNEhrNXBHXZuu1+/69",
+	"dmSjvHblK2c5AG9l2zm5Rznw86D4hzCPfd3/lqPTh1mBsJeFKFXrWsQ1ZF6KzixEkUO46oLhsIUQWI87",
+	"bjonknIe1M0eP5zkPlIHKSBfSM0FAICsHPzSHM3T0P0iTy/q6KsYTVWEWS6FODhUoKwJVd+to2iZSS7m",
+	"OnreMNANgfffQRjohoH7BaI+62ZMXxxWhg9RLuJfAia+wzHKIva2uHAbEzQvJuhRIUEzkcW8QCCTWAle",
+	"T5m8n4AZ+hD+XAcT5rEu+PUzS19JuzXRPCLNwUGe3N3wCt1hiODRUiZGnM2KGirF2cyI7Xk3het7CZjh",
+	"vA5rAxqFAR4HNa4XZEsTyhggzIwFFnpYElGsLDBpwWn4OODePla9gtb7+Z2iq5mzehSc8jHn1buGF/cM",
+	"O3RR//yHAFUzubYq7/BrsUX+TjJ/G3o3NTuq0Rxprs7N8mBvEWdxhdgG+Kp9MQUvjD5dc2TaO0S8DPQs",
+	"HpT+1MaQer3T8JyknhXDZIZ3TCk4iWUajfS1XIz3DGf6mS1V4Ls2FgrCYkgTq+XfmMd0MC2JeNOlTU5v",
+	"e8RxXO7V5a4vfJcNdIwGEMfmgtRt6hqwpgoySXBk/cMaApPYvBIMkRbVKEoIFhJRlb0kNBeq7ZJKlJCB",
+	"QjjhjLwFH3k0wmyoqVAS5UF5lYeIMLZpKd2D6xbkRTIPviHqsNE3XcqduxySzrJgrAdH15JsrAlFz3yx",
+	"3fBY264u9G1eaMtyxSs5wmuK/Z/tl3866P7e4fWT7JL26BfSRrxm+2R1to+yU1Y7+aHslTM4uOaYhIac",
+	"535pYMl08Qerfj/8WnQAC00WiEfIgvi3sH+DYf82GOD7CwaoxNdsjLU+Lakty6lMFbmyXBzAviAuWZk/",
+	"3vcmV1eYzUmmdYNKfGopvpeLIWb0P+6Rrz7eQ3146+G+GqlQNtQf6s5Nvo4+UYqILKFhZF0HLEZjzPCQ",
+	"jDWsQceGHGUzFxnkoweHVCkT0JRsdG27rpdcwawfpZdYhq3Pvt+QYXGrl6xFL4GgBMP0Vx55seAkn6Th",
+	"2DF+EA2nOttHaTjVTn4oDWcGB9es4ejOumb4rixC8q3y4lNezIW5iPJieLqJr+5gQ2/DZbbayzYB0YrV",
+	"FyvGH6W+VCTLsuqLrSUxOxgJJ4m5Gney3D5y1yYHrMUilZ8x5um5s5RE1v2R5xKiLKZ3NE5xUnpjqGFM",
+	"Ph70a7IHO51pmQimgs8Fnv8bwFlK7BDqUwRvE7s0flvApy7vJLBAAymZ+3cSaq7+phAoqICxlII0JHYk",
+	"GxOwHj2pOso2GGpFwVAZU19PJJRvn8xPSARfuadhWGlO4oGCC4tKVMndv0MmPBrBD4jqkxtxFsvQBDZK",
+	"ekca01i5nCa669kMWLywgHcGS9K+66vbMWjIx9zMMvs2ey08M32vk2lLU+/j2jtD5qIBd4UD+Hqj7XxH",
+	"ctFQu+zbHyjOzsevVQXZ5VWZFlJW8yJEi2ini7euFzl6uH2YE0tn0Um5QtQM3TRl27C6bVjdjx1W587M",
+	"4jlfrqByIsLw/mIH3D9Wq9mFeig+f1CeE8XoI558KO4vRent0qPoC84lR2mhcw5P4SGfrK0BE9o0+CJl",
+	"cCeje0EVMSc8poJEKplW5bfPD6Rnlqs6y7qCgC+2DJ5JGrEur1B9pCe8NK12V3MDFJbke3d6LD7TR3k+",
+	"aivzOlHbrA04H7fVvv4hkNssnj1LTpmrdLm6DuvIE/OcaNHrt4A1KNx9XlsvpPMy5YG3qHCjUeE2/cvW",
+	"Z/JKfCYgmUS6tL+kJtEe4TPZ/2bA98MCzpPcRaKvsf4UUr6cnZiU20u4M9xFWLBS6/8bS7X5V8FarX/Y",
+	"neOZeJRj4ln8Ek9zS0C99gXek9tK0YvT6u14Xr36rdtkMbfJ6/OaPPXteM6UV23JfoIh+we0Y7/sW/EX",
+	"1kcqhrhmZWRro95MbYSDh3Brql6rqfoqnfn6++Hh4b8CAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -28,7 +28,12 @@ func (h *Handlers) DeleteSessions(ctx context.Context, req gen.DeleteSessionsReq
 	}
 	sessions, err := h.dbs.Resolve(deref(params.DbId), deref(params.Table))
 	if err != nil {
-		return resolveError(err, params.DbId, params.Table, deleteSessionsErrors)
+		return resolveError(err, params.DbId, params.Table, resolveResponses[gen.DeleteSessionsResponseObject]{
+			badRequest: func(d string) gen.DeleteSessionsResponseObject {
+				return gen.DeleteSessions400JSONResponse(badRequest(d))
+			},
+			notFound: func(d string) gen.DeleteSessionsResponseObject { return gen.DeleteSessions404JSONResponse(notFound(d)) },
+		})
 	}
 
 	keys := toStoreKeys(body.SessionIds, body.SessionTypes)
@@ -45,16 +50,6 @@ func (h *Handlers) DeleteSessions(ctx context.Context, req gen.DeleteSessionsReq
 		Body:    toDeleteReport(keys, deleted),
 		Headers: gen.DeleteSessions200ResponseHeaders{PreferenceApplied: &applied},
 	}, nil
-}
-
-// deleteSessionsErrors builds the delete_sessions responses for resolution errors.
-var deleteSessionsErrors = resolveResponses[gen.DeleteSessionsResponseObject]{
-	badRequest: func(detail string) gen.DeleteSessionsResponseObject {
-		return gen.DeleteSessions400JSONResponse{Detail: detail, ErrorCode: CodeBadRequest}
-	},
-	notFound: func(detail string) gen.DeleteSessionsResponseObject {
-		return gen.DeleteSessions404JSONResponse{Detail: detail, ErrorCode: CodeNotFound}
-	},
 }
 
 // toStoreKeys pairs ids with types, dropping repeated pairs but keeping the

@@ -25,6 +25,7 @@ func (f fakeResolver) Resolve(dbID, table string) (store.Sessions, error) {
 }
 
 type fakeSessions struct {
+	store.Sessions // nil: calling a method the test does not set panics
 	deleteSessions func(ctx context.Context, keys []store.SessionKey, opts store.DeleteOptions) ([]store.DeletedSession, error)
 }
 
@@ -39,7 +40,7 @@ func TestDeleteSessions_Unexpected(t *testing.T) {
 	}{
 		{"ResolveFails", func(string, string) (store.Sessions, error) { return nil, errors.New("catalog exploded") }},
 		{"StorePanics", func(string, string) (store.Sessions, error) {
-			return fakeSessions{func(context.Context, []store.SessionKey, store.DeleteOptions) ([]store.DeletedSession, error) {
+			return fakeSessions{deleteSessions: func(context.Context, []store.SessionKey, store.DeleteOptions) ([]store.DeletedSession, error) {
 				panic("store bug")
 			}}, nil
 		}},
@@ -66,7 +67,7 @@ func TestDeleteSessions_Unexpected(t *testing.T) {
 
 func TestDeleteSessions_RepeatedPreferLines(t *testing.T) {
 	var got store.DeleteOptions
-	sessions := fakeSessions{func(_ context.Context, keys []store.SessionKey, opts store.DeleteOptions) ([]store.DeletedSession, error) {
+	sessions := fakeSessions{deleteSessions: func(_ context.Context, keys []store.SessionKey, opts store.DeleteOptions) ([]store.DeletedSession, error) {
 		got = opts
 		return nil, nil
 	}}

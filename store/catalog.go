@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
+	gosqlite "github.com/glebarez/go-sqlite"
 	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -129,10 +131,38 @@ func openDatabase(ctx context.Context, cfg DatabaseConfig, dialect, dsn string) 
 		return nil, fmt.Errorf("unsupported dialect %q", dialect)
 	}
 	d, err := newDatabase(ctx, cfg, dialect, sqlDB)
+	if err == nil && dialect == DialectSQLite && !isMemoryDSN(dsn) {
+		err = enableWAL(ctx, sqlDB)
+	}
 	if err != nil {
 		return nil, errors.Join(err, sqlDB.Close())
 	}
 	return d, nil
+}
+
+// enableWAL puts a SQLite file in WAL mode, so that readers run while a
+// bulk delete writes. The mode is stored in the file, so it is set once, not
+// per connection. Switching needs the file to itself: when another process
+// opening it at the same moment holds it, SQLite answers busy at once
+// instead of waiting, so the switch is retried for a while.
+func enableWAL(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var mode string
+		err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+		if err == nil {
+			return nil
+		}
+		sqliteErr, busy := errors.AsType[*gosqlite.Error](err)
+		if time.Now().After(deadline) || !busy || sqliteErr.Code()&0xff != sqliteBusy {
+			return fmt.Errorf("enable WAL: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("enable WAL: %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // newDatabase pings an open connection pool and wraps it for cfg's tables.

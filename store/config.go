@@ -142,11 +142,6 @@ func ParseURL(raw string) (dialect string, dsn string, err error) {
 			return "", "", errors.New("sqlite URL has no file path")
 		}
 		dsn = path + "?" + sqlitePragmas
-		if path != ":memory:" {
-			// WAL lets readers run while a bulk delete writes; an in-memory
-			// database has no journal file to put in WAL mode.
-			dsn += "&_pragma=journal_mode(WAL)"
-		}
 		if query != "" {
 			dsn += "&" + query
 		}

@@ -14,6 +14,7 @@ import (
 type sessionsTable struct {
 	db    *database
 	names TablePair
+	sql   tableSQL
 
 	// deleteSQL[byUser][countRuns] on PostgreSQL; deleteSQL[byUser][0] on SQLite.
 	deleteSQL [2][2]string
@@ -24,7 +25,7 @@ type sessionsTable struct {
 var _ Sessions = (*sessionsTable)(nil)
 
 func newSessionsTable(d *database, pair TablePair) *sessionsTable {
-	t := &sessionsTable{db: d, names: pair}
+	t := &sessionsTable{db: d, names: pair, sql: newTableSQL(d.dialect, pair)}
 	for byUser := range 2 {
 		for countRuns := range 2 {
 			if d.dialect == DialectPostgres {

@@ -181,14 +181,10 @@ func (l *statementLog) take() []string {
 	return sql
 }
 
-// TestStore_DeleteStatementCount checks that a bulk delete on PostgreSQL is
-// BEGIN, one statement and COMMIT, whatever the options.
-func TestStore_DeleteStatementCount(t *testing.T) {
-	ctx := context.Background()
-	url := testdb.PostgresURL(t)
-	c := openCatalog(t, url) // migrates
-	seedMany(t, c, DefaultTables, 1000)
-
+// tracedTable opens a second pool on the PostgreSQL database at url whose
+// connections log every statement they send, and returns its default table.
+func tracedTable(t *testing.T, url string) (*sessionsTable, *statementLog) {
+	t.Helper()
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		t.Fatalf("parse URL: %v", err)
@@ -196,12 +192,23 @@ func TestStore_DeleteStatementCount(t *testing.T) {
 	log := &statementLog{}
 	cfg.Tracer = log
 	sqlDB := stdlib.OpenDB(*cfg)
-	d, err := newDatabase(ctx, DatabaseConfig{ID: "traced", URL: url}, DialectPostgres, sqlDB)
+	d, err := newDatabase(context.Background(), DatabaseConfig{ID: "traced", URL: url}, DialectPostgres, sqlDB)
 	if err != nil {
 		sqlDB.Close()
 		t.Fatalf("newDatabase: %v", err)
 	}
 	t.Cleanup(func() { sqlDB.Close() })
+	return d.tables[0], log
+}
+
+// TestStore_DeleteStatementCount checks that a bulk delete on PostgreSQL is
+// BEGIN, one statement and COMMIT, whatever the options.
+func TestStore_DeleteStatementCount(t *testing.T) {
+	ctx := context.Background()
+	url := testdb.PostgresURL(t)
+	c := openCatalog(t, url) // migrates
+	seedMany(t, c, DefaultTables, 1000)
+	tbl, log := tracedTable(t, url)
 
 	keys := make([]SessionKey, 0, 1000)
 	for i := range 1000 {
@@ -209,7 +216,7 @@ func TestStore_DeleteStatementCount(t *testing.T) {
 	}
 	for i, opts := range []DeleteOptions{{}, {CountRuns: true}, {UserID: ptr("u1")}, {UserID: ptr("u2"), CountRuns: true}} {
 		log.take()
-		if _, err := d.tables[0].DeleteSessions(ctx, keys[i*100:(i+1)*100], opts); err != nil {
+		if _, err := tbl.DeleteSessions(ctx, keys[i*100:(i+1)*100], opts); err != nil {
 			t.Fatalf("DeleteSessions: %v", err)
 		}
 		sql := log.take()
@@ -217,6 +224,78 @@ func TestStore_DeleteStatementCount(t *testing.T) {
 			!strings.HasPrefix(sql[1], "WITH pairs AS") || strings.ToLower(sql[2]) != "commit" {
 			t.Errorf("statements for case %d: got %d %q, want BEGIN, the delete, COMMIT", i, len(sql), sql)
 		}
+	}
+}
+
+// TestStore_SessionStatementCount checks how many statements each
+// single-session method sends on PostgreSQL, so that none grows a query
+// per row.
+func TestStore_SessionStatementCount(t *testing.T) {
+	ctx := context.Background()
+	url := testdb.PostgresURL(t)
+	c := openCatalog(t, url)
+	seedMany(t, c, DefaultTables, 50) // bulk-1 … bulk-50, one run each
+	tbl, log := tracedTable(t, url)
+	mustCreateRun(t, tbl, Run{ID: "run-1", SessionID: "bulk-1", CreatedAt: 1}, Run{ID: "run-2", SessionID: "bulk-1", CreatedAt: 2})
+	name := SessionPatch{Name: Optional[string]{Set: true, Value: ptr("n")}}
+
+	for _, tc := range []struct {
+		name string
+		call func() error
+		want []string // statement prefixes, lower case
+	}{
+		{"ListSessions", func() error {
+			_, _, err := tbl.ListSessions(ctx, ListFilter{Type: ptr("agent"), SortBy: "created_at", Limit: 20, Page: 2})
+			return err
+		}, []string{"begin", "select count(*)", "select session_id", "commit"}},
+		{"ListSessionsPastTheEnd", func() error {
+			_, _, err := tbl.ListSessions(ctx, ListFilter{SortBy: "updated_at", Limit: 20, Page: 4})
+			return err
+		}, []string{"begin", "select count(*)", "commit"}},
+		{"GetSession", func() error {
+			_, err := tbl.GetSession(ctx, "bulk-1", Owner{UserID: ptr("u1")})
+			return err
+		}, []string{"select session_id"}},
+		{"CreateSession", func() error {
+			_, err := tbl.CreateSession(ctx, Session{ID: "new", Type: "agent", CreatedAt: 1})
+			return err
+		}, []string{"insert into"}},
+		{"UpdateSession", func() error {
+			_, err := tbl.UpdateSession(ctx, "bulk-2", Owner{}, name)
+			return err
+		}, []string{"begin", "select session_id", "update", "commit"}},
+		{"UpdateSessionEmptyPatch", func() error {
+			_, err := tbl.UpdateSession(ctx, "bulk-2", Owner{}, SessionPatch{})
+			return err
+		}, []string{"select session_id"}},
+		{"DeleteSession", func() error { return tbl.DeleteSession(ctx, "bulk-3", Owner{}) }, []string{"delete from"}},
+		{"ListRuns", func() error {
+			_, _, err := tbl.ListRuns(ctx, "bulk-1", Owner{}, RunFilter{CreatedAfter: ptr(int64(0))})
+			return err
+		}, []string{"begin", "select session_id", "select run_id", "commit"}},
+		{"GetRun", func() error {
+			_, _, err := tbl.GetRun(ctx, "bulk-1", "run-1", Owner{})
+			return err
+		}, []string{"select s.session_id"}},
+		{"CreateRun", func() error {
+			_, err := tbl.CreateRun(ctx, Run{ID: "run-3", SessionID: "bulk-1", CreatedAt: 3}, Owner{})
+			return err
+		}, []string{"insert into"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			log.take()
+			if err := tc.call(); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			sql := log.take()
+			ok := len(sql) == len(tc.want)
+			for i := 0; ok && i < len(sql); i++ {
+				ok = strings.HasPrefix(strings.ToLower(sql[i]), tc.want[i])
+			}
+			if !ok {
+				t.Errorf("statements: got %d %q, want %q", len(sql), sql, tc.want)
+			}
+		})
 	}
 }
 
@@ -250,4 +329,118 @@ func TestIndexName(t *testing.T) {
 	if a, b := indexName(long+"a", "user_id"), indexName(long+"b", "user_id"); a == b {
 		t.Errorf("indexName of two long tables: got %q for both, want different names", a)
 	}
+}
+
+// TestStore_ListPlan checks that a page of sessions filtered by type or
+// user, or not filtered, is read off an index in sort order, not sorted
+// after reading every match.
+func TestStore_ListPlan(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, newURL newURL) {
+		const rows = 20_000
+		c := openCatalog(t, newURL(t))
+		d := c.byID["main"]
+		series := "generate_series(1, $1) AS g(n)"
+		// About 1 kB of session_data, as in the delete plan test.
+		data := "jsonb_build_object('session_name', 'session ' || g.n, 'history', repeat('x', 1000))"
+		if d.dialect == DialectSQLite {
+			series = "(WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?1) SELECT n FROM g) AS g"
+			data = "json_object('session_name', 'session ' || g.n)"
+		}
+		// Three types, 50 users, 100 components, a spread of creation
+		// times, and every other session updated since.
+		seed := "INSERT INTO agno_sessions (session_id, session_type, agent_id, team_id, user_id, session_data, created_at, updated_at) " +
+			"SELECT 'list-' || g.n, CASE g.n % 3 WHEN 0 THEN 'agent' WHEN 1 THEN 'team' ELSE 'workflow' END, " +
+			"'agent-' || (g.n % 100), 'team-' || (g.n % 100), 'u' || (g.n % 50), " + data + ", " +
+			"1700000000 + g.n * 7 % 10007, CASE WHEN g.n % 2 = 0 THEN 1700020000 + g.n END FROM " + series
+		stats := "VACUUM ANALYZE"
+		if d.dialect == DialectSQLite {
+			stats = "ANALYZE"
+		}
+		for _, q := range []string{seed, stats} {
+			args := []any{rows}
+			if q == stats {
+				args = nil
+			}
+			if _, err := d.sqlDB.Exec(q, args...); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		tbl := d.tables[0]
+
+		for _, tc := range []struct {
+			name  string
+			f     ListFilter
+			index string // "" when not asserted
+		}{
+			{"TypeByCreated", ListFilter{Type: ptr("agent"), SortBy: "created_at", Descending: true}, "agno_sessions_session_type_created_at_idx"},
+			{"TypeByCreatedAsc", ListFilter{Type: ptr("team"), SortBy: "created_at"}, "agno_sessions_session_type_created_at_idx"},
+			{"UserByCreated", ListFilter{UserID: ptr("u3"), SortBy: "created_at", Descending: true}, "agno_sessions_user_id_created_at_idx"},
+			{"AllByCreated", ListFilter{SortBy: "created_at", Descending: true}, "agno_sessions_created_at_session_id_idx"},
+			{"AllByUpdated", ListFilter{SortBy: "updated_at", Descending: true}, "agno_sessions_updated_or_created_at_idx"},
+			{"TypeByUpdated", ListFilter{Type: ptr("agent"), SortBy: "updated_at", Descending: true}, "agno_sessions_session_type_updated_or_created_at_idx"},
+			{"TypeByUpdatedAsc", ListFilter{Type: ptr("workflow"), SortBy: "updated_at"}, "agno_sessions_session_type_updated_or_created_at_idx"},
+			// Not asserted; run with -v to read them.
+			{"TypeAndUser", ListFilter{Type: ptr("agent"), UserID: ptr("u3"), SortBy: "created_at", Descending: true}, ""},
+			{"Component", ListFilter{Type: ptr("agent"), ComponentID: ptr("agent-7"), SortBy: "created_at", Descending: true}, ""},
+			{"Name", ListFilter{Type: ptr("agent"), NameContains: ptr("99"), SortBy: "created_at", Descending: true}, ""},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				tc.f.Limit, tc.f.Page = 20, 1
+				page := tbl.listPage(tbl.listWhere(tc.f), tc.f, 0)
+				plan := explainStmt(t, d, page)
+				if tc.index == "" {
+					return
+				}
+				if d.dialect == DialectPostgres {
+					if strings.Contains(plan, "Seq Scan") || strings.Contains(plan, "Sort") {
+						t.Errorf("plan scans or sorts the table:\n%s", plan)
+					}
+					if !strings.Contains(plan, "using "+tc.index+" on agno_sessions") {
+						t.Errorf("plan does not read %s:\n%s", tc.index, plan)
+					}
+					return
+				}
+				if strings.Contains(plan, "TEMP B-TREE") {
+					t.Errorf("plan sorts:\n%s", plan)
+				}
+				if !strings.Contains(plan, "USING INDEX "+tc.index) {
+					t.Errorf("plan does not read %s:\n%s", tc.index, plan)
+				}
+			})
+		}
+	})
+}
+
+// explainStmt returns the plan of a statement with its parameters.
+func explainStmt(t *testing.T, d *database, s *stmt) string {
+	t.Helper()
+	explain, detail := "EXPLAIN (COSTS OFF) ", 0
+	if d.dialect == DialectSQLite {
+		explain, detail = "EXPLAIN QUERY PLAN ", 3
+	}
+	rows, err := d.sqlDB.Query(explain+s.sql.String(), s.args...)
+	if err != nil {
+		t.Fatalf("%s: %v", explain, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatalf("%s: %v", explain, err)
+	}
+	var plan strings.Builder
+	for rows.Next() {
+		dest := make([]any, len(cols))
+		for i := range dest {
+			dest[i] = new(any)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			t.Fatalf("%s: %v", explain, err)
+		}
+		fmt.Fprintf(&plan, "%v\n", *dest[detail].(*any))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", explain, err)
+	}
+	t.Logf("plan of %s:\n%s", s.sql.String(), plan.String())
+	return plan.String()
 }

@@ -21,6 +21,14 @@ var (
 	ErrDatabaseAmbiguous = errors.New("database id required with several databases")
 )
 
+// Sentinel errors returned by the Sessions methods.
+var (
+	// ErrNotFound: no session (or run) matches, or it belongs to another user.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a session or run with that id already exists.
+	ErrConflict = errors.New("already exists")
+)
+
 // SessionKey names one session by its id and its type (agent, team, workflow).
 type SessionKey struct {
 	ID   string
@@ -45,8 +53,126 @@ type DeleteOptions struct {
 	CountRuns bool
 }
 
+// Session is one row of a session table. JSON columns are decoded; a nil
+// map is SQL NULL. The session's name and state live inside SessionData
+// ("session_name", "session_state"), as AgentOS keeps them.
+type Session struct {
+	ID           string
+	Type         string
+	AgentID      *string
+	TeamID       *string
+	WorkflowID   *string
+	UserID       *string
+	SessionData  map[string]any
+	AgentData    map[string]any
+	TeamData     map[string]any
+	WorkflowData map[string]any
+	Metadata     map[string]any
+	Summary      map[string]any
+	CreatedAt    int64 // epoch seconds
+	UpdatedAt    *int64
+}
+
+// Run is one row of a runs table. Data is the run_data column.
+type Run struct {
+	ID          string
+	SessionID   string
+	AgentID     *string
+	TeamID      *string
+	WorkflowID  *string
+	UserID      *string
+	ParentRunID *string
+	Status      *string
+	Data        map[string]any
+	CreatedAt   int64 // epoch seconds
+	UpdatedAt   *int64
+}
+
+// Owner narrows reads and writes of one session: Type, when non-nil, must
+// equal the stored session_type; UserID, when non-nil, must equal the stored
+// user_id (NULL never matches). A session that fails either is not found.
+type Owner struct {
+	Type   *string
+	UserID *string
+}
+
+// ListFilter selects and orders a page of sessions. Nil filters are off.
+type ListFilter struct {
+	Type *string
+	// ComponentID matches agent_id, team_id or workflow_id.
+	ComponentID *string
+	UserID      *string
+	// NameContains is a case-insensitive substring of session_data's
+	// session_name; '%', '_' and '\' in it match only themselves. (SQLite
+	// folds case for ASCII letters only.)
+	NameContains *string
+	// SortBy is "created_at" or "updated_at" (which sorts by
+	// COALESCE(updated_at, created_at)); ties are broken by session_id in
+	// the same direction, so pages are stable.
+	SortBy string
+	// Descending sorts newest first.
+	Descending bool
+	Limit      int // rows per page, > 0
+	Page       int // 1-based
+}
+
+// RunFilter narrows ListRuns: CreatedAfter and CreatedBefore are inclusive
+// epoch seconds, nil when off.
+type RunFilter struct {
+	CreatedAfter  *int64
+	CreatedBefore *int64
+}
+
+// Optional is a field of a partial update: Set reports whether the request
+// carried it at all; a Set field with a nil Value clears the stored value.
+type Optional[T any] struct {
+	Set   bool
+	Value *T
+}
+
+// SessionPatch is a partial update of a session. Fields that are not Set
+// are left alone. Name and State are stored in session_data.
+type SessionPatch struct {
+	Name     Optional[string]
+	State    Optional[map[string]any]
+	Metadata Optional[map[string]any]
+	Summary  Optional[map[string]any]
+}
+
 // Sessions is one session table and its runs table in one database.
 type Sessions interface {
+	// ListSessions returns one page of the sessions that match f, and how
+	// many match in all.
+	ListSessions(ctx context.Context, f ListFilter) ([]Session, int64, error)
+	// CreateSession inserts s (ID and CreatedAt already set) and returns the
+	// stored row. It returns ErrConflict when the id is taken, leaving the
+	// existing row untouched.
+	CreateSession(ctx context.Context, s Session) (Session, error)
+	// GetSession returns the session with that id. It returns ErrNotFound
+	// when there is none or it fails owner.
+	GetSession(ctx context.Context, id string, owner Owner) (Session, error)
+	// UpdateSession applies p to the session in one transaction and returns
+	// the stored row. Any Set field sets updated_at to now; an empty patch
+	// changes nothing, updated_at included. It never touches runs. It
+	// returns ErrNotFound as GetSession does.
+	UpdateSession(ctx context.Context, id string, owner Owner, p SessionPatch) (Session, error)
+	// DeleteSession deletes the session and, by the cascade, its runs. It
+	// returns ErrNotFound as GetSession does.
+	DeleteSession(ctx context.Context, id string, owner Owner) error
+	// ListRuns returns the session's runs that match f, ordered by
+	// created_at then run_id, and the session they belong to. It returns
+	// ErrNotFound when the session is not found, as GetSession does; a
+	// session without runs has an empty list.
+	ListRuns(ctx context.Context, sessionID string, owner Owner, f RunFilter) (Session, []Run, error)
+	// GetRun returns one run of the session and the session. It returns
+	// ErrNotFound when either is not found.
+	GetRun(ctx context.Context, sessionID, runID string, owner Owner) (Session, Run, error)
+	// CreateRun inserts r (ID, SessionID and CreatedAt already set) into
+	// the session's runs and returns the stored row. It returns ErrNotFound
+	// when the session is not found and ErrConflict when the session already
+	// has a run with that id.
+	CreateRun(ctx context.Context, r Run, owner Owner) (Run, error)
+
 	// DeleteSessions deletes, in one transaction, every session whose
 	// (id, type) pair is in keys, together with all its runs, and reports
 	// the sessions it removed (in no particular order). Keys that match no

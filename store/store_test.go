@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -478,7 +479,7 @@ func TestStore_Migrations(t *testing.T) {
 				}
 				got = append(got, fmt.Sprintf("%s@%d", table, version))
 			}
-			if want := []string{"agno_sessions@1", "team_sessions@1"}; !slices.Equal(got, want) {
+			if want := []string{"agno_sessions@1", "agno_sessions@2", "team_sessions@1", "team_sessions@2"}; !slices.Equal(got, want) {
 				t.Errorf("recorded migrations: got %v, want %v", got, want)
 			}
 		})
@@ -505,8 +506,47 @@ func TestStore_Migrations(t *testing.T) {
 				}
 			}
 			c := openCatalog(t, url, pairs...)
-			if got := countRows(t, c, migrationsTable); got != 2 {
-				t.Errorf("recorded migrations: got %d, want 2", got)
+			if got := countRows(t, c, migrationsTable); got != 4 {
+				t.Errorf("recorded migrations: got %d, want 4", got)
+			}
+		})
+
+		t.Run("Version2OnVersion1", func(t *testing.T) {
+			// A database an earlier release left at version 1, with data.
+			url := newURL(t)
+			all, err := loadMigrations()
+			if err != nil {
+				t.Fatalf("loadMigrations: %v", err)
+			}
+			old, err := open(ctx, []DatabaseConfig{{ID: "main", URL: url, Tables: pairs}})
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			if err := old.databases[0].migrate(ctx, all[:1], slog.New(slog.DiscardHandler)); err != nil {
+				t.Fatalf("migrate to version 1: %v", err)
+			}
+			seed(t, old, pairs[0], session{ID: "kept", Type: "agent", UserID: ptr("u"), Runs: 2})
+			if got := indexNames(t, old, pairs[0].Sessions); !slices.Contains(got, "agno_sessions_session_type_idx") {
+				t.Fatalf("indexes at version 1: got %v, want agno_sessions_session_type_idx among them", got)
+			}
+			if err := old.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+
+			c := openCatalog(t, url, pairs...)
+			checkRemaining(t, c, pairs[0], map[string]int64{"kept": 2})
+			want := []string{
+				"agno_sessions_agent_id_idx",
+				"agno_sessions_created_at_session_id_idx",
+				"agno_sessions_session_type_created_at_idx",
+				"agno_sessions_session_type_updated_or_created_at_idx",
+				"agno_sessions_team_id_idx",
+				"agno_sessions_updated_or_created_at_idx",
+				"agno_sessions_user_id_created_at_idx",
+				"agno_sessions_workflow_id_idx",
+			}
+			if got := indexNames(t, c, pairs[0].Sessions); !slices.Equal(got, want) {
+				t.Errorf("indexes at version 2: got %v, want %v", got, want)
 			}
 		})
 
@@ -549,13 +589,42 @@ func TestStore_Migrations(t *testing.T) {
 				if n := countRows(t, c, p.Runs); n != 0 {
 					t.Errorf("runs left in %q: got %d, want 0", p.Runs, n)
 				}
-				// The primary key's index and the three of version 1.
-				if n := countIndexes(t, c, p.Sessions); n != 4 {
-					t.Errorf("indexes on %q: got %d, want 4", p.Sessions, n)
+				// The primary key's index and the eight of version 2, which
+				// replace the three of version 1.
+				if n := countIndexes(t, c, p.Sessions); n != 9 {
+					t.Errorf("indexes on %q: got %d, want 9", p.Sessions, n)
 				}
 			}
 		})
 	})
+}
+
+// indexNames lists, sorted, the indexes on a table other than the primary
+// key's.
+func indexNames(t testing.TB, c *Catalog, table string) []string {
+	t.Helper()
+	d := c.byID["main"]
+	q := "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 AND indexname NOT LIKE '%_pkey' ORDER BY indexname"
+	if d.dialect == DialectSQLite {
+		q = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND name NOT LIKE 'sqlite_autoindex_%' ORDER BY name"
+	}
+	rows, err := d.sqlDB.Query(q, table)
+	if err != nil {
+		t.Fatalf("list indexes on %q: %v", table, err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatalf("list indexes on %q: %v", table, err)
+		}
+		names = append(names, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("list indexes on %q: %v", table, err)
+	}
+	return names
 }
 
 // countIndexes counts the indexes on a table.

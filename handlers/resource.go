@@ -1,0 +1,364 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/agentos-sessions/agentos-sessions/gen"
+	"github.com/agentos-sessions/agentos-sessions/store"
+)
+
+// GetSessions lists one page of sessions.
+func (h *Handlers) GetSessions(ctx context.Context, req gen.GetSessionsRequestObject) (gen.GetSessionsResponseObject, error) {
+	p := req.Params
+	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
+	if err != nil {
+		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.GetSessionsResponseObject]{
+			badRequest: func(d string) gen.GetSessionsResponseObject { return gen.GetSessions400JSONResponse(badRequest(d)) },
+			notFound:   func(d string) gen.GetSessionsResponseObject { return gen.GetSessions404JSONResponse(notFound(d)) },
+		})
+	}
+	f := toListFilter(p)
+	start := time.Now()
+	rows, total, err := sessions.ListSessions(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	searchMs := float32(time.Since(start).Microseconds()) / 1000
+
+	data := make([]gen.SessionSchema, 0, len(rows))
+	for _, s := range rows {
+		data = append(data, toAPISession(s))
+	}
+	totalCount := int(total)
+	totalPages := (totalCount + f.Limit - 1) / f.Limit
+	return gen.GetSessions200JSONResponse{
+		Data: data,
+		Meta: gen.PaginationInfo{Page: &f.Page, Limit: &f.Limit, TotalPages: &totalPages, TotalCount: &totalCount, SearchTimeMs: &searchMs},
+	}, nil
+}
+
+// Defaults of the list query, as openapi.yaml states them; the validator
+// fills them in, so these only matter to a caller that bypasses it.
+const (
+	defaultLimit = 20
+	defaultPage  = 1
+)
+
+func toListFilter(p gen.GetSessionsParams) store.ListFilter {
+	f := store.ListFilter{
+		Type:         (*string)(p.Type),
+		ComponentID:  p.ComponentId,
+		UserID:       p.UserId,
+		NameContains: p.SessionName,
+		SortBy:       string(gen.CreatedAt),
+		Descending:   p.SortOrder == nil || *p.SortOrder == gen.Desc,
+		Limit:        defaultLimit,
+		Page:         defaultPage,
+	}
+	if f.NameContains != nil && *f.NameContains == "" {
+		f.NameContains = nil // every name contains the empty string
+	}
+	if p.SortBy != nil {
+		f.SortBy = string(*p.SortBy)
+	}
+	if p.Limit != nil {
+		f.Limit = *p.Limit
+	}
+	if p.Page != nil {
+		f.Page = *p.Page
+	}
+	return f
+}
+
+// CreateSession stores a new session; a missing id gets a UUID.
+func (h *Handlers) CreateSession(ctx context.Context, req gen.CreateSessionRequestObject) (gen.CreateSessionResponseObject, error) {
+	p := req.Params
+	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
+	if err != nil {
+		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.CreateSessionResponseObject]{
+			badRequest: func(d string) gen.CreateSessionResponseObject { return gen.CreateSession400JSONResponse(badRequest(d)) },
+			notFound:   func(d string) gen.CreateSessionResponseObject { return gen.CreateSession404JSONResponse(notFound(d)) },
+		})
+	}
+	s := toStoreSession(req.Body, p.Type, time.Now().Unix())
+	created, err := sessions.CreateSession(ctx, s)
+	if errors.Is(err, store.ErrConflict) {
+		return gen.CreateSession409JSONResponse{
+			Detail:    fmt.Sprintf("Session with id '%s' already exists. Use PATCH /sessions/%s to update it.", s.ID, s.ID),
+			ErrorCode: CodeConflict,
+		}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create session: %w", err)
+	}
+	var out gen.CreateSession201JSONResponse
+	return out, toAPIDetail(&out, created)
+}
+
+func toStoreSession(body *gen.CreateSessionRequest, typ *gen.SessionType, now int64) store.Session {
+	if body == nil {
+		body = &gen.CreateSessionRequest{}
+	}
+	s := store.Session{
+		ID:          deref(body.SessionId),
+		Type:        string(gen.Agent),
+		UserID:      body.UserId,
+		AgentID:     body.AgentId,
+		TeamID:      body.TeamId,
+		WorkflowID:  body.WorkflowId,
+		SessionData: map[string]any{},
+		Metadata:    derefMap(body.Metadata),
+		CreatedAt:   now,
+		UpdatedAt:   &now,
+	}
+	if typ != nil {
+		s.Type = string(*typ)
+	}
+	if s.ID == "" {
+		s.ID = uuid.NewString()
+	}
+	if body.SessionName != nil {
+		s.SessionData[keySessionName] = *body.SessionName
+	}
+	if body.SessionState != nil {
+		s.SessionData[keySessionState] = *body.SessionState
+	}
+	return s
+}
+
+// GetSessionById returns one session in the shape of its type.
+func (h *Handlers) GetSessionById(ctx context.Context, req gen.GetSessionByIdRequestObject) (gen.GetSessionByIdResponseObject, error) {
+	p := req.Params
+	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
+	if err != nil {
+		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.GetSessionByIdResponseObject]{
+			badRequest: func(d string) gen.GetSessionByIdResponseObject {
+				return gen.GetSessionById400JSONResponse(badRequest(d))
+			},
+			notFound: func(d string) gen.GetSessionByIdResponseObject { return gen.GetSessionById404JSONResponse(notFound(d)) },
+		})
+	}
+	s, err := sessions.GetSession(ctx, req.SessionId, store.Owner{Type: (*string)(p.Type), UserID: p.UserId})
+	if errors.Is(err, store.ErrNotFound) {
+		return gen.GetSessionById404JSONResponse(sessionNotFound(req.SessionId)), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get session: %w", err)
+	}
+	var out gen.GetSessionById200JSONResponse
+	return out, toAPIDetail(&out, s)
+}
+
+// DeleteSession deletes one session and its runs.
+func (h *Handlers) DeleteSession(ctx context.Context, req gen.DeleteSessionRequestObject) (gen.DeleteSessionResponseObject, error) {
+	p := req.Params
+	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
+	if err != nil {
+		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.DeleteSessionResponseObject]{
+			badRequest: func(d string) gen.DeleteSessionResponseObject { return gen.DeleteSession400JSONResponse(badRequest(d)) },
+			notFound:   func(d string) gen.DeleteSessionResponseObject { return gen.DeleteSession404JSONResponse(notFound(d)) },
+		})
+	}
+	err = sessions.DeleteSession(ctx, req.SessionId, store.Owner{UserID: p.UserId})
+	if errors.Is(err, store.ErrNotFound) {
+		return gen.DeleteSession404JSONResponse(sessionNotFound(req.SessionId)), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("delete session: %w", err)
+	}
+	return gen.DeleteSession204Response{}, nil
+}
+
+// UpdateSession replaces the fields present in the body, clears those that
+// are null and leaves the rest alone.
+func (h *Handlers) UpdateSession(ctx context.Context, req gen.UpdateSessionRequestObject) (gen.UpdateSessionResponseObject, error) {
+	p := req.Params
+	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
+	if err != nil {
+		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.UpdateSessionResponseObject]{
+			badRequest: func(d string) gen.UpdateSessionResponseObject { return gen.UpdateSession400JSONResponse(badRequest(d)) },
+			notFound:   func(d string) gen.UpdateSessionResponseObject { return gen.UpdateSession404JSONResponse(notFound(d)) },
+		})
+	}
+	patch := store.SessionPatch{
+		Name:     toOptional(req.Body.SessionName),
+		State:    toOptional(req.Body.SessionState),
+		Metadata: toOptional(req.Body.Metadata),
+		Summary:  toOptional(req.Body.Summary),
+	}
+	s, err := sessions.UpdateSession(ctx, req.SessionId, store.Owner{UserID: p.UserId}, patch)
+	if errors.Is(err, store.ErrNotFound) {
+		return gen.UpdateSession404JSONResponse(sessionNotFound(req.SessionId)), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("update session: %w", err)
+	}
+	var out gen.UpdateSession200JSONResponse
+	return out, toAPIDetail(&out, s)
+}
+
+// RenameSession sets a session's name.
+func (h *Handlers) RenameSession(ctx context.Context, req gen.RenameSessionRequestObject) (gen.RenameSessionResponseObject, error) {
+	p := req.Params
+	// Checked here, not by a minLength in the document, which would break
+	// clients generated from AgentOS's.
+	if strings.TrimSpace(req.Body.SessionName) == "" {
+		return gen.RenameSession400JSONResponse(badRequest("Invalid session name")), nil
+	}
+	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
+	if err != nil {
+		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.RenameSessionResponseObject]{
+			badRequest: func(d string) gen.RenameSessionResponseObject { return gen.RenameSession400JSONResponse(badRequest(d)) },
+			notFound:   func(d string) gen.RenameSessionResponseObject { return gen.RenameSession404JSONResponse(notFound(d)) },
+		})
+	}
+	name := req.Body.SessionName
+	s, err := sessions.UpdateSession(ctx, req.SessionId, store.Owner{UserID: p.UserId},
+		store.SessionPatch{Name: store.Optional[string]{Set: true, Value: &name}})
+	if errors.Is(err, store.ErrNotFound) {
+		return gen.RenameSession404JSONResponse(sessionNotFound(req.SessionId)), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rename session: %w", err)
+	}
+	var out gen.RenameSession200JSONResponse
+	return out, toAPIDetail(&out, s)
+}
+
+// GetSessionRuns lists a session's runs, oldest first.
+func (h *Handlers) GetSessionRuns(ctx context.Context, req gen.GetSessionRunsRequestObject) (gen.GetSessionRunsResponseObject, error) {
+	p := req.Params
+	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
+	if err != nil {
+		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.GetSessionRunsResponseObject]{
+			badRequest: func(d string) gen.GetSessionRunsResponseObject {
+				return gen.GetSessionRuns400JSONResponse(badRequest(d))
+			},
+			notFound: func(d string) gen.GetSessionRunsResponseObject { return gen.GetSessionRuns404JSONResponse(notFound(d)) },
+		})
+	}
+	f := store.RunFilter{CreatedAfter: toInt64(p.CreatedAfter), CreatedBefore: toInt64(p.CreatedBefore)}
+	s, runs, err := sessions.ListRuns(ctx, req.SessionId, store.Owner{Type: (*string)(p.Type), UserID: p.UserId}, f)
+	if errors.Is(err, store.ErrNotFound) {
+		return gen.GetSessionRuns404JSONResponse(notFound(fmt.Sprintf("Session with ID %s not found", req.SessionId))), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	out := make(gen.GetSessionRuns200JSONResponse, len(runs))
+	for i, r := range runs {
+		if err := toAPIRun(&out[i], s.Type, r); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// RecordSessionRun stores a run in an existing session; a missing run id
+// gets a UUID.
+func (h *Handlers) RecordSessionRun(ctx context.Context, req gen.RecordSessionRunRequestObject) (gen.RecordSessionRunResponseObject, error) {
+	p := req.Params
+	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
+	if err != nil {
+		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.RecordSessionRunResponseObject]{
+			badRequest: func(d string) gen.RecordSessionRunResponseObject {
+				return gen.RecordSessionRun400JSONResponse(badRequest(d))
+			},
+			notFound: func(d string) gen.RecordSessionRunResponseObject {
+				return gen.RecordSessionRun404JSONResponse(notFound(d))
+			},
+		})
+	}
+	b := req.Body
+	r := store.Run{
+		ID:          deref(b.RunId),
+		SessionID:   req.SessionId,
+		AgentID:     b.AgentId,
+		TeamID:      b.TeamId,
+		WorkflowID:  b.WorkflowId,
+		UserID:      p.UserId,
+		ParentRunID: b.ParentRunId,
+		Status:      b.Status,
+		Data:        derefMap(b.RunData),
+		CreatedAt:   time.Now().Unix(),
+	}
+	if r.ID == "" {
+		r.ID = uuid.NewString()
+	}
+	created, err := sessions.CreateRun(ctx, r, store.Owner{UserID: p.UserId})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return gen.RecordSessionRun404JSONResponse(sessionNotFound(req.SessionId)), nil
+	case errors.Is(err, store.ErrConflict):
+		return gen.RecordSessionRun409JSONResponse{
+			Detail:    fmt.Sprintf("Run with ID %s already exists in session %s", r.ID, req.SessionId),
+			ErrorCode: CodeConflict,
+		}, nil
+	case err != nil:
+		return nil, fmt.Errorf("record run: %w", err)
+	}
+	// The run takes the shape of its session's type.
+	s, err := sessions.GetSession(ctx, req.SessionId, store.Owner{})
+	if errors.Is(err, store.ErrNotFound) { // deleted since, with the run
+		return gen.RecordSessionRun404JSONResponse(sessionNotFound(req.SessionId)), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record run: read session: %w", err)
+	}
+	var out gen.RecordSessionRun201JSONResponse
+	return out, toAPIRun(&out, s.Type, created)
+}
+
+// GetSessionRun returns one run of a session.
+func (h *Handlers) GetSessionRun(ctx context.Context, req gen.GetSessionRunRequestObject) (gen.GetSessionRunResponseObject, error) {
+	p := req.Params
+	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
+	if err != nil {
+		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.GetSessionRunResponseObject]{
+			badRequest: func(d string) gen.GetSessionRunResponseObject { return gen.GetSessionRun400JSONResponse(badRequest(d)) },
+			notFound:   func(d string) gen.GetSessionRunResponseObject { return gen.GetSessionRun404JSONResponse(notFound(d)) },
+		})
+	}
+	s, r, err := sessions.GetRun(ctx, req.SessionId, req.RunId, store.Owner{Type: (*string)(p.Type), UserID: p.UserId})
+	if errors.Is(err, store.ErrNotFound) {
+		return gen.GetSessionRun404JSONResponse(notFound(fmt.Sprintf("Run with ID %s not found in session %s", req.RunId, req.SessionId))), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get run: %w", err)
+	}
+	var out gen.GetSessionRun200JSONResponse
+	return out, toAPIRun(&out, s.Type, r)
+}
+
+func badRequest(detail string) gen.BadRequestResponse {
+	return gen.BadRequestResponse{Detail: detail, ErrorCode: CodeBadRequest}
+}
+
+func notFound(detail string) gen.NotFoundResponse {
+	return gen.NotFoundResponse{Detail: detail, ErrorCode: CodeNotFound}
+}
+
+func sessionNotFound(id string) gen.NotFoundResponse {
+	return notFound(fmt.Sprintf("Session with id '%s' not found", id))
+}
+
+func derefMap(m *map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	return *m
+}
+
+func toInt64(n *int) *int64 {
+	if n == nil {
+		return nil
+	}
+	v := int64(*n)
+	return &v
+}

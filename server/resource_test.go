@@ -1,0 +1,269 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+)
+
+// jsonOf decodes a response body, failing the test when it is not JSON.
+func jsonOf[T any](t *testing.T, res response) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(res.Body, &v); err != nil {
+		t.Fatalf("decode %s: %v", res.Body, err)
+	}
+	return v
+}
+
+func wantStatus(t *testing.T, res response, status int) {
+	t.Helper()
+	if res.Status != status {
+		t.Fatalf("status = %d, want %d (body %s)", res.Status, status, res.Body)
+	}
+}
+
+// row is a session seeded with explicit times, names and owners.
+type row struct {
+	id, typ, name string
+	user, agent   *string
+	created       int64
+	updated       *int64
+}
+
+func (a *api) seedRows(rows ...row) {
+	a.t.Helper()
+	for _, r := range rows {
+		data := "{}"
+		if r.name != "" {
+			b, _ := json.Marshal(map[string]string{"session_name": r.name})
+			data = string(b)
+		}
+		err := a.db["default"].Exec(`INSERT INTO agno_sessions (session_id, session_type, user_id, agent_id, session_data, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, r.id, r.typ, r.user, r.agent, data, r.created, r.updated).Error
+		if err != nil {
+			a.t.Fatalf("seed %s: %v", r.id, err)
+		}
+	}
+}
+
+func i64(n int64) *int64 { return &n }
+
+func listIDs(t *testing.T, res response) (ids []string, meta map[string]any) {
+	t.Helper()
+	wantStatus(t, res, http.StatusOK)
+	body := jsonOf[struct {
+		Data []map[string]any `json:"data"`
+		Meta map[string]any   `json:"meta"`
+	}](t, res)
+	if body.Data == nil {
+		t.Fatalf("data is %s, want a list", res.Body)
+	}
+	ids = []string{}
+	for _, d := range body.Data {
+		ids = append(ids, d["session_id"].(string))
+	}
+	return ids, body.Meta
+}
+
+func TestGetSessions(t *testing.T) {
+	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
+		a := newAPI(t, newURL(t), testConfig())
+		a.seedRows(
+			row{id: "s1", typ: "agent", name: "Trip to Japan", user: ptr("u1"), agent: ptr("ag1"), created: 100, updated: i64(500)},
+			row{id: "s2", typ: "team", name: "50%_off sale", user: ptr("u2"), created: 200},
+			row{id: "s3", typ: "agent", name: "japanese lessons", user: ptr("u1"), created: 300, updated: i64(310)},
+			row{id: "s4", typ: "workflow", name: "500 off", created: 300},
+			row{id: "s5", typ: "agent", created: 400},
+		)
+		tests := []struct {
+			name, query string
+			want        []string
+		}{
+			{"NewestFirstByDefault", "", []string{"s5", "s4", "s3", "s2", "s1"}},
+			{"Ascending", "?sort_order=asc", []string{"s1", "s2", "s3", "s4", "s5"}},
+			{"UpdatedFallsBackToCreated", "?sort_by=updated_at", []string{"s1", "s5", "s3", "s4", "s2"}},
+			{"Type", "?type=agent", []string{"s5", "s3", "s1"}},
+			{"Component", "?component_id=ag1", []string{"s1"}},
+			{"User", "?user_id=u1", []string{"s3", "s1"}},
+			{"EmptyUserMatchesNoOwnerless", "?user_id=", []string{}},
+			{"NameIgnoresCase", "?session_name=JAPAN", []string{"s3", "s1"}},
+			{"NameWildcardsAreLiteral", "?session_name=" + "50%25_", []string{"s2"}},
+			{"Combined", "?type=agent&user_id=u1&session_name=lesson", []string{"s3"}},
+			{"Nothing", "?type=team&user_id=u1", []string{}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				a.t = t
+				ids, meta := listIDs(t, a.do(http.MethodGet, "/sessions"+tt.query, ""))
+				if !reflect.DeepEqual(ids, tt.want) {
+					t.Errorf("ids = %v, want %v", ids, tt.want)
+				}
+				if got := meta["total_count"]; got != float64(len(tt.want)) {
+					t.Errorf("total_count = %v, want %d", got, len(tt.want))
+				}
+				if len(tt.want) == 0 && meta["total_pages"] != float64(0) {
+					t.Errorf("total_pages = %v, want 0 when nothing matches", meta["total_pages"])
+				}
+			})
+		}
+		t.Run("Pages", func(t *testing.T) {
+			a.t = t
+			ids, meta := listIDs(t, a.do(http.MethodGet, "/sessions?limit=2&page=2", ""))
+			if !reflect.DeepEqual(ids, []string{"s3", "s2"}) {
+				t.Errorf("page 2 = %v, want [s3 s2]", ids)
+			}
+			want := map[string]any{"page": 2.0, "limit": 2.0, "total_pages": 3.0, "total_count": 5.0}
+			for k, v := range want {
+				if meta[k] != v {
+					t.Errorf("meta.%s = %v, want %v", k, meta[k], v)
+				}
+			}
+			ids, meta = listIDs(t, a.do(http.MethodGet, "/sessions?limit=2&page=9", ""))
+			if len(ids) != 0 || meta["page"] != 9.0 || meta["total_count"] != 5.0 {
+				t.Errorf("past the end: ids %v meta %v, want [] with page 9 and the total", ids, meta)
+			}
+		})
+		t.Run("RowShape", func(t *testing.T) {
+			a.t = t
+			res := a.do(http.MethodGet, "/sessions?component_id=ag1", "")
+			rows := jsonOf[struct{ Data []map[string]any }](t, res).Data
+			want := map[string]any{"session_id": "s1", "session_name": "Trip to Japan", "session_type": "agent",
+				"user_id": "u1", "agent_id": "ag1", "created_at": "1970-01-01T00:01:40Z", "updated_at": "1970-01-01T00:08:20Z"}
+			for k, v := range want {
+				if rows[0][k] != v {
+					t.Errorf("%s = %v, want %v", k, rows[0][k], v)
+				}
+			}
+			ids, _ := listIDs(t, a.do(http.MethodGet, "/sessions?type=agent&sort_order=asc&limit=1000", ""))
+			res = a.do(http.MethodGet, "/sessions?user_id=nobody-here", "")
+			if !strings.Contains(string(res.Body), `"data":[]`) || len(ids) != 3 {
+				t.Errorf("empty page %s: want \"data\":[]", res.Body)
+			}
+		})
+	})
+}
+
+func TestGetSessions_Invalid(t *testing.T) {
+	a := newAPI(t, testdb.SQLiteURL(t), testConfig())
+	tests := []struct{ query, detail string }{
+		{"?limit=0", "query.limit: number must be at least 1"},
+		{"?limit=1001", "query.limit: number must be at most 1000"},
+		{"?limit=ten", `query.limit: value "ten" is not a valid integer`},
+		{"?page=0", "query.page: number must be at least 1"},
+		{"?sort_by=name", `query.sort_by: value must be one of "created_at", "updated_at"`},
+		{"?sort_order=up", `query.sort_order: value must be one of "asc", "desc"`},
+		{"?type=robot", `query.type: value must be one of "agent", "team", "workflow"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			a.t = t
+			a.do(http.MethodGet, "/sessions"+tt.query, "").wantError(t, 422, "VALIDATION_ERROR", tt.detail)
+		})
+	}
+	a.t = t
+	a.do(http.MethodGet, "/sessions/x/runs?created_after=soon", "").
+		wantError(t, 422, "VALIDATION_ERROR", `query.created_after: value "soon" is not a valid integer`)
+	a.do(http.MethodPost, "/sessions", `{"session_state":"x"}`, "Content-Type", jsonCT).
+		wantError(t, 422, "VALIDATION_ERROR", "body.session_state: value must be an object")
+	a.t = t
+	a.do(http.MethodGet, "/sessions?table=agno_sessions", "").wantError(t, 400, "BAD_REQUEST", "The db_id query parameter is required when passing a table")
+	a.do(http.MethodGet, "/sessions?db_id=nope", "").wantError(t, 404, "NOT_FOUND", "No database found with id 'nope'")
+}
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+func TestCreateSession(t *testing.T) {
+	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
+		a := newAPI(t, newURL(t), testConfig())
+		t.Run("WithEverything", func(t *testing.T) {
+			a.t = t
+			res := a.do(http.MethodPost, "/sessions?type=team", `{"session_id":"s1","session_name":"Plan","session_state":{"step":1},
+				"metadata":{"tag":"x"},"user_id":"u1","team_id":"t1"}`, "Content-Type", jsonCT)
+			wantStatus(t, res, http.StatusCreated)
+			got := jsonOf[map[string]any](t, res)
+			want := map[string]any{"session_id": "s1", "session_name": "Plan", "session_type": "team", "user_id": "u1",
+				"team_id": "t1", "session_state": map[string]any{"step": 1.0}, "metadata": map[string]any{"tag": "x"}}
+			for k, v := range want {
+				if !reflect.DeepEqual(got[k], v) {
+					t.Errorf("%s = %v, want %v", k, got[k], v)
+				}
+			}
+			res = a.do(http.MethodGet, "/sessions/s1?type=team", "")
+			wantStatus(t, res, http.StatusOK)
+			if got := jsonOf[map[string]any](t, res); got["session_name"] != "Plan" {
+				t.Errorf("stored session = %v, want it named Plan", got)
+			}
+		})
+		t.Run("MakesAnId", func(t *testing.T) {
+			a.t = t
+			res := a.do(http.MethodPost, "/sessions", `{"session_name":"x"}`, "Content-Type", jsonCT)
+			wantStatus(t, res, http.StatusCreated)
+			got := jsonOf[map[string]any](t, res)
+			id, _ := got["session_id"].(string)
+			if !uuidPattern.MatchString(id) || got["agent_session_id"] != id || got["session_type"] != "agent" {
+				t.Errorf("created %v: want an agent session with a UUID id", got)
+			}
+		})
+		t.Run("WithoutBody", func(t *testing.T) {
+			a.t = t
+			res := a.do(http.MethodPost, "/sessions?type=workflow", "")
+			wantStatus(t, res, http.StatusCreated)
+			got := jsonOf[map[string]any](t, res)
+			if got["session_name"] != "" || got["session_type"] != "workflow" {
+				t.Errorf("created %v: want an unnamed workflow session", got)
+			}
+			if _, isInt := got["created_at"].(float64); !isInt {
+				t.Errorf("workflow created_at = %v, want epoch seconds", got["created_at"])
+			}
+		})
+		t.Run("ConflictLeavesTheRow", func(t *testing.T) {
+			a.t = t
+			res := a.do(http.MethodPost, "/sessions", `{"session_id":"s1","session_name":"Other"}`, "Content-Type", jsonCT)
+			res.wantError(t, 409, "CONFLICT", "Session with id 's1' already exists. Use PATCH /sessions/s1 to update it.")
+			got := jsonOf[map[string]any](t, a.do(http.MethodGet, "/sessions/s1", ""))
+			if got["session_name"] != "Plan" || got["session_type"] != "team" {
+				t.Errorf("after conflict: %v, want the team session named Plan", got)
+			}
+		})
+		t.Run("BadBody", func(t *testing.T) {
+			a.t = t
+			res := a.do(http.MethodPost, "/sessions", `{"session_state":"not an object"}`, "Content-Type", jsonCT)
+			if res.Status != http.StatusUnprocessableEntity {
+				t.Errorf("status = %d, want 422", res.Status)
+			}
+		})
+	})
+}
+
+func TestGetSessionById(t *testing.T) {
+	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
+		a := newAPI(t, newURL(t), testConfig())
+		a.seedRows(row{id: "a1", typ: "agent", name: "A", user: ptr("u1"), agent: ptr("ag"), created: 1_700_000_000})
+		a.seedRows(row{id: "w1", typ: "workflow", name: "W", created: 1_700_000_000, updated: i64(1_700_000_100)})
+
+		got := jsonOf[map[string]any](t, a.do(http.MethodGet, "/sessions/a1", ""))
+		want := map[string]any{"session_id": "a1", "agent_session_id": "a1", "session_name": "A", "agent_id": "ag",
+			"user_id": "u1", "created_at": "2023-11-14T22:13:20Z"}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s = %v, want %v", k, got[k], v)
+			}
+		}
+		got = jsonOf[map[string]any](t, a.do(http.MethodGet, "/sessions/w1?type=workflow", ""))
+		if got["created_at"] != 1_700_000_000.0 || got["updated_at"] != 1_700_000_100.0 {
+			t.Errorf("workflow times = %v %v, want epoch seconds", got["created_at"], got["updated_at"])
+		}
+		for _, q := range []string{"/sessions/a1?type=team", "/sessions/a1?user_id=u2", "/sessions/a1?user_id=", "/sessions/nope"} {
+			id := strings.TrimPrefix(strings.SplitN(q, "?", 2)[0], "/sessions/")
+			a.do(http.MethodGet, q, "").wantError(t, 404, "NOT_FOUND", fmt.Sprintf("Session with id '%s' not found", id))
+		}
+		wantStatus(t, a.do(http.MethodGet, "/sessions/a1?user_id=u1&type=agent", ""), http.StatusOK)
+	})
+}
