@@ -6,7 +6,7 @@ ADDR ?= 127.0.0.1:7777
 
 .DEFAULT_GOAL := help
 
-.PHONY: help generate build run test lint bench check-generated compat
+.PHONY: help generate build run test lint bench check-generated compat demo
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -19,6 +19,10 @@ build: ## Build the server binary (pure Go, no cgo) into bin/
 
 run: ## Serve the API on the embedded SQLite default (./agentos.db) at $(ADDR)
 	$(GO) run ./cmd/agentos-sessions serve --addr $(ADDR)
+
+demo: build ## Seed demo sessions into the SQLite default, then serve them (open /docs)
+	bin/agentos-sessions seed --sessions 300 --runs 3
+	bin/agentos-sessions serve --addr $(ADDR)
 
 test: ## Run the whole test suite against real PostgreSQL and SQLite
 	$(GO) test -race -count=1 ./...
