@@ -67,7 +67,9 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 func printVersion(args []string, w io.Writer) int {
 	fs := flag.NewFlagSet("agentos-sessions version", flag.ContinueOnError)
 	fs.SetOutput(w)
-	fs.Usage = func() { fmt.Fprintf(w, "Usage: agentos-sessions version\n\nPrint the version, VCS revision and Go version of this binary.\n") }
+	fs.Usage = func() {
+		fmt.Fprintf(w, "Usage: agentos-sessions version\n\nPrint the version, VCS revision and Go version of this binary.\n")
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
