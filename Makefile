@@ -11,8 +11,8 @@ ADDR ?= 127.0.0.1:7777
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-generate: ## Regenerate gen/ from openapi.yaml
-	$(GO) generate ./gen/...
+generate: ## Regenerate gen/ and client/ from openapi.yaml
+	$(GO) generate ./gen/... ./client/...
 
 build: ## Build the server binary (pure Go, no cgo) into bin/
 	CGO_ENABLED=0 $(GO) build -o bin/agentos-sessions ./cmd/agentos-sessions
@@ -32,8 +32,8 @@ lint: ## gofmt, go vet, generated-code drift and the seed compatibility gate
 	$(GO) vet ./...
 	$(MAKE) --no-print-directory check-generated compat
 
-check-generated: generate ## Fail when gen/ differs from what openapi.yaml generates
-	@git diff --exit-code -- gen/ && test -z "$$(git status --porcelain -- gen/)" || { echo "gen/ is stale: run make generate and commit"; exit 1; }
+check-generated: generate ## Fail when gen/ or client/ differ from what openapi.yaml generates
+	@git diff --exit-code -- gen/ client/ && test -z "$$(git status --porcelain -- gen/ client/)" || { echo "gen/ or client/ is stale: run make generate and commit"; exit 1; }
 
 compat: ## Fail on any change to openapi.yaml that breaks clients of the seed document
 	$(GO) tool oasdiff breaking compat/seed.openapi.yaml openapi.yaml --fail-on ERR
