@@ -3,10 +3,11 @@
 
 GO ?= go
 ADDR ?= 127.0.0.1:7777
+REFERENCE ?= ../shared/reference/agentos-sessions.openapi.yaml
 
 .DEFAULT_GOAL := help
 
-.PHONY: help generate build run test lint bench check-generated compat demo
+.PHONY: help generate build run test lint bench check-generated compat demo lint-openapi reference-diff
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,6 +38,13 @@ check-generated: generate ## Fail when gen/ or client/ differ from what openapi.
 
 compat: ## Fail on any change to openapi.yaml that breaks clients of the seed document
 	$(GO) tool oasdiff breaking compat/seed.openapi.yaml openapi.yaml --fail-on ERR
+
+lint-openapi: ## Lint openapi.yaml with Spectral (.spectral.yaml): fail on any error or warning
+	@test -x node_modules/.bin/spectral || npm ci --ignore-scripts --no-audit --no-fund
+	npm run --silent lint:openapi
+
+reference-diff: ## Report (never fail) what in openapi.yaml breaks clients of AgentOS's reference document
+	@if test -f $(REFERENCE); then $(GO) tool oasdiff breaking $(REFERENCE) openapi.yaml || true; else echo "reference-diff: no $(REFERENCE), skipped"; fi
 
 bench: ## Run the Go benchmarks once
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
