@@ -7,13 +7,17 @@ REFERENCE ?= ../shared/reference/agentos-sessions.openapi.yaml
 
 .DEFAULT_GOAL := help
 
-.PHONY: help generate build run test lint bench check-generated compat demo lint-openapi reference-diff
+.PHONY: help generate build run test lint bench check-generated compat demo lint-openapi reference-diff test-clients npm-tools
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-generate: ## Regenerate gen/ and client/ from openapi.yaml
+generate: npm-tools ## Regenerate gen/, client/ and clients/typescript/schema.d.ts from openapi.yaml
 	$(GO) generate ./gen/... ./client/...
+	npm run --silent generate:ts
+
+npm-tools: ## Install the pinned npm tools (package-lock.json) unless they are there
+	@test -x node_modules/.bin/openapi-typescript -a -x node_modules/.bin/spectral || npm ci --ignore-scripts --no-audit --no-fund
 
 build: ## Build the server binary (pure Go, no cgo) into bin/
 	CGO_ENABLED=0 $(GO) build -o bin/agentos-sessions ./cmd/agentos-sessions
@@ -33,18 +37,20 @@ lint: ## gofmt, go vet, generated-code drift and the seed compatibility gate
 	$(GO) vet ./...
 	$(MAKE) --no-print-directory check-generated compat
 
-check-generated: generate ## Fail when gen/ or client/ differ from what openapi.yaml generates
-	@git diff --exit-code -- gen/ client/ && test -z "$$(git status --porcelain -- gen/ client/)" || { echo "gen/ or client/ is stale: run make generate and commit"; exit 1; }
+check-generated: generate ## Fail when gen/, client/ or clients/typescript/ differ from what openapi.yaml generates
+	@git diff --exit-code -- gen/ client/ clients/typescript/ && test -z "$$(git status --porcelain -- gen/ client/ clients/typescript/)" || { echo "generated code is stale: run make generate and commit"; exit 1; }
 
 compat: ## Fail on any change to openapi.yaml that breaks clients of the seed document
 	$(GO) tool oasdiff breaking compat/seed.openapi.yaml openapi.yaml --fail-on ERR
 
-lint-openapi: ## Lint openapi.yaml with Spectral (.spectral.yaml): fail on any error or warning
-	@test -x node_modules/.bin/spectral || npm ci --ignore-scripts --no-audit --no-fund
+lint-openapi: npm-tools ## Lint openapi.yaml with Spectral (.spectral.yaml): fail on any error or warning
 	npm run --silent lint:openapi
 
 reference-diff: ## Report (never fail) what in openapi.yaml breaks clients of AgentOS's reference document
 	@if test -f $(REFERENCE); then $(GO) tool oasdiff breaking $(REFERENCE) openapi.yaml || true; else echo "reference-diff: no $(REFERENCE), skipped"; fi
+
+test-clients: build npm-tools ## Test the TypeScript client and /docs in headless Chromium against bin/agentos-sessions
+	npm run --silent test:clients
 
 bench: ## Run the Go benchmarks once
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
