@@ -3,22 +3,31 @@
 
 GO ?= go
 ADDR ?= 127.0.0.1:7777
+REFERENCE ?= ../shared/reference/agentos-sessions.openapi.yaml
 
 .DEFAULT_GOAL := help
 
-.PHONY: help generate build run test lint bench check-generated compat
+.PHONY: help generate build run test lint bench check-generated compat demo lint-openapi reference-diff test-clients npm-tools
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-generate: ## Regenerate gen/ from openapi.yaml
-	$(GO) generate ./gen/...
+generate: npm-tools ## Regenerate gen/, client/ and clients/typescript/schema.d.ts from openapi.yaml
+	$(GO) generate ./gen/... ./client/...
+	npm run --silent generate:ts
+
+npm-tools: ## Install the pinned npm tools (package-lock.json) unless they are there
+	@test -x node_modules/.bin/openapi-typescript -a -x node_modules/.bin/spectral || npm ci --ignore-scripts --no-audit --no-fund
 
 build: ## Build the server binary (pure Go, no cgo) into bin/
 	CGO_ENABLED=0 $(GO) build -o bin/agentos-sessions ./cmd/agentos-sessions
 
 run: ## Serve the API on the embedded SQLite default (./agentos.db) at $(ADDR)
 	$(GO) run ./cmd/agentos-sessions serve --addr $(ADDR)
+
+demo: build ## Seed demo sessions into the SQLite default, then serve them (open /docs)
+	bin/agentos-sessions seed --sessions 300 --runs 3
+	bin/agentos-sessions serve --addr $(ADDR)
 
 test: ## Run the whole test suite against real PostgreSQL and SQLite
 	$(GO) test -race -count=1 ./...
@@ -28,11 +37,20 @@ lint: ## gofmt, go vet, generated-code drift and the seed compatibility gate
 	$(GO) vet ./...
 	$(MAKE) --no-print-directory check-generated compat
 
-check-generated: generate ## Fail when gen/ differs from what openapi.yaml generates
-	@git diff --exit-code -- gen/ && test -z "$$(git status --porcelain -- gen/)" || { echo "gen/ is stale: run make generate and commit"; exit 1; }
+check-generated: generate ## Fail when gen/, client/ or clients/typescript/ differ from what openapi.yaml generates
+	@git diff --exit-code -- gen/ client/ clients/typescript/ && test -z "$$(git status --porcelain -- gen/ client/ clients/typescript/)" || { echo "generated code is stale: run make generate and commit"; exit 1; }
 
 compat: ## Fail on any change to openapi.yaml that breaks clients of the seed document
 	$(GO) tool oasdiff breaking compat/seed.openapi.yaml openapi.yaml --fail-on ERR
+
+lint-openapi: npm-tools ## Lint openapi.yaml with Spectral (.spectral.yaml): fail on any error or warning
+	npm run --silent lint:openapi
+
+reference-diff: ## Report (never fail) what in openapi.yaml breaks clients of AgentOS's reference document
+	@if test -f $(REFERENCE); then $(GO) tool oasdiff breaking $(REFERENCE) openapi.yaml || true; else echo "reference-diff: no $(REFERENCE), skipped"; fi
+
+test-clients: build npm-tools ## Test the TypeScript client and /docs in headless Chromium against bin/agentos-sessions
+	npm run --silent test:clients
 
 bench: ## Run the Go benchmarks once
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...

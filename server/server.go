@@ -58,6 +58,8 @@ func NewServer(cfg Config, dbs handlers.Resolver, logger *slog.Logger) (*echo.Ec
 	// rewritten in place rather than redirected.
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(assignRequestID)
+	obs := newObserver(dbs, logger)
+	e.Use(obs.middleware)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		logger.ErrorContext(c.Request().Context(), "panic", "request_id", requestID(c), "error", err, "stack", string(stack))
 		return err
@@ -67,7 +69,11 @@ func NewServer(cfg Config, dbs handlers.Resolver, logger *slog.Logger) (*echo.Ec
 	e.GET("/health", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
-	gen.RegisterHandlers(e, gen.NewStrictHandler(handlers.New(dbs, cfg.MaxBatch), nil))
+	e.GET("/metrics", obs.metricsHandler())
+	if err := registerDocs(e); err != nil {
+		return nil, err
+	}
+	gen.RegisterHandlers(e, gen.NewStrictHandler(handlers.New(obs.countDeletes(dbs), cfg.MaxBatch), nil))
 	return e, nil
 }
 

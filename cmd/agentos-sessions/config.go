@@ -28,6 +28,10 @@ type Config struct {
 	// SecurityKey comes from OS_SECURITY_KEY only, so it never shows in a
 	// process listing.
 	SecurityKey string
+	LogFormat   string // text or json
+	LogLevel    string // debug, info, warn or error
+	// Seed is what the seed command creates.
+	Seed SeedConfig
 }
 
 const defaultDatabaseURL = "sqlite://agentos.db"
@@ -46,6 +50,7 @@ func parseConfig(command string, args []string, getenv func(string) string, usag
 
 	fs := flag.NewFlagSet("agentos-sessions "+command, flag.ContinueOnError)
 	fs.SetOutput(usage)
+	fs.Usage = commandUsage(fs, command)
 	if command == "serve" {
 		fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "AGENTOS_ADDR", "127.0.0.1:7777"), "address to listen on (env AGENTOS_ADDR)")
 		fs.IntVar(&cfg.MaxBatch, "max-batch", maxBatch, "most session ids one bulk delete may name (env AGENTOS_MAX_BATCH)")
@@ -55,7 +60,16 @@ func parseConfig(command string, args []string, getenv func(string) string, usag
 		"postgres://…, postgresql://…, sqlite://PATH or sqlite::memory: (env DATABASE_URL; default "+defaultDatabaseURL+")")
 	fs.StringVar(&cfg.DBID, "db-id", envOr(getenv, "AGENTOS_DB_ID", "default"), "id of the database given by --database-url (env AGENTOS_DB_ID)")
 	fs.StringVar(&cfg.ConfigFile, "config", getenv("AGENTOS_CONFIG"), "YAML file listing several databases (env AGENTOS_CONFIG)")
+	addLogFlags(fs, &cfg, getenv)
+	if command == "seed" {
+		if err := addSeedFlags(fs, &cfg.Seed, getenv); err != nil {
+			return cfg, err
+		}
+	}
 	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if err := checkExtraFlags(command, cfg); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {

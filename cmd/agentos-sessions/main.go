@@ -25,6 +25,8 @@ const usage = `agentos-sessions serves the AgentOS sessions API.
 Usage:
   agentos-sessions serve   [flags]   run the HTTP server (migrates first)
   agentos-sessions migrate [flags]   apply database migrations and exit
+  agentos-sessions seed    [flags]   fill a database with demo sessions and runs
+  agentos-sessions version           print the version and exit
 
 Run "agentos-sessions COMMAND -h" for a command's flags.
 `
@@ -47,7 +49,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return 0
 	}
 	command := args[0]
-	if command != "serve" && command != "migrate" {
+	if command == "version" {
+		return printVersion(args[1:], stderr)
+	}
+	if command != "serve" && command != "migrate" && command != "seed" {
 		fmt.Fprintf(stderr, "agentos-sessions: unknown command %q\n\n%s", command, usage)
 		return 2
 	}
@@ -59,10 +64,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		fmt.Fprintf(stderr, "agentos-sessions %s: %v\n", command, err)
 		return 2
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	if command == "migrate" {
+	logger := newLogger(cfg, stderr)
+	switch command {
+	case "migrate":
 		err = migrate(ctx, cfg, logger)
-	} else {
+	case "seed":
+		err = seed(ctx, cfg, logger, stderr)
+	default:
 		err = serve(ctx, cfg, logger, ready)
 	}
 	if err != nil {

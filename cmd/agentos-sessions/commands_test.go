@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/store"
+)
+
+func TestRun_HelpListsFlagsEnvAndDefaults(t *testing.T) {
+	common := []string{"-database-url", "env DATABASE_URL", "default sqlite://agentos.db", "-db-id", "env AGENTOS_DB_ID",
+		`(default "default")`, "-config", "env AGENTOS_CONFIG", "-log-format", "env AGENTOS_LOG_FORMAT", `(default "text")`,
+		"-log-level", "env AGENTOS_LOG_LEVEL", `(default "info")`}
+	tests := map[string][]string{
+		"serve": append([]string{"-addr", "env AGENTOS_ADDR", `(default "127.0.0.1:7777")`, "-max-batch", "env AGENTOS_MAX_BATCH",
+			"(default 100000)", "-max-body-bytes", "env AGENTOS_MAX_BODY_BYTES", "OS_SECURITY_KEY"}, common...),
+		"migrate": common,
+		"seed": append([]string{"-sessions", "env AGENTOS_SEED_SESSIONS", "(default 30)", "-runs", "env AGENTOS_SEED_RUNS",
+			"(default 3)"}, common...),
+		"version": {"Usage: agentos-sessions version"},
+	}
+	for command, wants := range tests {
+		t.Run(command, func(t *testing.T) {
+			var stderr bytes.Buffer
+			if code := run(context.Background(), []string{command, "--help"}, env(nil), &stderr, nil); code != 0 {
+				t.Fatalf("%s --help: exit %d, want 0", command, code)
+			}
+			for _, want := range wants {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("%s --help lacks %q:\n%s", command, want, stderr.String())
+				}
+			}
+		})
+	}
+	var stderr bytes.Buffer
+	run(context.Background(), []string{"--help"}, env(nil), &stderr, nil)
+	for _, command := range []string{"serve", "migrate", "seed", "version"} {
+		if !strings.Contains(stderr.String(), "agentos-sessions "+command) {
+			t.Errorf("--help does not list %s:\n%s", command, stderr.String())
+		}
+	}
+}
+
+func TestRun_Version(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, env(nil), &stderr, nil); code != 0 {
+		t.Fatalf("version: exit %d, want 0", code)
+	}
+	if got := stderr.String(); !strings.HasPrefix(got, "agentos-sessions ") || !strings.Contains(got, "go1.") {
+		t.Errorf("version printed %q, want agentos-sessions, a version and the Go version", got)
+	}
+	if code := run(context.Background(), []string{"version", "extra"}, env(nil), &stderr, nil); code != 2 {
+		t.Errorf("version extra: exit %d, want 2", code)
+	}
+}
+
+func TestParseConfig_LogFlags(t *testing.T) {
+	cfg, err := parseConfig("serve", []string{"--log-level", "debug"}, env(map[string]string{"AGENTOS_LOG_FORMAT": "json"}), &bytes.Buffer{})
+	if err != nil || cfg.LogFormat != "json" || cfg.LogLevel != "debug" {
+		t.Errorf("got %q %q (%v), want json debug", cfg.LogFormat, cfg.LogLevel, err)
+	}
+	for _, args := range [][]string{{"--log-format", "xml"}, {"--log-level", "loud"}} {
+		if _, err := parseConfig("serve", args, env(nil), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "must be") {
+			t.Errorf("%v: got error %v, want one saying what it must be", args, err)
+		}
+	}
+}
+
+func TestRun_LogsJSON(t *testing.T) {
+	var stderr bytes.Buffer
+	url := testdb.SQLiteURL(t)
+	if code := run(context.Background(), []string{"migrate", "--database-url", url, "--log-format", "json", "--log-level", "debug"}, env(nil), &stderr, nil); code != 0 {
+		t.Fatalf("migrate: exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	for _, line := range lines {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil || v["level"] == nil || v["msg"] == nil {
+			t.Errorf("log line %q is not a JSON record with level and msg", line)
+		}
+	}
+}
+
+func TestRun_Seed(t *testing.T) {
+	for name, url := range map[string]string{"sqlite": testdb.SQLiteURL(t), "postgres": testdb.PostgresURL(t)} {
+		t.Run(name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			args := []string{"seed", "--sessions", "120", "--runs", "2", "--database-url", url}
+			if code := run(context.Background(), args, env(nil), &stderr, nil); code != 0 {
+				t.Fatalf("seed: exit %d: %s", code, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "\rseeding [") || !strings.Contains(stderr.String(), "120/120 sessions") {
+				t.Errorf("no progress bar for 120 sessions in %q", stderr.String())
+			}
+
+			ctx := context.Background()
+			catalog, err := store.Open(ctx, []store.DatabaseConfig{{ID: "default", URL: url}}, nil)
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			defer catalog.Close()
+			sessions, err := catalog.Resolve("", "")
+			if err != nil {
+				t.Fatalf("resolve: %v", err)
+			}
+			for _, typ := range []string{"agent", "team", "workflow"} {
+				page, total, err := sessions.ListSessions(ctx, store.ListFilter{Type: &typ, SortBy: "created_at", Limit: 5, Page: 1})
+				if err != nil || total != 40 || len(page) == 0 {
+					t.Fatalf("%s sessions: %d in all (%v), want 40", typ, total, err)
+				}
+				if name, _ := page[0].SessionData["session_name"].(string); name == "" {
+					t.Errorf("%s session %s has no session_name", typ, page[0].ID)
+				}
+				_, runs, err := sessions.ListRuns(ctx, page[0].ID, store.Owner{}, store.RunFilter{})
+				if err != nil || len(runs) != 2 {
+					t.Errorf("%s session %s: %d runs (%v), want 2", typ, page[0].ID, len(runs), err)
+				}
+			}
+
+			// Seeding again adds nothing.
+			stderr.Reset()
+			if code := run(context.Background(), args, env(nil), &stderr, nil); code != 0 {
+				t.Fatalf("seed again: exit %d: %s", code, stderr.String())
+			}
+			if _, total, _ := sessions.ListSessions(ctx, store.ListFilter{SortBy: "created_at", Limit: 1, Page: 1}); total != 120 {
+				t.Errorf("after seeding twice: %d sessions, want 120", total)
+			}
+		})
+	}
+}

@@ -1,0 +1,157 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"gopkg.in/yaml.v3"
+
+	agentossessions "github.com/agentos-sessions/agentos-sessions"
+	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+)
+
+// TestServedDocument checks that the document and the reference are served
+// without authentication, even when the API needs a key.
+func TestServedDocument(t *testing.T) {
+	cfg := testConfig()
+	cfg.SecurityKey = "secret"
+	a := newAPI(t, testdb.SQLiteURL(t), cfg)
+
+	t.Run("YAMLByteForByte", func(t *testing.T) {
+		res := a.do(http.MethodGet, "/openapi.yaml", "")
+		if res.Status != http.StatusOK {
+			t.Fatalf("status = %d, want 200", res.Status)
+		}
+		if !bytes.Equal(res.Body, agentossessions.OpenAPI) {
+			t.Errorf("GET /openapi.yaml: got %d bytes that differ from the committed openapi.yaml (%d bytes)", len(res.Body), len(agentossessions.OpenAPI))
+		}
+		if ct := res.Header.Get("Content-Type"); ct != "application/yaml" {
+			t.Errorf("Content-Type = %q, want application/yaml", ct)
+		}
+	})
+
+	t.Run("JSONFaithful", func(t *testing.T) {
+		res := a.do(http.MethodGet, "/openapi.json", "")
+		if res.Status != http.StatusOK {
+			t.Fatalf("status = %d, want 200", res.Status)
+		}
+		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("Content-Type = %q, want application/json", ct)
+		}
+		var got any
+		if err := json.Unmarshal(res.Body, &got); err != nil {
+			t.Fatalf("GET /openapi.json is not JSON: %v", err)
+		}
+		if want := yamlAsJSON(t, agentossessions.OpenAPI); !reflect.DeepEqual(got, want) {
+			t.Errorf("GET /openapi.json differs from openapi.yaml")
+		}
+		// What the generator's re-marshalled copy would lose.
+		for _, s := range []string{`"servers": []`, `"security": []`} {
+			if !bytes.Contains(res.Body, []byte(s)) {
+				t.Errorf("GET /openapi.json lacks %s", s)
+			}
+		}
+		// Key order is the document's.
+		if !bytes.HasPrefix(res.Body, []byte("{\n  \"openapi\": \"3.1.0\",\n  \"info\"")) {
+			t.Errorf("GET /openapi.json starts %q, want openapi then info", res.Body[:40])
+		}
+		doc, err := openapi3.NewLoader().LoadFromData(res.Body)
+		if err != nil {
+			t.Fatalf("load /openapi.json: %v", err)
+		}
+		if err := doc.Validate(context.Background()); err != nil {
+			t.Errorf("validate /openapi.json: %v", err)
+		}
+		if doc.Paths.Find("/sessions").Delete.OperationID != "delete_sessions" {
+			t.Errorf("DELETE /sessions operationId = %q, want delete_sessions", doc.Paths.Find("/sessions").Delete.OperationID)
+		}
+	})
+
+	t.Run("DocsOffline", func(t *testing.T) {
+		res := a.do(http.MethodGet, "/docs", "")
+		if res.Status != http.StatusOK {
+			t.Fatalf("status = %d, want 200", res.Status)
+		}
+		page := string(res.Body)
+		for _, want := range []string{`"/openapi.json"`, `/docs/swagger-ui-bundle.js`, `/docs/swagger-ui.css`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("GET /docs page lacks %s", want)
+			}
+		}
+		// Nothing is loaded from another host: no CDN.
+		for _, attr := range []string{`src="http`, `href="http`, `src="//`, `href="//`} {
+			if strings.Contains(page, attr) {
+				t.Errorf("GET /docs page loads from another host (%s)", attr)
+			}
+		}
+		if res := a.do(http.MethodGet, "/docs/", ""); res.Status != http.StatusOK || string(res.Body) != page {
+			t.Errorf("GET /docs/: status %d, want the same page as /docs", res.Status)
+		}
+		assets := map[string]string{
+			"/docs/swagger-ui-bundle.js":            "javascript",
+			"/docs/swagger-ui-standalone-preset.js": "javascript",
+			"/docs/swagger-ui.css":                  "text/css",
+			"/docs/favicon-32x32.png":               "image/png",
+		}
+		for path, ct := range assets {
+			res := a.do(http.MethodGet, path, "")
+			if res.Status != http.StatusOK || len(res.Body) == 0 {
+				t.Errorf("GET %s: status %d, %d bytes; want 200 with a body", path, res.Status, len(res.Body))
+				continue
+			}
+			if got := res.Header.Get("Content-Type"); !strings.Contains(got, ct) {
+				t.Errorf("GET %s: Content-Type = %q, want %s", path, got, ct)
+			}
+		}
+		if res := a.do(http.MethodGet, "/docs/swagger-ui-bundle.js", ""); !bytes.Contains(res.Body, []byte("SwaggerUIBundle")) {
+			t.Errorf("GET /docs/swagger-ui-bundle.js is not the Swagger UI bundle")
+		}
+	})
+
+	t.Run("APIStillNeedsKey", func(t *testing.T) {
+		a.do(http.MethodGet, "/sessions", "").wantError(t, http.StatusUnauthorized, "UNAUTHENTICATED", "Authorization header required")
+	})
+}
+
+// yamlAsJSON decodes YAML the way a JSON reader would see it, by a path
+// independent of the server's converter: yaml.v3 to Go values, mapping keys
+// as strings, through encoding/json.
+func yamlAsJSON(t *testing.T, data []byte) any {
+	t.Helper()
+	var v any
+	if err := yaml.Unmarshal(data, &v); err != nil {
+		t.Fatalf("parse yaml: %v", err)
+	}
+	b, err := json.Marshal(stringKeys(v))
+	if err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("unmarshal: %v", err)
+	}
+	return out
+}
+
+func stringKeys(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			v[k] = stringKeys(x)
+		}
+		return v
+	case []any:
+		for i, x := range v {
+			v[i] = stringKeys(x)
+		}
+		return v
+	default:
+		return v
+	}
+}
