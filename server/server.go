@@ -67,6 +67,9 @@ func NewServer(cfg Config, dbs handlers.Resolver, logger *slog.Logger) (*echo.Ec
 	e.GET("/health", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
+	if p, ok := dbs.(Pinger); ok {
+		e.GET("/ready", ready(p, logger))
+	}
 	gen.RegisterHandlers(e, gen.NewStrictHandler(handlers.New(dbs, cfg.MaxBatch), nil))
 	return e, nil
 }
