@@ -229,6 +229,22 @@ type proxy struct {
 	conns  map[net.Conn]struct{}
 }
 
+// proxied returns a proxy to the PostgreSQL server of a database URL and
+// the URL that goes through it.
+func proxied(t *testing.T, direct string) (*proxy, string) {
+	t.Helper()
+	u, err := url.Parse(direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProxy(t, u.Host)
+	u.Host = p.ln.Addr().String()
+	q := u.Query()
+	q.Set("connect_timeout", "5")
+	u.RawQuery = q.Encode()
+	return p, u.String()
+}
+
 func newProxy(t *testing.T, target string) *proxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -309,16 +325,8 @@ func (p *proxy) restore() {
 // itself.
 func TestReady_DatabaseOutage(t *testing.T) {
 	direct := testdb.PostgresURL(t)
-	u, err := url.Parse(direct)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newProxy(t, u.Host)
-	u.Host = p.ln.Addr().String()
-	q := u.Query()
-	q.Set("connect_timeout", "5")
-	u.RawQuery = q.Encode()
-	a := newAPIWith(t, u.String(), store.ConnSettings{ApplicationName: uniqueAppName(t)})
+	p, through := proxied(t, direct)
+	a := newAPIWith(t, through, store.ConnSettings{ApplicationName: uniqueAppName(t)})
 	a.db["default"] = openDirect(t, direct)
 
 	ids, types, rows := group("o", 6)
@@ -356,16 +364,10 @@ func TestReady_DatabaseOutage(t *testing.T) {
 // TestReady_NamesTheUnreachableDatabase configures two databases and cuts
 // one: /ready names that one only, and the other keeps serving.
 func TestReady_NamesTheUnreachableDatabase(t *testing.T) {
-	direct := testdb.PostgresURL(t)
-	u, err := url.Parse(direct)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newProxy(t, u.Host)
-	u.Host = p.ln.Addr().String()
+	p, through := proxied(t, testdb.PostgresURL(t))
 	a := newMultiAPI(t, testConfig(),
 		store.DatabaseConfig{ID: "local", URL: testdb.SQLiteURL(t)},
-		store.DatabaseConfig{ID: "main", URL: u.String()})
+		store.DatabaseConfig{ID: "main", URL: through})
 	if res := a.do(http.MethodGet, "/ready", ""); res.Status != http.StatusOK {
 		t.Fatalf("GET /ready: %d %s, want 200", res.Status, res.Body)
 	}
