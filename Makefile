@@ -7,7 +7,7 @@ REFERENCE ?= ../shared/reference/agentos-sessions.openapi.yaml
 
 .DEFAULT_GOAL := help
 
-.PHONY: help generate build run test lint bench check-generated compat demo lint-openapi reference-diff test-clients npm-tools
+.PHONY: help generate build run test lint bench check-generated compat demo lint-openapi reference-diff test-clients npm-tools soak soak-replicas reliability
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,3 +54,20 @@ test-clients: build npm-tools ## Test the TypeScript client and /docs in headles
 
 bench: ## Run the Go benchmarks once
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+SOAK_DURATION ?= 60s
+SOAK_RATE ?= 100
+SOAK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+
+soak: build ## Soak one server on a fresh PostgreSQL schema for $(SOAK_DURATION), then check the ledger
+	$(GO) run ./cmd/agentos-soak --server-bin bin/agentos-sessions --replicas 1 \
+		--database-url '$(SOAK_DATABASE_URL)' --rate $(SOAK_RATE) --duration $(SOAK_DURATION)
+
+soak-replicas: build ## The same soak round-robin across three server processes sharing one schema
+	$(GO) run ./cmd/agentos-soak --server-bin bin/agentos-sessions --replicas 3 \
+		--database-url '$(SOAK_DATABASE_URL)' --rate $(SOAK_RATE) --duration $(SOAK_DURATION)
+
+reliability: ## Run the reliability tests: concurrency, faults, cancellation, shutdown, SQLite writers, short soak
+	$(GO) test -race -count=1 -v -run '$(RELIABILITY_TESTS)' ./server/ ./cmd/...
+
+RELIABILITY_TESTS = ConcurrentOverlapping|BackendsTerminated|ClientHangsUp|StatementTimeout|DatabaseOutage|SQLite_ConcurrentWriters|GracefulShutdown|ShutdownTimeout|Soak_

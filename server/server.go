@@ -73,6 +73,9 @@ func NewServer(cfg Config, dbs handlers.Resolver, logger *slog.Logger) (*echo.Ec
 	if err := registerDocs(e); err != nil {
 		return nil, err
 	}
+	if p, ok := dbs.(Pinger); ok {
+		e.GET("/ready", ready(p, logger))
+	}
 	gen.RegisterHandlers(e, gen.NewStrictHandler(handlers.New(obs.countDeletes(dbs), cfg.MaxBatch), nil))
 	return e, nil
 }

@@ -11,8 +11,6 @@ import (
 
 	gosqlite "github.com/glebarez/go-sqlite"
 	"github.com/glebarez/sqlite"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -48,6 +46,11 @@ func (d *database) placeholder(n int) string {
 // URL schemes) are reported before anything is opened. Error messages never
 // contain the password of a database URL.
 func Open(ctx context.Context, dbs []DatabaseConfig, logger *slog.Logger) (*Catalog, error) {
+	return OpenWith(ctx, dbs, ConnSettings{}, logger)
+}
+
+// OpenWith is Open with connection settings for the PostgreSQL databases.
+func OpenWith(ctx context.Context, dbs []DatabaseConfig, settings ConnSettings, logger *slog.Logger) (*Catalog, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -55,7 +58,7 @@ func Open(ctx context.Context, dbs []DatabaseConfig, logger *slog.Logger) (*Cata
 	if err != nil {
 		return nil, err
 	}
-	c, err := open(ctx, dbs)
+	c, err := openWith(ctx, dbs, settings)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +83,10 @@ func Migrate(ctx context.Context, dbs []DatabaseConfig, logger *slog.Logger) err
 // open validates the configuration and connects to every database, without
 // migrating.
 func open(ctx context.Context, dbs []DatabaseConfig) (*Catalog, error) {
+	return openWith(ctx, dbs, ConnSettings{})
+}
+
+func openWith(ctx context.Context, dbs []DatabaseConfig, settings ConnSettings) (*Catalog, error) {
 	if err := validateConfigs(dbs); err != nil {
 		return nil, err
 	}
@@ -94,7 +101,7 @@ func open(ctx context.Context, dbs []DatabaseConfig) (*Catalog, error) {
 	}
 	c := &Catalog{byID: make(map[string]*database, len(dbs))}
 	for i, cfg := range dbs {
-		d, err := openDatabase(ctx, cfg, urls[i].dialect, urls[i].dsn)
+		d, err := openDatabase(ctx, cfg, urls[i].dialect, urls[i].dsn, settings)
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("open database %q: %w", cfg.ID, redact(err, cfg.URL)), c.Close())
 		}
@@ -105,15 +112,14 @@ func open(ctx context.Context, dbs []DatabaseConfig) (*Catalog, error) {
 }
 
 // openDatabase connects to one database and pings it.
-func openDatabase(ctx context.Context, cfg DatabaseConfig, dialect, dsn string) (*database, error) {
+func openDatabase(ctx context.Context, cfg DatabaseConfig, dialect, dsn string, settings ConnSettings) (*database, error) {
 	var sqlDB *sql.DB
 	switch dialect {
 	case DialectPostgres:
-		pgcfg, err := pgx.ParseConfig(dsn)
-		if err != nil {
+		var err error
+		if sqlDB, err = openPostgres(dsn, settings); err != nil {
 			return nil, err
 		}
-		sqlDB = stdlib.OpenDB(*pgcfg)
 	case DialectSQLite:
 		var err error
 		if sqlDB, err = sql.Open(sqlite.DriverName, dsn); err != nil {

@@ -136,6 +136,12 @@ func (d *database) migratePair(ctx context.Context, migrations []migration, pair
 	return d.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		conn := tx.Statement.ConnPool
 		if d.dialect == DialectPostgres {
+			// Waiting for another replica's migration, and building an
+			// index on a large table, may outlast the statement timeout
+			// meant for requests.
+			if _, err := conn.ExecContext(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
+				return fmt.Errorf("lift statement timeout: %w", err)
+			}
 			if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_xact_lock("+p(1)+")", migrationLockKey); err != nil {
 				return fmt.Errorf("lock: %w", err)
 			}

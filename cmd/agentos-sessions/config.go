@@ -32,6 +32,7 @@ type Config struct {
 	LogLevel    string // debug, info, warn or error
 	// Seed is what the seed command creates.
 	Seed SeedConfig
+	Reliability
 }
 
 const defaultDatabaseURL = "sqlite://agentos.db"
@@ -48,6 +49,7 @@ func parseConfig(command string, args []string, getenv func(string) string, usag
 		return cfg, err
 	}
 
+	checkReliability := func() error { return nil }
 	fs := flag.NewFlagSet("agentos-sessions "+command, flag.ContinueOnError)
 	fs.SetOutput(usage)
 	fs.Usage = commandUsage(fs, command)
@@ -55,6 +57,9 @@ func parseConfig(command string, args []string, getenv func(string) string, usag
 		fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "AGENTOS_ADDR", "127.0.0.1:7777"), "address to listen on (env AGENTOS_ADDR)")
 		fs.IntVar(&cfg.MaxBatch, "max-batch", maxBatch, "most session ids one bulk delete may name (env AGENTOS_MAX_BATCH)")
 		fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", int64(maxBody), "largest request body accepted, in bytes (env AGENTOS_MAX_BODY_BYTES)")
+		if checkReliability, err = reliabilityFlags(fs, &cfg.Reliability, getenv); err != nil {
+			return cfg, err
+		}
 	}
 	fs.StringVar(&cfg.DatabaseURL, "database-url", getenv("DATABASE_URL"),
 		"postgres://…, postgresql://…, sqlite://PATH or sqlite::memory: (env DATABASE_URL; default "+defaultDatabaseURL+")")
@@ -77,6 +82,9 @@ func parseConfig(command string, args []string, getenv func(string) string, usag
 	}
 	if command == "serve" && (cfg.MaxBatch <= 0 || cfg.MaxBodyBytes <= 0) {
 		return cfg, errors.New("--max-batch and --max-body-bytes must be positive")
+	}
+	if err := checkReliability(); err != nil {
+		return cfg, err
 	}
 	if cfg.ConfigFile != "" && cfg.DatabaseURL != "" {
 		return cfg, errors.New("give either --config or --database-url, not both")

@@ -88,15 +88,12 @@ func migrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	return store.Migrate(ctx, dbs, logger)
 }
 
-// shutdownTimeout bounds how long in-flight requests may run after SIGTERM.
-const shutdownTimeout = 30 * time.Second
-
 func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.Addr) error {
 	dbs, err := cfg.Databases()
 	if err != nil {
 		return err
 	}
-	catalog, err := store.Open(ctx, dbs, logger)
+	catalog, err := store.OpenWith(ctx, dbs, cfg.Conn, logger)
 	if err != nil {
 		return err
 	}
@@ -118,8 +115,13 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	// Requests run under base, so that the ones still running when the
+	// shutdown timeout ends can be cancelled: their transactions roll back.
+	base, cancelRequests := context.WithCancel(context.Background())
+	defer cancelRequests()
 	srv := &http.Server{
 		Handler:           e,
+		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -138,10 +140,11 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shut down: %w", err)
+		cancelRequests()
+		return fmt.Errorf("shut down: requests still running after %s were cancelled: %w", cfg.ShutdownTimeout, err)
 	}
 	return nil
 }

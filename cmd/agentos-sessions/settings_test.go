@@ -1,0 +1,45 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agentos-sessions/agentos-sessions/store"
+)
+
+func TestParseConfig_Reliability(t *testing.T) {
+	cfg, err := parseConfig("serve", nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Reliability{ShutdownTimeout: 30 * time.Second, Conn: store.ConnSettings{
+		ApplicationName: "agentos-sessions", StatementTimeout: 30 * time.Second, MaxOpenConns: 20}}
+	if cfg.Reliability != want {
+		t.Errorf("defaults: got %+v, want %+v", cfg.Reliability, want)
+	}
+	vars := map[string]string{"AGENTOS_SHUTDOWN_TIMEOUT": "5s", "AGENTOS_DB_STATEMENT_TIMEOUT": "0", "AGENTOS_DB_APPLICATION_NAME": "blue", "AGENTOS_DB_MAX_CONNS": "7"}
+	cfg, err = parseConfig("serve", []string{"--shutdown-timeout", "9s", "--db-application-name", "green"}, env(vars), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = Reliability{ShutdownTimeout: 9 * time.Second, Conn: store.ConnSettings{ApplicationName: "green", MaxOpenConns: 7}}
+	if cfg.Reliability != want {
+		t.Errorf("flags over env: got %+v, want %+v", cfg.Reliability, want)
+	}
+	for _, tt := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--shutdown-timeout", "0s"}, nil, "must be positive"},
+		{[]string{"--db-statement-timeout", "-1s"}, nil, "not negative"},
+		{[]string{"--db-max-conns", "0"}, nil, "must be positive"},
+		{nil, map[string]string{"AGENTOS_SHUTDOWN_TIMEOUT": "soon"}, `AGENTOS_SHUTDOWN_TIMEOUT: "soon" is not a duration`},
+	} {
+		if _, err := parseConfig("serve", tt.args, env(tt.env), io.Discard); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v %v: got %v, want an error containing %q", tt.args, tt.env, err, tt.want)
+		}
+	}
+}

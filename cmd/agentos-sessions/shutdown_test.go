@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
+	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+)
+
+// startServe runs "serve" on url with extra flags until the returned cancel
+// is called, as SIGTERM would end it; the exit code arrives on done.
+func startServe(t *testing.T, url string, flags ...string) (base string, cancel context.CancelFunc, done <-chan int, stderr *lockedBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	ready := make(chan net.Addr, 1)
+	exited := make(chan int, 1)
+	stderr = &lockedBuffer{}
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--database-url", url}, flags...)
+	go func() { exited <- run(ctx, args, env(nil), stderr, ready) }()
+	select {
+	case addr := <-ready:
+		return "http://" + addr.String(), cancel, exited, stderr
+	case code := <-exited:
+		t.Fatalf("serve exited %d before serving: %s", code, stderr.String())
+	}
+	return "", nil, nil, nil
+}
+
+// blockedDelete seeds ten sessions with a run each, locks one, and sends a
+// bulk delete of all ten, which blocks on that lock. It returns the
+// delete's status (or -1) once it answers, and the lock's release.
+func blockedDelete(t *testing.T, db *sql.DB, base, app string) (status <-chan int, release func()) {
+	t.Helper()
+	var ids, types []string
+	for i := range 10 {
+		id := fmt.Sprintf("sd-%d", i)
+		ids, types = append(ids, `"`+id+`"`), append(types, `"agent"`)
+		mustExec(t, db, `INSERT INTO agno_sessions (session_id, session_type, created_at) VALUES ($1, 'agent', 1)`, id)
+		mustExec(t, db, `INSERT INTO agno_runs (run_id, session_id, created_at) VALUES ('r', $1, 1)`, id)
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`SELECT 1 FROM agno_sessions WHERE session_id = 'sd-9' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback() })
+	got := make(chan int, 1)
+	go func() {
+		body := `{"session_ids":[` + strings.Join(ids, ",") + `],"session_types":[` + strings.Join(types, ",") + `]}`
+		req, _ := http.NewRequest(http.MethodDelete, base+"/sessions", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			got <- -1
+			return
+		}
+		res.Body.Close()
+		got <- res.StatusCode
+	}()
+	waitFor(t, db, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, app, 1)
+	return got, func() { _ = tx.Rollback() }
+}
+
+func mustExec(t *testing.T, db *sql.DB, query string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// waitFor polls until query answers want, failing the test after a minute.
+// It orders events; it measures nothing.
+func waitFor(t *testing.T, db *sql.DB, query, arg string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var got int
+		if err := db.QueryRow(query, arg).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: got %d, want %d", query, got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func appName(t *testing.T) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "agentos-test-" + hex.EncodeToString(b)
+}
+
+func openPostgres(t *testing.T, url string) *sql.DB {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func countRows(t *testing.T, db *sql.DB) (sessions, runs int) {
+	t.Helper()
+	if err := db.QueryRow(`SELECT (SELECT count(*) FROM agno_sessions WHERE session_id LIKE 'sd-%'), (SELECT count(*) FROM agno_runs WHERE session_id LIKE 'sd-%')`).Scan(&sessions, &runs); err != nil {
+		t.Fatal(err)
+	}
+	return sessions, runs
+}
+
+// TestServe_GracefulShutdown ends the server, as SIGTERM does, while a bulk
+// delete is blocked in the database: the server stops accepting at once,
+// lets the delete finish, and exits 0.
+func TestServe_GracefulShutdown(t *testing.T) {
+	url, app := testdb.PostgresURL(t), appName(t)
+	base, stop, done, stderr := startServe(t, url, "--db-application-name", app, "--shutdown-timeout", "1m")
+	db := openPostgres(t, url)
+	status, release := blockedDelete(t, db, base, app)
+
+	stop()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			break // no longer accepting
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("still accepting connections a minute after shutdown began")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case code := <-done:
+		t.Fatalf("serve exited %d with a request in flight: %s", code, stderr.String())
+	default:
+	}
+	release()
+	if got := <-status; got != http.StatusNoContent {
+		t.Errorf("in-flight delete: status %d, want 204", got)
+	}
+	if code := <-done; code != 0 {
+		t.Errorf("exit code %d, want 0: %s", code, stderr.String())
+	}
+	if s, r := countRows(t, db); s != 0 || r != 0 {
+		t.Errorf("after the in-flight delete: %d sessions %d runs left, want none", s, r)
+	}
+}
+
+// TestServe_ShutdownTimeout ends the server while a delete stays blocked
+// past --shutdown-timeout: the delete is cancelled and rolls back whole,
+// and the exit code says the shutdown was not clean.
+func TestServe_ShutdownTimeout(t *testing.T) {
+	url, app := testdb.PostgresURL(t), appName(t)
+	base, stop, done, stderr := startServe(t, url, "--db-application-name", app, "--shutdown-timeout", "200ms")
+	db := openPostgres(t, url)
+	status, release := blockedDelete(t, db, base, app)
+	stop()
+	if code := <-done; code != 1 || !strings.Contains(stderr.String(), "requests still running after 200ms were cancelled") {
+		t.Errorf("exit code %d, stderr %q; want 1 and a line saying requests were cancelled", code, stderr.String())
+	}
+	if got := <-status; got != http.StatusInternalServerError && got != -1 {
+		t.Errorf("cancelled delete: status %d, want 500 or a dropped connection", got)
+	}
+	// The server's statement stopped waiting while the lock is still held.
+	waitFor(t, db, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'`, app, 0)
+	release()
+	if s, r := countRows(t, db); s != 10 || r != 10 {
+		t.Errorf("after the cancelled delete: %d sessions %d runs, want all 10 and 10", s, r)
+	}
+}

@@ -1,0 +1,208 @@
+// Command agentos-soak drives a fixed-rate mix of creates, runs, lists and
+// bulk deletes at agentos-sessions servers on 127.0.0.1, then checks an
+// invariant ledger: every session created and not deleted by a successful
+// request is still there with all its runs, every session a successful
+// request deleted is gone with its runs, and every failed bulk delete left
+// all of its sessions or none. It starts the servers itself (--server-bin,
+// --replicas, sharing one fresh PostgreSQL schema) or drives running ones
+// (--targets).
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("agentos-soak", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	targets := fs.String("targets", "", "comma-separated base URLs of running servers (http://127.0.0.1:PORT); instead of --server-bin")
+	bin := fs.String("server-bin", "", "agentos-sessions binary to start --replicas of")
+	replicas := fs.Int("replicas", 1, "server processes to start, sharing one database")
+	dbURL := fs.String("database-url", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable",
+		"database the started servers share; on PostgreSQL a fresh schema is made in it and dropped after")
+	rate := fs.Int("rate", 100, "requests per second")
+	duration := fs.Duration("duration", 60*time.Second, "how long to drive the load")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	report, err := soak(ctx, *targets, *bin, *replicas, *dbURL, *rate, *duration, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "agentos-soak: %v\n", err)
+		return 1
+	}
+	fmt.Fprint(stdout, report)
+	if report.Lost > 0 || report.Errors() > 0 {
+		return 1
+	}
+	return 0
+}
+
+func soak(ctx context.Context, targets, bin string, replicas int, dbURL string, rate int, duration time.Duration, stderr io.Writer) (Report, error) {
+	prefix := "soak-" + randomHex(4)
+	var bases []string
+	if targets != "" {
+		bases = strings.Split(targets, ",")
+	} else {
+		if bin == "" || replicas <= 0 {
+			return Report{}, errors.New("give --targets, or --server-bin and a positive --replicas")
+		}
+		url, drop, err := freshSchema(ctx, dbURL)
+		if err != nil {
+			return Report{}, err
+		}
+		defer drop()
+		servers, err := startServers(ctx, bin, replicas, url, stderr)
+		defer func() {
+			if err := stopServers(servers); err != nil {
+				fmt.Fprintf(stderr, "agentos-soak: %v\n", err)
+			}
+		}()
+		if err != nil {
+			return Report{}, err
+		}
+		for _, s := range servers {
+			bases = append(bases, s.base)
+		}
+	}
+	if err := loopbackOnly(bases); err != nil {
+		return Report{}, err
+	}
+	fmt.Fprintf(stderr, "agentos-soak: %d/s for %s against %s\n", rate, duration, strings.Join(bases, " "))
+	return Run(ctx, Load{Targets: bases, Rate: rate, Duration: duration, Prefix: prefix})
+}
+
+// freshSchema makes a schema of its own in a PostgreSQL database and returns
+// a URL whose connections use it, and a function dropping it. Other URLs
+// are returned as they are.
+func freshSchema(ctx context.Context, raw string) (string, func(), error) {
+	if !strings.HasPrefix(raw, "postgres://") && !strings.HasPrefix(raw, "postgresql://") {
+		return raw, func() {}, nil
+	}
+	conn, err := pgx.Connect(ctx, raw)
+	if err != nil {
+		return "", nil, fmt.Errorf("connect: %w", err)
+	}
+	schema := "soak_" + randomHex(6)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		conn.Close(ctx)
+		return "", nil, fmt.Errorf("create schema: %w", err)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		conn.Close(ctx)
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), func() {
+		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		conn.Close(context.Background())
+	}, nil
+}
+
+type serverProcess struct {
+	cmd  *exec.Cmd
+	base string
+}
+
+// startServers starts n servers on free loopback ports over one database
+// and waits until each answers GET /ready.
+func startServers(ctx context.Context, bin string, n int, dbURL string, stderr io.Writer) ([]serverProcess, error) {
+	var servers []serverProcess
+	for i := range n {
+		port, err := freePort()
+		if err != nil {
+			return servers, err
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		cmd := exec.Command(bin, "serve", "--addr", addr, "--database-url", dbURL,
+			"--db-application-name", fmt.Sprintf("agentos-soak-%d", i))
+		cmd.Stderr = stderr
+		if err := cmd.Start(); err != nil {
+			return servers, fmt.Errorf("start %s: %w", bin, err)
+		}
+		servers = append(servers, serverProcess{cmd: cmd, base: "http://" + addr})
+	}
+	for _, s := range servers {
+		if err := waitReady(ctx, s.base); err != nil {
+			return servers, err
+		}
+	}
+	return servers, nil
+}
+
+// stopServers sends SIGTERM to every server and reports any that did not
+// exit 0.
+func stopServers(servers []serverProcess) error {
+	var errs []error
+	for _, s := range servers {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	for _, s := range servers {
+		if err := s.cmd.Wait(); err != nil {
+			errs = append(errs, fmt.Errorf("server %s: %w", s.base, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func waitReady(ctx context.Context, base string) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		res, err := http.Get(base + "/ready")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("server %s not ready after a minute (last: %v)", base, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
+	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/server"
+	"github.com/agentos-sessions/agentos-sessions/store"
+)
+
+// replica serves url through the whole stack at a loopback address, with a
+// connection pool of its own, as a separate process would.
+func replica(t *testing.T, url string, wrap func(http.Handler) http.Handler) string {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	catalog, err := store.Open(context.Background(), []store.DatabaseConfig{{ID: "default", URL: url}}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = catalog.Close() })
+	e, err := server.NewServer(server.Config{MaxBatch: server.DefaultMaxBatch, MaxBodyBytes: server.DefaultMaxBodyBytes}, catalog, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h http.Handler = e
+	if wrap != nil {
+		h = wrap(e)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestSoak_ThreeReplicas drives a short soak round-robin at three servers
+// sharing one PostgreSQL schema; the ledger must balance.
+func TestSoak_ThreeReplicas(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	targets := []string{replica(t, url, nil), replica(t, url, nil), replica(t, url, nil)}
+	r, err := Run(context.Background(), Load{Targets: targets, Rate: 60, Duration: 3 * time.Second, Prefix: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + r.String())
+	if r.Lost != 0 || r.Errors() != 0 {
+		t.Errorf("lost %d, errors %d; want none", r.Lost, r.Errors())
+	}
+	if r.Requests < 60 || r.Live == 0 || r.Deleted == 0 || r.Runs == 0 {
+		t.Errorf("the load did too little to check: %d requests, %d kept, %d deleted, %d runs", r.Requests, r.Live, r.Deleted, r.Runs)
+	}
+	if !strings.Contains(r.String(), "lost: 0\n") || !strings.Contains(r.String(), "p99") {
+		t.Errorf("report lacks lost: 0 or p99:\n%s", r)
+	}
+}
+
+// TestSoak_LedgerCatchesLoss removes every recorded run behind the
+// server's back: the ledger check must notice each one it expects to find.
+func TestSoak_LedgerCatchesLoss(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	target := replica(t, url, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r)
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/runs") {
+				if _, err := db.Exec(`DELETE FROM agno_runs WHERE session_id = $1`, strings.Split(r.URL.Path, "/")[2]); err != nil {
+					t.Errorf("remove run: %v", err)
+				}
+			}
+		})
+	})
+	r, err := Run(context.Background(), Load{Targets: []string{target}, Rate: 60, Duration: 2 * time.Second, Prefix: "l"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Runs == 0 {
+		t.Skip("no kept session had a run; nothing to find missing")
+	}
+	if r.Lost < r.Runs {
+		t.Errorf("%d runs were removed behind the server's back, but the ledger found %d lost:\n%s", r.Runs, r.Lost, r)
+	}
+}
+
+func TestLoopbackOnly(t *testing.T) {
+	if err := loopbackOnly([]string{"http://127.0.0.1:8080"}); err != nil {
+		t.Errorf("loopback: %v", err)
+	}
+	for _, bad := range []string{"http://example.com", "http://10.0.0.1:80", "https://127.0.0.1:1"} {
+		if err := loopbackOnly([]string{bad}); err == nil {
+			t.Errorf("%s: accepted, want refused", bad)
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// DefaultApplicationName is the application_name PostgreSQL shows for the
+// server's connections unless ConnSettings or the URL names another.
+const DefaultApplicationName = "agentos-sessions"
+
+// DefaultMaxOpenConns is the pool size per PostgreSQL database when
+// ConnSettings leaves it at zero.
+const DefaultMaxOpenConns = 20
+
+// ConnSettings tune the connections the store opens to PostgreSQL. The zero
+// value means the defaults. Parameters a database URL sets itself win.
+type ConnSettings struct {
+	// ApplicationName is sent at connection start-up, so operators (and
+	// tests) can find this server's backends in pg_stat_activity.
+	ApplicationName string
+	// StatementTimeout bounds every statement, and so how long one request
+	// can hold row locks. It is a start-up parameter of each connection,
+	// not a SET statement per request. Zero leaves the server's setting.
+	StatementTimeout time.Duration
+	// MaxOpenConns is the most connections the pool opens to one database;
+	// as many are kept idle, so a busy server does not reconnect.
+	MaxOpenConns int
+}
+
+// openPostgres opens a pool to PostgreSQL with s applied.
+func openPostgres(dsn string, s ConnSettings) (*sql.DB, error) {
+	pgcfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if _, set := pgcfg.RuntimeParams["application_name"]; !set {
+		name := s.ApplicationName
+		if name == "" {
+			name = DefaultApplicationName
+		}
+		pgcfg.RuntimeParams["application_name"] = name
+	}
+	if _, set := pgcfg.RuntimeParams["statement_timeout"]; !set && s.StatementTimeout > 0 {
+		pgcfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(s.StatementTimeout.Milliseconds(), 10)
+	}
+	// A pooled connection whose backend died (pg_terminate_backend, a
+	// restarted server, a cut network) is only noticed when it is read.
+	// Pinging it as it leaves the pool turns that into driver.ErrBadConn,
+	// on which database/sql takes another connection before anything of
+	// the request was sent. A connection lost later, mid-transaction, is
+	// an error and never retried: whether its commit happened is unknown.
+	sqlDB := stdlib.OpenDB(*pgcfg, stdlib.OptionShouldPing(func(context.Context, stdlib.ShouldPingParams) bool { return true }))
+	n := s.MaxOpenConns
+	if n <= 0 {
+		n = DefaultMaxOpenConns
+	}
+	sqlDB.SetMaxOpenConns(n)
+	sqlDB.SetMaxIdleConns(n)
+	return sqlDB, nil
+}
+
+// PingError is a database that did not answer Catalog.Ping.
+type PingError struct {
+	DatabaseID string
+	Err        error
+}
+
+func (e *PingError) Error() string { return fmt.Sprintf("ping database %q: %v", e.DatabaseID, e.Err) }
+
+func (e *PingError) Unwrap() error { return e.Err }
+
+// Ping checks, concurrently, that every configured database answers. It
+// returns nil, or one *PingError per database that did not, joined, in
+// configuration order.
+func (c *Catalog) Ping(ctx context.Context) error {
+	errs := make([]error, len(c.databases))
+	var wg sync.WaitGroup
+	for i, d := range c.databases {
+		wg.Go(func() {
+			if err := d.sqlDB.PingContext(ctx); err != nil {
+				errs[i] = &PingError{DatabaseID: d.id, Err: err}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
