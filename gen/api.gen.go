@@ -221,6 +221,15 @@ type DeletedSession struct {
 // ErrorCode Error code for categorization. One of BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT, VALIDATION_ERROR, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE; clients should accept codes added later.
 type ErrorCode = string
 
+// ForbiddenResponse defines model for ForbiddenResponse.
+type ForbiddenResponse struct {
+	// Detail Error detail message
+	Detail string `json:"detail"`
+
+	// ErrorCode Error code for categorization. One of BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT, VALIDATION_ERROR, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE; clients should accept codes added later.
+	ErrorCode ErrorCode `json:"error_code"`
+}
+
 // InternalServerErrorResponse defines model for InternalServerErrorResponse.
 type InternalServerErrorResponse struct {
 	// Detail Error detail message, with the request id to quote when reporting it
@@ -2394,6 +2403,20 @@ func (response DeleteSessions401JSONResponse) VisitDeleteSessionsResponse(w http
 	return err
 }
 
+type DeleteSessions403JSONResponse ForbiddenResponse
+
+func (response DeleteSessions403JSONResponse) VisitDeleteSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteSessions404JSONResponse NotFoundResponse
 
 func (response DeleteSessions404JSONResponse) VisitDeleteSessionsResponse(w http.ResponseWriter) error {
@@ -2514,6 +2537,20 @@ func (response GetSessions401JSONResponse) VisitGetSessionsResponse(w http.Respo
 	return err
 }
 
+type GetSessions403JSONResponse ForbiddenResponse
+
+func (response GetSessions403JSONResponse) VisitGetSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSessions404JSONResponse NotFoundResponse
 
 func (response GetSessions404JSONResponse) VisitGetSessionsResponse(w http.ResponseWriter) error {
@@ -2603,6 +2640,20 @@ func (response CreateSession401JSONResponse) VisitCreateSessionResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSession403JSONResponse ForbiddenResponse
+
+func (response CreateSession403JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2736,6 +2787,20 @@ func (response DeleteSession401JSONResponse) VisitDeleteSessionResponse(w http.R
 	return err
 }
 
+type DeleteSession403JSONResponse ForbiddenResponse
+
+func (response DeleteSession403JSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteSession404JSONResponse NotFoundResponse
 
 func (response DeleteSession404JSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
@@ -2825,6 +2890,20 @@ func (response GetSessionById401JSONResponse) VisitGetSessionByIdResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionById403JSONResponse ForbiddenResponse
+
+func (response GetSessionById403JSONResponse) VisitGetSessionByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2919,6 +2998,20 @@ func (response UpdateSession401JSONResponse) VisitUpdateSessionResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession403JSONResponse ForbiddenResponse
+
+func (response UpdateSession403JSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3045,6 +3138,20 @@ func (response RenameSession401JSONResponse) VisitRenameSessionResponse(w http.R
 	return err
 }
 
+type RenameSession403JSONResponse ForbiddenResponse
+
+func (response RenameSession403JSONResponse) VisitRenameSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RenameSession404JSONResponse NotFoundResponse
 
 func (response RenameSession404JSONResponse) VisitRenameSessionResponse(w http.ResponseWriter) error {
@@ -3166,6 +3273,20 @@ func (response GetSessionRuns401JSONResponse) VisitGetSessionRunsResponse(w http
 	return err
 }
 
+type GetSessionRuns403JSONResponse ForbiddenResponse
+
+func (response GetSessionRuns403JSONResponse) VisitGetSessionRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSessionRuns404JSONResponse NotFoundResponse
 
 func (response GetSessionRuns404JSONResponse) VisitGetSessionRunsResponse(w http.ResponseWriter) error {
@@ -3256,6 +3377,20 @@ func (response RecordSessionRun401JSONResponse) VisitRecordSessionRunResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordSessionRun403JSONResponse ForbiddenResponse
+
+func (response RecordSessionRun403JSONResponse) VisitRecordSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3392,6 +3527,20 @@ func (response GetSessionRun401JSONResponse) VisitGetSessionRunResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionRun403JSONResponse ForbiddenResponse
+
+func (response GetSessionRun403JSONResponse) VisitGetSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3865,129 +4014,135 @@ func (sh *strictHandler) GetSessionRun(ctx echo.Context, sessionId string, runId
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1tUxu59udXUfXu1kBVYwyTmdlLal+QQGbYSoAFM1O3cilb7pZt3bQlj6SG+Kao2k+zH2w/yb90JPWj",
-	"2g9gg0P8LjFq6ehIOvqdB53zLYj4eMIZYUoGR98CGY3IGMM/j4eEqWsiJeXshChMk2v4o/7bRPAJEYoS",
-	"aIl1y26MFfwNs+nFIDj6/C3AcUwV5Qwnl4X2SqQkDNR0QoKjgPf/TSIVPITf3C8sTZLg4TYMYiIjQSe6",
-	"g+DIULMnJySiAxohGCwMFFUJcX9FJ/rHh9DSQ+MyNbZ/qQRlw0VHRGcnKJUkRpQhNaISScOQ2thncT6y",
-	"bWMpKPd6w+jfKUHQ0HWGaEyYogNKRK1fuwC6/7A2hSAaYdUdUam4mJZnSxUZm8VZYhHcD1gIPF2ARe/5",
-	"eJIQRZCmAzk68im81z//YX/W5AqCFYm7WJWJHXAx1r8FMVZkT9Ex8Ux2HjGOUzCI/ofuRyo8nhQpMhSg",
-	"Y5jumCi85m2b9YWywXJqPrmfDC2CRnJ9pDj+uIFKZMAvD2Ewa+tez9qts/ep65bhMal3/Ec6xmxPEBzj",
-	"fkKyUwGN6yOcY+/2yMaQCiuyPja+T4WAs6uHQXyA1Ih4pIKj9hqoKZKXjse4elpXus5mAE1aJl+YIgJH",
-	"uoH00WhJKlBphvgW/HdBBsFR8N/282ti394R+/bzjm6qZQdXOOkq/oUw6ZW8moohEQtMoaO7QqareeLX",
-	"tO2YYR/CIJ3E65MxH7FUyIzgFS83ZnArXlJJxJOvoRtJhL6FsJQ8otD7PVWjhm1nWsfBw0MYCPJ3SgWJ",
-	"g6PP9YupdNQrB/S2cgn5QIDn8niH4yvyd0qkuiJywpmEHUS+Yn1JmFOvOwiOdEskTNMgDIgQXHQjHuvu",
-	"3h2fdK9O/8/N6XVH91kGGq6DqgA51T0g81c0JlLiYVFyGMJ9MqM49OzNDkO81w2rrI1d74XOChz0cMXH",
-	"Ox5Pu4Jo9rtVquOs2VL0nNyDyEQDLuYIJb8IrcyraUv4SPXM6D1ng4RGc/eCowk2NY3RT3Lv4CeEE30d",
-	"TBH5SqWSLXQjCbo87rz/A+3bMeW+3DtAirvjSFWrupfeX5x/+Hj2/pVspBpDfUwHeHOVMrvlmrD68kLJ",
-	"h3YnWN+EXZGyJ3R4CZ2gq5TZXnV36wVlnRFBImWIKkmSAdqhbJKqEEWcKcJU6BZehg4rhYjc6UUM0f//",
-	"v/9v963+EN2TJNn7wvg9Q1/IVCIsCMKJ5EgScUdihCUcQj2OWfqfJBpQksTFG1jP2mktj2NjeWbAxZO3",
-	"CCNG7tHNzdkJuh8RhnBfEqYqAxt2axyTyqcNew19ODAk0pLMMf1rgEDw+AkbpUPw2NJ8z8WXQcLvn9Db",
-	"X7YLd1mWFYTCCWo8ZVZwrfykNWihdGAQEJUIs7L+2KCMbpJ2U9YrHs+Oi4kdz0HbsxO0MySMCEBGdIAY",
-	"V2gi+B2NSbzrV1A8CsnjKTpf4sp9Pi3ljFFFC2wyw81QTx55OCuCFY5oea8i3bMPt+fH+SVx8pOESZmC",
-	"XKRUOOBG8NAxWwxVRIxHFJ2QhMwXRfnpk3XM85FKVVQWz06khlUx9NxCxwqNuVTooN0O2+02orFEEyIc",
-	"fkf9KYrJAKeJQjuG1+KOiJ8k6u3tjfHXvT5W0ai3+xaNuSCGH28ODzVWy0xUNTQ1puzM/PHAd4BlULNU",
-	"lRRXzyS1kioLsyxMMUScEZgSjUOjaBIk9anmIiYCYRZnar7+NSFsqEb6fu8V+NorzWgJtXnmXIHs2mwb",
-	"gDoFxpQZcVsEr56tMm9LySsy4ULVGfrXCCuEUT9Nvlg+opjGLXSKoxGKqVSURQrt5LSFqEjZLppgKjLE",
-	"YPcSnkwIFhJxFhFYCvcHWIkj/UvPDBb3DLCBQ+ZaCTLmGnpRFSKuRkTcU0ngI8ZVd8BTFvfQTsoMatMk",
-	"QSukCQoRF3B38HtGYr2rNWE9K5p6aEjvCNvVi1zVJIAc/c+FVt9wN7bsDR6q6xN79nZG/cKjZKs8KI5w",
-	"zhX6AP3M2VFxRko+dNNOcjukcSdlc62JJZEy2S0wsHKxpuM+gS2i29lN5hXqmWmHMvXrmwDOFB2n4+Co",
-	"XUK8EtV4nNukKhBlObvm0uayxiNcOcFBWOZSbRUy7nr4n6uaDYquVjEBu0RYkSEX9D9gOW+hCwamzYIx",
-	"JkQ358c3nT9Ozztn7487pych+nBx9e7s5OT0PETnF53uh4ub85MQfTrt/HFx0tW/HH/8ePGXbukU8RD9",
-	"efzx7OS4c3Zx3j29urq4CtHl8T8/XhyfdDsXF92Px1e/n+qRrm8uLy+uOqcn3U+nJ2fH3c4/L09DdHbe",
-	"Ob06P/7YvT69+vP0yvWg/3f2/rR7c3785/HZx+N3H0/foiihmvtIjniaxAhHEZkomLBEOI5JjBKsiGgV",
-	"7mLDE+BXdanD4Ose+aoIk7SfkD3C9Ob6XDJWhUGFQUEYZBwKwiBjURAGdR4FYW6tCIMql4IwqLEJBvTx",
-	"KQgDL6OCMPBwKrh9CIMzpohgOLmGuxv4MM9s8wHThMT5LZpfrDtOHNP4CP08OOz/Gh2Qf8Rt/Kb/W/Q/",
-	"yS+DA3zY/zl6E/9Cfh3sVm02ftKfZMAJc5mRk6Yp/zvliph7RIAQo2yIqNoUg8+sVfGc9nOuQLjPWzl9",
-	"CwzsLVBifb5DX4W9rMYPD88u8ZAyrSu4Rl0rTo2Vu1u/s5xC7cfQcDln2mBkXUUTw5Vlbm5rZS/CA6tc",
-	"V7CB1rvn9WlnSTk7YwMeVPWW/M+5Fl/jtRkdRisZ7yr8+1yi/3YGzx01NQ4ndEwt4AS1Ijg6bIeN2MBw",
-	"XKN3y+Ux/mru/oN2u12AAgV0/RFG8GEA6KM4dNtnO9StnJlvR/9HooinTKGB4GN0sNuAQC7t4fAgDyyi",
-	"UVfRMemO5ezxr6EtIl9JlGZebo1xxzRJqCQRZ6AG+Aiw33b0F58KagUDbuY+PJjMHDaA183M2q1Cw6im",
-	"6Xvo0zd7MyawcZExWbb05pNZg17aFtVBH2o7OD8bnv06TTiOO5x/xGJI5onXK6cX83iq1d1Ef6TlAWbo",
-	"4Nfffvvt8OBX1J8qIKwkf+tX/KuQw03887D6KmWzY4xWZk1VWn01h0ijGNAi08aonjSm/AXCa471uGhA",
-	"EyIRZVGSxs4TXjWyQ0uIsKEKGzf/+gIg3BBG3GlixjwmCdohrWErNL/+TvSpREOhb2DKhvtGxhUNslk/",
-	"QLfxvcxb3VXO4yJVk1Q5r08+mTJn31vC1h29dJUuFblk/FEvsCdPYWCUm9zjVM/QwznTUg8BO/gFaP2w",
-	"wMmBNrpvOnY30DNTeQYDzyHTNAI62SRV3TGJKV6n+0AfDRgEYaVwNBrDYhaVE93iE5ABMNS4TF+Af5/M",
-	"0C78MEPfZQZ+cgQ+R6jdJREgFFhEwHycAoEzA++e5Euv4nnQOgT4gsueCEakPrNl1tQ98ARLzigbdhcU",
-	"y3NEm+suk7V0gLIx0D2WiDDcT4xdzpnrsr8XJHBO2Avut5yyieARkTKLF/CSX9x4Of1SkclLEO8U1Zz9",
-	"hhIf5dfwFyB7QARh0Qux2w2OIqqa5GPeyhBstXkPclup/xsAmhtNb+vsXizRZv+eobTnC3HBEgkScRET",
-	"49sa6Obz4k+8Eet51G+DhLXyw6NkQM/6vniaHDFXjvPtI8WbiICh7LjZVnAo7SkUfIA+cq+VXdcdRb6q",
-	"/X9LznYrpGRLb758xgCA66LjH2EFFJPclVkJ0qlFK68jKigsbkd/iBDnyUsImY4etxBpXOUP/P1ZQhXK",
-	"4xbCFPSm5y/Bmz9h4Dn41DSqmQasTLktnYrmCOKC23JGDMMmuedua2dIE988tfWaN85O3Gkz8WEFNynq",
-	"k4SzoUSKN1g51qredpxGa9wtjiiN/ey4jaruAq+pPHdTcyTWCl6oPCnM+oVeqmi88YjnKo95CLKKULJ8",
-	"K0P82NydXAwnW+cLkBkbOckfh8TrfROSM0d3h+5HHPF7Jp8x1i2nIAtum7tE1Vi3uRK2+vKgLEObhWzH",
-	"7lnnpgdhGJiNGeRM8HTdMSEXtRN7zYW6EDERpW5lZH1ppZ6ypp5+9C6dZeTeGpp/IEMzCLattXlrbd5a",
-	"m7fW5q21eWtt3lqbt9bmrbW5SaP3wKWtyXlrcn6yyXmVD9/mhhUVzBQbb+t+JRbnss7toU43WCjP1Tbb",
-	"0jbb0rNlW7IXodwmXfrOki4BTnmejEv66lozsiN43Jh1Dy4zB+hWeo/Oy/lUvEW3Wac2NuvUQlb9puvX",
-	"c2HeMJyqkRaEUfHRSVMofqU5PAKUtbD76rO9VxF038QpL1NlOplwoUgMBjYtXeZx1lpJ9nRbNE6lQn2C",
-	"8GSS6OEoZ6CZ1Bntfa74Svg9g4k+psORnZe3Yf2IyYmOWXApDL7uDfleoSONGFrn9h+fx3jy2TD7FrPp",
-	"bbH9Hh279AETrEbBUTCkapT2WxEf73M8oXuakUPC9l23mjn55/ILnexxm/Nlb8LhWjVzXWkSF8eGxVDQ",
-	"bHZYVjw/G9aMwao8mp1SZnM3zdqhoOOPHajAoeyXjeTNQxVRzM8V8idOaAwSf6FH430eT1uFdCVHyL7d",
-	"K7zqMw86qUQH1fuj9ir+STfHEWCZARUSDHz9hIzNs2gwGfX+lbbbP0cJN/cZ/I+0zI+a8eaHI2R+MfZt",
-	"81svRKQ1bKHecpPttTblKmtaU8/yu4iO7yykIQsA2cY1rCOuwcPeYlyD+Wem7z5BWdTgkw8yAgRRqWDl",
-	"SEL7J6cxN5nEltYVbxj9mutiNklNZgz7vgIpPOu1qdEUHlI3NqTCQ2seV7GJQQFbR/zWEb/xjnjPqdp6",
-	"41/AG5+F/W6ER963K4pu+dX7lhvmn/uV9QHrGlcwF12Rshe59u34JoWeXjuCoxEc/hLRZIKyplcpyycg",
-	"iEwT9TICAEY2sBKoztOoesi3zbdvtOZAEOc2X1PeWwiAgKvdBkEsGP9fd9vXdcsZCuhi7vv1gX9Z8YZ/",
-	"Fz5wZ5tYLz1Z1ILjUYUiZy478WYK3/rE5/rEC2JxTo7vJ7iam/ybKzg7hWdTG+nTLEjK9Z4UJ8wa/e2Z",
-	"AHVnZS0ifI7nuyTFCySsKJN+BV75Bjap9B/jap51XdTWCw5MlAqqptDEXCJ/dDqX7wgW5ikYnBb9Ud/8",
-	"lHUyUmoSPDzACwqT5LAipV0JB71pMCQelVOpyLhVep3LOIInuhfXQRjcEWHyKAcHrXarrbnPJ4ThCQ2O",
-	"gp9bB612EIJXAAjN6uTkWarrZJgcwmicJopOkkISV5P/mgrIBk8ZwkhSNkyIo5ezFuroDWJiXFCEGePg",
-	"BU5ZzJmxOdzTJEETIsZYy5ZkahN0I5wkyO7x3J8k4RMzqEarrX+xfzGTbZEKiXaKydY/09temKdfh1Tn",
-	"+rddFJOIxgTdaxhCs6TRR5p+d2nILE84Z8nUPOPsczWCqi40BjL0PxX4trGKRi10Y3OGayRNJuZCp7Ep",
-	"+qLnDZZ0qVmix+YJQZGeJJWQW14JzKRh1BEiFHKOkzsipqZ7WHxLnR4cvlTSYHY9gp2FS1EOH1DDoGvC",
-	"YtS7BFX9yFpA/5cgE0EkYcY83NNK0pAohNFhu51rrADVEiqVNOzSqM0l2YbVcz8ylzBWa5FSEQwRvZgh",
-	"Mp6oKTpsv9GbNtsYZ3EtRTjsS4HHRBEhQTZUt6EpIOC4AKwf0EQR0ULWH2GpyvO6fyETZZYQMljz8QQr",
-	"2qcJVVPj25kQsUfjyjbpNWwRSN+vafk7JeCiM/IssEm4ZYYpF700wzyTZfYAdeFZa+lTYxJWuI8lAZjN",
-	"tZiGiQP9cB6vrDh0mfFdLQY0wtJUX4AklHpHxrYv2FLQvKc05OlpjkCq+xY6hdUdE6x3IdQPauJR3Ldi",
-	"N2PS4y+BObMsOsn6VpGo1XoA8Ob5+AjmXo4eRDBviSLOBnSYavY5E4djEtrJTiM01nuNSFuwTO22kF1I",
-	"6awR7kOo+CSkKnYOPTRuNnDYroaRjVwoRrEZB3GdhX/pLQH7IDRHLBPS9yMui3URyN8pTiSiqiip3hba",
-	"UzXiqdLigt8zIhDTks8IvtCIOydI7nCSWolLpHdY0wM1D93NR4YfTQx1uHE1LL3QJFXTnRfqRVAIGxT+",
-	"wLgqi68+vEe/Hb5po0luZw311hrjPUm0uHQiL8KS7FEmCZNU0TvSQr0GQY/lF2PlqYh62KrYJjnXB6Aq",
-	"8N/aShgFWmA96ZBxURCOI4LNy3bLX3PxlNg7f5bFx4Du+2opwluD7ohU73gMwRpFn0Q10CwrXL1Y9Y1K",
-	"XMNDGUvaOBHHPMBPh+32emhw1TOABm8cSX4pyxTiFwdpkkz1CWOqeB8ftt/kgt/luY+wEJTIeQhBr69Z",
-	"WpjtZbZWe8d6mr7qHMfJPZ7Kxp244xYeSqbkjKmus572YftNY7Fh/+w19H2zwiXx1Oj0LMgZu9NQJGPu",
-	"XqlkEqBXqDJkCwSNqQRZZog9WBmxTaGdHopNUy7of0hsyHizMjJq6fU94+cFZ/TgBz+vbPCmnNIeGkr5",
-	"uIvJuAsAyVQHkYbKX1a4UjOCQueRSg3w/t/XF+dA1+HhyuhqivDxkJQ3RdBWk/LLCk/erBoXHnIaq46U",
-	"1HW43IuK+udbfaFkkX9O7f3k1N6CnqLwUGsomfyB+ihD4qmAdUWUoOQOygGYIgigTZWKjMHFayC9Vtq0",
-	"jJC2zogJwpMtdG32iCy060/LSsEOKBAhPC0JM9vILsAFw9EQkIcBVPpubmVzQplo1jD0jghpltO8H9OX",
-	"g/4mrycAy/pVybpO9ztRiyp0LjSnWG1NOH6VZ6MVEDehFjoGRcNqHTnGGlh9WXNjLZraCoj3gbwPsKQl",
-	"s0pGDJSuhN72dWf797kNbrdhitm3q8O0T6AwD7LK2scLMiE1ptgWKioauY0mw9SYTbXKRhKthXGhf2Jc",
-	"i8dd0AKsa6Voo3geTaB5SouBf8/3ms4jhGtoH8m0b+hyShNl6H5EoxHq/Y8eHN5et2f+ZpQmNSJjSZI7",
-	"IpuYUbKPro0jkCVvZ4IFVCIFAncbK6PWeZTXeKkcxFSwrOAL2oEa4Aftdrvp0CS22otvlrOKxSzi2Vig",
-	"QM0M4oNqSRoPFy71JG3AsNbsJlm9EhsoetAwbTuAd9aPnOZBuDBxQaXsjfcMkASucn0jFjfOEerlrtoe",
-	"CNle7n/qZUUlpbUlpO5hgu4nM1yXHibvtlCHWp22L/gXwgp3rClOyU09GWgiZ1pp9Djd/rSBuS47XMHb",
-	"XHKf3S72/s+ZDkvdLMjAoJyNDr2b+vgPfzIlTnewjBCYiGS0O2vW3Ca280185nWbJcWbPVtIphcuTmhp",
-	"mnaAuZZTmFjOL32KVmw8fWuNUy9sPPVMdCH7adH2qQpmxPXYT9+6+sGN9tNnMZc2TdpjLr1do3VobkW6",
-	"WZYih1I3yVpSUmS4sFoOKqgPP7Z9ZJDZR15cwwcvpoaXRnCUl2gjtH5QsB+n80MI9DxFf8KlR9M3IVyQ",
-	"0O7euR1c3l8txNx7ukwIWgf5jSSDNDHISJA9g0hyZ68VgVm0RyluKMyit+CaceZ5F2OC+mSgLyWRMmYs",
-	"C1Pk09SKeSiMezoLVcPMlMAFp700+paJqzVlUGUBH0Et7jSrxy1b6BiNqZSF2ehWQ6KkZdPNzdnJW4QZ",
-	"eNQTQXA8RQpr4GVKwLf/AapLQvAdsf6cr1A1PPeFp0zxNBoZ90PZFFEqj7+kMULvI4OqZinzz+4NfhSV",
-	"88GO7SOLfmCvE+rUprmUo7j29atGOo2zboI6q/fDlc5v/r44OyPfHhrzTRVFLLK1ah/q/rrl8MRiWgyE",
-	"YvlixzTTZ33YlOJk3nez4tUebj2vTOxN5QRjM1Z0VRc20K22RYY1z1n7H6s7eZwNEhrNXBHXZuu1+/69",
-	"dmSjvHblK2c5AG9l2zm5Rznw86D4hzCPfd3/lqPTh1mBsJeFKFXrWsQ1ZF6KzixEkUO46oLhsIUQWI87",
-	"bjonknIe1M0eP5zkPlIHKSBfSM0FAICsHPzSHM3T0P0iTy/q6KsYTVWEWS6FODhUoKwJVd+to2iZSS7m",
-	"OnreMNANgfffQRjohoH7BaI+62ZMXxxWhg9RLuJfAia+wzHKIva2uHAbEzQvJuhRIUEzkcW8QCCTWAle",
-	"T5m8n4AZ+hD+XAcT5rEu+PUzS19JuzXRPCLNwUGe3N3wCt1hiODRUiZGnM2KGirF2cyI7Xk3het7CZjh",
-	"vA5rAxqFAR4HNa4XZEsTyhggzIwFFnpYElGsLDBpwWn4OODePla9gtb7+Z2iq5mzehSc8jHn1buGF/cM",
-	"O3RR//yHAFUzubYq7/BrsUX+TjJ/G3o3NTuq0Rxprs7N8mBvEWdxhdgG+Kp9MQUvjD5dc2TaO0S8DPQs",
-	"HpT+1MaQer3T8JyknhXDZIZ3TCk4iWUajfS1XIz3DGf6mS1V4Ls2FgrCYkgTq+XfmMd0MC2JeNOlTU5v",
-	"e8RxXO7V5a4vfJcNdIwGEMfmgtRt6hqwpgoySXBk/cMaApPYvBIMkRbVKEoIFhJRlb0kNBeq7ZJKlJCB",
-	"QjjhjLwFH3k0wmyoqVAS5UF5lYeIMLZpKd2D6xbkRTIPviHqsNE3XcqduxySzrJgrAdH15JsrAlFz3yx",
-	"3fBY264u9G1eaMtyxSs5wmuK/Z/tl3866P7e4fWT7JL26BfSRrxm+2R1to+yU1Y7+aHslTM4uOaYhIac",
-	"535pYMl08Qerfj/8WnQAC00WiEfIgvi3sH+DYf82GOD7CwaoxNdsjLU+Lakty6lMFbmyXBzAviAuWZk/",
-	"3vcmV1eYzUmmdYNKfGopvpeLIWb0P+6Rrz7eQ3146+G+GqlQNtQf6s5Nvo4+UYqILKFhZF0HLEZjzPCQ",
-	"jDWsQceGHGUzFxnkoweHVCkT0JRsdG27rpdcwawfpZdYhq3Pvt+QYXGrl6xFL4GgBMP0Vx55seAkn6Th",
-	"2DF+EA2nOttHaTjVTn4oDWcGB9es4ejOumb4rixC8q3y4lNezIW5iPJieLqJr+5gQ2/DZbbayzYB0YrV",
-	"FyvGH6W+VCTLsuqLrSUxOxgJJ4m5Gney3D5y1yYHrMUilZ8x5um5s5RE1v2R5xKiLKZ3NE5xUnpjqGFM",
-	"Ph70a7IHO51pmQimgs8Fnv8bwFlK7BDqUwRvE7s0flvApy7vJLBAAymZ+3cSaq7+phAoqICxlII0JHYk",
-	"GxOwHj2pOso2GGpFwVAZU19PJJRvn8xPSARfuadhWGlO4oGCC4tKVMndv0MmPBrBD4jqkxtxFsvQBDZK",
-	"ekca01i5nCa669kMWLywgHcGS9K+66vbMWjIx9zMMvs2ey08M32vk2lLU+/j2jtD5qIBd4UD+Hqj7XxH",
-	"ctFQu+zbHyjOzsevVQXZ5VWZFlJW8yJEi2ini7euFzl6uH2YE0tn0Um5QtQM3TRl27C6bVjdjx1W587M",
-	"4jlfrqByIsLw/mIH3D9Wq9mFeig+f1CeE8XoI558KO4vRent0qPoC84lR2mhcw5P4SGfrK0BE9o0+CJl",
-	"cCeje0EVMSc8poJEKplW5bfPD6Rnlqs6y7qCgC+2DJ5JGrEur1B9pCe8NK12V3MDFJbke3d6LD7TR3k+",
-	"aivzOlHbrA04H7fVvv4hkNssnj1LTpmrdLm6DuvIE/OcaNHrt4A1KNx9XlsvpPMy5YG3qHCjUeE2/cvW",
-	"Z/JKfCYgmUS6tL+kJtEe4TPZ/2bA98MCzpPcRaKvsf4UUr6cnZiU20u4M9xFWLBS6/8bS7X5V8FarX/Y",
-	"neOZeJRj4ln8Ek9zS0C99gXek9tK0YvT6u14Xr36rdtkMbfJ6/OaPPXteM6UV23JfoIh+we0Y7/sW/EX",
-	"1kcqhrhmZWRro95MbYSDh3Brql6rqfoqnfn6++Hh4b8CAAD//w==",
+	"7H39chu3ku+roObeW5GqRjTlOMk9cu0fsiQnzLElrUTFlXJUJDgDkjgeAgyAkczjUtU+zT7YPskWGsB8",
+	"YkhKIvVl/mdTGKDRABr98UP3tyDikylnhCkZ7H0LZDQmEwz/3B8Rps6JlJSzQ6IwTc7hj/pvU8GnRChK",
+	"oCXWLXsxVvA3zGYnw2Dv87cAxzFVlDOcnBbaK5GSMFCzKQn2Aj74F4lUcBN+c7+wNEmCm8swiImMBJ3q",
+	"DoI9Q82OnJKIDmmEYLAwUFQlxP0VHeofb0JLD43L1Nj+pRKUjZYdEXUOUSpJjChDakwlkoYhtbE7cT6y",
+	"bWMpKPd6wejfKUHQ0HWGaEyYokNKRK1fuwC6/7A2hSAaY9UbU6m4mJVnSxWZmMW5xSK4H7AQeLYEiw74",
+	"ZJoQRZCmAzk68ikc6J9/sz9rcgXBisQ9rMrEDrmY6N+CGCuyo+iEeCa7iBjHKRhE/0P3IxWeTIsUGQrQ",
+	"Pkx3QhRe87bN+kLZYDk1H91PhhZBI7k+Uhx/3EAlMuCXmzCYt3XP5+3W+fvUdcvwhNQ7/i2dYLYjCI7x",
+	"ICHZqYDG9RGOsXd7ZGNIhRVZHxsPUiHg7OphEB8iNSYeqeCoPQdqiuSlkwmuntaVrrMZQJOWyRemiMCR",
+	"biB9NFqSClSaIb4F/1eQYbAX/J9X+TXxyt4Rr+znXd1Uyw6ucNJT/Ath0it5NRUjIpaYQld3hUxXi8Sv",
+	"ads1w96EQTqN1ydjPmCpkBnBK14uzOBWvKSSiHtfQxeSCH0LYSl5RKH3a6rGDdvOtI6Dm5swEOTvlAoS",
+	"B3uf6xdT6ahXDuhl5RLyKQGey+Mdjs/I3ymR6ozIKWcSdhD5ivUlYU697iDY0y2RME2DMCBCcNGLeKy7",
+	"e7d/2Ds7+s+Lo/Ou7rOsaLgOqgLkSPeAzF/RhEiJR0XJYQj3yYzi0PM3OwxxoBtWWRu73gudFTjo4YqP",
+	"dzye9QTR7HerVNez5kvRY3INIhMNuVgglPwitDKvpi3hI9UzowPOhgmNFu4FRxNsahqjH+TO7g8IJ/o6",
+	"mCHylUolW+hCEnS63z34Db2yY8pXcmcXKe6OI1Wt6l46ODl+/6Fz8EI2Uo2hPqaDenOWMrvlmnT12wsl",
+	"n7Y7xfom7ImU3aPDU+gEnaXM9qq7W69S1h0TJFKGqJIkGaItyqapClHEmSJMhW7hZeh0pRCRK72IIfqf",
+	"//rv7bf6Q3RNkmTnC+PXDH0hM4mwIAgnkiNJxBWJEZZwCPU4Zul/kGhISRIXb2A9a2e13I2N5ZkBFw/f",
+	"IowYuUYXF51DdD0mDOGBJExVBjbs1npMKu837Dn04ZQhkZZkjulfKwgET+6xUboETyzN11x8GSb8+h69",
+	"fbJduMuybCAUTlDjKbOCa+UnrcEKpUOjAVGJMCvbjw3G6FOybsp2xd3ZcTK14znVtnOItkaEEQGaER0i",
+	"xhWaCn5FYxJv+w0Uj0Fyd4qOb3HlPpyV0mFU0QKbzHBzzJM7Hs6KYIUjWt6rSPfs09vz4/yYevK9hEmZ",
+	"glykVDjgRvDQMV8MVUSMRxQdkoQsFkX56ZN1necDlapoLHYOpVarYui5hfYVmnCp0G67HbbbbURjiaZE",
+	"OP0dDWYoJkOcJgptGV6LKyJ+kKi/szPBX3cGWEXj/vZbNOGCGH68ef1a62qZi6qmTU0o65g/7voOsAxq",
+	"nqqS4eqZpDZSZWGWhSmGiDMCU6JxaAxNgqQ+1VzERCDM4szM178mhI3UWN/v/QJf+6UZ3cJsnjtXILs2",
+	"2wZFnQJjyoy4LCqvnq2yaEvJMzLlQtUZ+mmMFcJokCZfLB9RTOMWOsLRGMVUKsoihbZy2kJUpGwbTTEV",
+	"mcZg9xKeTgkWEnEWEVgK9wdYiT39S98MFveNYgOHzLUSZMK16kVViLgaE3FNJYGPGFe9IU9Z3EdbKTNa",
+	"myYJWiFNUIi4gLuDXzMS612tCetb0dRHI3pF2LZe5KolAeTofy61+oa7sWVvcFNdn9iztzPqlx4lW+Vh",
+	"cYRjrtB76GfBjoozUvKhm3aS2yGNOymba00siZTJXoGBlYs1nQwIbBHdzm4yr1DPXDuUqZ/fBHCm6CSd",
+	"BHvtksYrUY3HuU+qoqLczq95a3dZ4xGunOAgLHOptgoZdz38z03NBkNXm5igu0RYkREX9N/gOW+hEwau",
+	"zYIzJkQXx/sX3d+Ojrudg/3u0WGI3p+cvescHh4dh+j4pNt7f3JxfBiij0fd304Oe/qX/Q8fTj7pls4Q",
+	"D9Ef+x86h/vdzslx7+js7OQsRKf7f3442T/sdU9Oeh/2z3490iOdX5yenpx1jw57H48OO/u97p+nRyHq",
+	"HHePzo73P/TOj87+ODpzPej/dQ6OehfH+3/sdz7sv/tw9BZFCdXcR3LM0yRGOIrIVMGEJcJxTGKUYEVE",
+	"q3AXG54Av6pLHQZfd8hXRZikg4TsEKY31+eSsyoMKgwKwiDjUBAGGYuCMKjzKAhzb0UYVLkUhEGNTTCg",
+	"j09BGHgZFYSBh1PB5U0YvOdiQOOYsEXOmg6T6XBII81bfWVOqJEBLXRmdzOSEZ+SLbm9l121e2bzVr0z",
+	"OXNehHumzkPPiewwRQTDyTkoSTDWIpa/xzQhca6u5BrMlrv3aLyHfhy+Hvwc7ZJ/xG38ZvBL9P/JT8Nd",
+	"/HrwY/Qm/on8PNyust+/R+61FGEunHPSNOV/p1wRc2ELuC0oGyGqnsrSzVsVzyIecwW36KKV09ft0F63",
+	"JdbnouBF7PwaPzw8O8UjyrRR5hr17L1lwgm9unLgPBd+YwW0oMzsjmxMbmq4chsVyYYzinqY9WJUlLAJ",
+	"MfTM69POknLWYUMeVA3E/M+5u6TGazM6jFbyklb497lE/+UcnjtqahxO6IRazR7st2DvdTtsVMIMx7WZ",
+	"ZLk8wV+NkrXbbrcLOlfBjPkAI/iULeijOHTb56TVrZw/dUv/R6KIp0yhoeATtLvdoOqd2sPhUfGwiMY9",
+	"RSekN5Hzxz+Htoh8JVGawQm0MTGhSUIliTgDe8tHgP22q7/4WLDfGHAzD5bCZBawAcKbZtZuFRpGNU0P",
+	"oE/f7M2YwMZlxmTZ0ptP5g16altUB72p7eD8bHj26yzhOO5y/gGLEVkkXs+cA4LHM0QlSvRHWh5ghnZ/",
+	"/uWXX17v/owGMwWEleRvXZd6EXK4iX8eVp+lbD6Ya2VuazXGyh4ircWAuZ42wqfSmPJHwDHt63HRkCZE",
+	"IsqiJI0d5KAazYCWAGWiChs8xfqQJm4II+40MRMekwRtkdaoFZpffyX6VKKR0DcwZaNXRsYVPd9ZP0C3",
+	"CXItWt1VzuMkVdNUufBaPpkyZw8sYeuGiZ2lt4KImcDfI+zJIxgY5bGNONUz9HDOtNRDwA5+BFrfL3Fy",
+	"oI3um07cDfTAVHZg4AVkmkZAJ5umqjchMcXrjNPoowGDIKwUjsYTWMyicaJbfAQyQA01selH4N9HM7TD",
+	"eWbad5mBHx2BD4FpPCUChAKLCPjpUyBwLsLxXqCFqj4PVoeAoHs55MOI1Ge2zJo61IFgyRllo96SYnmB",
+	"aHPdZbKWDlE2BrrGEhGGB4lxgDq/aPb3ggTOCXvE/ZZTNhU8IlJmwAwv+cWNl9MvFZk+BvHOUM3Zbyjx",
+	"UX4OfwGyh0QQFj0Su93gKKKqST7mrQzB1pr3aG4rBRqAguZG09s6uxdLtNm/Z1raw2GJsESCRFzExAQR",
+	"h7r5IqCP92lADq9ukLBWfniMDOhZ3xf3kyPmynEgCqR4ExEwlB032wpOS7sPBe+hjzw8aNd1S5Gv6tW/",
+	"JGfbFVKypTdfPiDS4ryIsEBYAcUkjxlX0FA1WPg64FdhcTv6sVicJ48hZLp63AKku8of+PuDYELK4xbw",
+	"IHrT88fgzR8w8AL91DSquQasTLksnYpmqHYhPjwHLPKU4qCXtTOkiW+e2nrdG51Dd9oMEK8Qj0YDknA2",
+	"kkjxBi/HWs3brrNoTbjFEaV1Pztuo6m7xLM1z93UDHlbwVOge+HZH+lJkNY37vAu6C4vblaB2cu3MgD1",
+	"Fu7kIm5vnU9t5mzkJH+FE6/38U3OHN0duh5zxK+ZfEBQYU5BhiJcuERVUOFCCVt94lGWoc1Ctmv3rMND",
+	"gDAMzMYMciZ4uu4abEvtxJ5zoU5ETESpWxnZWFqpp6yppx+9S+c5uTeO5u/I0QyCbeNt3nibN97mjbd5",
+	"423eeJs33uaNt3njbW6y6D3q0sblvHE539vlvMoXhgthRQU3xZP3db8Qj3PZ5vZQpxsslVBsk9Zqk9bq",
+	"wdJa2YtQbrJbPbPsVqCnPExqK311rVmzI3jSmN4QLjOn0K30Hl2UXKt4i27Sez3Z9F5LefWbrl/PhXnB",
+	"cKrGWhBGxUcnTVD8SnN4bSlrsPvq+8gXAbpv4pSXqTKdTrlQJAYHm5YuizhrvSQ7ui2apFKhAUF4Ok30",
+	"cJQzsEzqjPa+C30h/J7DRB/T4cguSpCxfo3JiY556lIYfN0Z8Z1CR1pjaB3bf3ye4Olnw+xLzGaXxfY7",
+	"dOLyNEyxGgd7wYiqcTpoRXzyiuMp3dGMHBH2ynWrmZN/Lr/Q6Q63yXV2phyuVTPXlWbLcWxYTguazw7L",
+	"iodnw5p1sCqP5ufuebqbZu2qoOOPHajAoeyXJ8mbm6pGsTgpyx84oTFI/KUejQ94PGsV8sLsIft2r/Cq",
+	"zzzopBLtVu+PWvqBe90ce6DLDKmQ4OAbJGRinkWDy6j/V9pu/xgl3Nxn8D/SMj9qxpsf9pD5xfi3zW/9",
+	"EJHWqIX6t5tsv/VUrrKmNfUsv0N0PDNIQwYA2eAa1oFr8LC3iGsw/8zs3XsYi1r55MOMAEFUKlgZSWj/",
+	"5CzmJpfYrW3FC0a/5raYzQaUOcOeF5DCs15PFU3hIfXJQio8tOa4iqcICtgE4jeB+CcfiPecqk00/hGi",
+	"8Rns90lE5H27ohiWX31suWH+eVxZH7CeCQVz0RMpe5Rr345vchXqtSM4GsPhLxFNpihrepayfAKCyDRR",
+	"jyMAYGSjVgLVeb5aD/m2+eaN1gIVxIXN15RgGAAQcLVbEMSS+P962L5uW84xQJcL369P+ZeVaPiziIE7",
+	"38R66clQC45HFYqcu+zQm5J9ExNfGBMviMUFydTvEWpuim+u4OwUnk09yZhmQVKu96Q4YdYYb88EqDsr",
+	"axHhCyLfJSleIGFFJQsq6pVvYFOz4C6h5nnXRW294MBEqaBqBk3MJfJbt3v6jmBhnoLVFe8sz/zJee/8",
+	"6ODirNP9s/fPoz+1No7RAL40GIMW6ig0EpgpicgVETOkN5DJdKznAGMGe4H5JqdvrNRUc/73T92cENPo",
+	"vUMb/P6pW0vzuI9+/9RFko5YeeNben//1O39cXTWed85MD72fx79qUmU6K8AkufKvwIUJZhOTMB3zJPY",
+	"9KD/CP/K6EcJlUpmadblnhapYZ5591pQRRAX1Vy825Du3LyF5nIPxxPKQnQ9ptHYcQonSQtdsJgI8/aR",
+	"Sp6YMakhNR1kdFJZeiMpC0lqIT0nThIi0ATPkCRkCZ7fwIMYk7OywltX+sSyQBvYM6nIpFV6bM04ghfX",
+	"J+dBGFwRYfKPB7utdqutl5RPCcNTGuwFP7Z2W+0ghCAP7LusvlSe3b1Ohsm9jSZpoug0KUzX5I2nAqoo",
+	"UIYwkpSNksKStVBXn3cDWUIRZoxDUD9lMWfGhXRNkwSyK2N9VSQzm9heLwmyIisPD0r4xAyqjY/WX+wv",
+	"ZpJnUiHRVrFIwWd62Q/zsgVQIkD/to1iEtGYoGutVdIs2fqept/pADLLr89ZMjOvcgdcjWE/0BjI0P9U",
+	"AFXAKhrr/WNy7WvDiEyNfkZjUyxJzxsCI1KzRI/NE7NX9FiaF0pgJg2j9hChkKvfHGDoHhbfUqcHhy+V",
+	"NCaYHsHOwqX2hw+oYdA5YTHqn4LnZc86tP9DkKkgkjDj7e9rm3dEFMLodbudOyBA8zbn7top4S45Paye",
+	"+5G5/L8hokwqggGgjRkik6maodftN3rTZhujE9dS68O+FHhCFBESRH11G5rCG44LwPohTRQRLWTDS5aq",
+	"vB7CFzJVZgkh8zufTLGiA5pQNTOhuikROzSubJN+wxaBshealr9TAhFXcz0FNnm9zEyEZXWgME9Mmr0n",
+	"XnrW+jKpMQkrPMCSgNXEtZCCiQP9cB6z1OW2ooST1WiMpalaAjlF9Y6MbV+wpaB5X2kNtq85AiUiWugI",
+	"VndCsN6FUHeriUfxwN6iGZPufqcvmGUx5jmwdmHtVgVd3PPxHsy9DAZFMG+JIs6GdJRq9jmPlWMS2spO",
+	"IzTWe41IW+hPbbeQXUjpnEvuQ6iUJqQqdg49NG42iL+vhpGNXCiCEk28v87CT3pLwD4IzRHLhLS5FvN6",
+	"IuTvFCcSUVWUVG8L7aka81RpccGvGRGIaclnBF9oxJ0TJFc4Sa3EJdI7rOnB3tLmI8OPJoY6M2A1LD3R",
+	"JFWz1xfqrFBAgQo/zrHK4rP3B+iX12/aaJq7zUO9tSZ4RxItLp3Ii7AkO5RJwiRV9Iq0UL9B0GP5xTjt",
+	"KqIetiq2Oev1AagK/Le2gkyBFlhPOmJcFITjmGCTqMDy11w8JfYunmXxbaf7vlrC89Io60SqdzwG7E0x",
+	"xFTFDWYF35erWlOBqdyUTQML+3HMA/3pdbu9Hhpc1RmgwQsLyi9lmQIcdZgmyUyfMKaK9/Hr9ptc8Luy",
+	"BREWghK5SEPQ62uWFmZ7mq3Vzr6epq+qzX5yjWeycSduuYXfbpV2R3Wd9bRft980Fun2z16rvm9WuCSe",
+	"2raeBemwK62KZMzdKZUaA+0VqnPZwloTKkGWGWJ3V0ZsE1LXQ7FpygX9N4kNGT+ujIx6nRAPAVkjo5GB",
+	"GYsSHH2RjZYgIySWLUPtm5VRW6vt4CE2LyulB99dHauaEpp7aCglgy9mgi+oc6YGkDRU/rTCfTUHkbyI",
+	"VGrMhN/PT6AMzpvXr1dGVxO8zENS3hRBW03KTyuUE/MKrPh2f1PJm5KvCFSRopfo86XWFgremsxZlZUg",
+	"utQXZAZMdWb8R2fGF+wuhUfa4srkKdRJGhFPJbwzogQlV1CtwtToAOuwVGwQFAljomgjVMs8acvgGIyo",
+	"bKFzs4tkod1gVjZytsAgCuHlU5i57rZB/TE8D0GTMgqi1jVa2ZxQdtVotfqKCGkW3Dxv1Jed/iYvdwEL",
+	"/1XJuo36K1HLGqgOOVasuigcv8qz0QaVm1AL7YPhZK2oXGccWvtfc2MtlucKiPcpre9hSUtuoowYKGEL",
+	"vb3Snb26zl3E2w1TzL5dnY5+DwpzDGDWPl6SCamJFLRQ0XDKfU6ZjYDZTJugJNFWJRf6J8a1AN0Gq8ZG",
+	"/oo+l4exbJqntJwx4/le07mHcM16QTIdGLqcEUiZ9dj2/18fDm+/1zd/M0agGpOJJMkVkU3MKLnv18YR",
+	"SOK4NcUCKhIDgduNFZLrPMpLEFUOYipYVo8Ibe3qX3fb7XbToUlsMSLfLOfVMlom8LZE/aQ5xAfVikke",
+	"LpzqSVo8u7ZUp1k5HYtj3m2Yth3AO+s7TnM3XJq4oFKVyXsGSAKXvb4RixtnD/VzJEEfhGw/D4/286iH",
+	"9Y2k7t2M7idzxJfezW+3UJdaG30gQKvO71hTpJabckfQRM71OulxeoNZA3Nd8sICGKIU3b1c7nmqc4WW",
+	"ulmSgUE5WSJ6N/PxH/5kSh1vYRkhcHnJaHverLnNu+ib+NzrNsvZOH+2kOsxXJ7Q0jTtAAs9wTCxnF/6",
+	"FK3YGfzWOtse2RnsmehS/uCiL1cV3KLr8Qe/dXXEG/3BD+L+bZq0x/17uUZv18KCifM8X05LfUren5Ih",
+	"w4W1clDBfNj4e56Pv2eY+Xse3WMBMWStDBsxV95QT8KLAe6A+/swBMFx1YMB7w0WuS2mXHr8FgYvCdkj",
+	"r11QyCXZ1iLZPV7NRLqFL1xIMkwTo+cJsmP0qzwUbwV6Bq0qgfTCDCoJl6YLnjhAFxqQob5iRcqY8ZPM",
+	"kM/uLCZ9MeCBDBeKmSnsDZAKaaxHA2I3NYdlQdvTm0akzDmmZQvtI6honc9GtxoRJS2bLi46h28RZoB3",
+	"SPSCzJDC+rBCHs437X+AIZYQfEVstO0rlUX2oJQpnkZjExwqO1bMiuQF3W/jWtH7zOiI81wTDx6rvxOV",
+	"i1U320eGTWEvU3GrTfNWYfza1y9ab2ucdZPitvooaen85o/5szPy7aYxuVtRxCJbGPqmHk29nXa0nE0G",
+	"QDkfUFMzfd6HTfmEFn03Dxx6c+l50mVvKicYmzVfV+LkCQY9N3ruM49rtv+xOjnB2TCh0dz949psYqrP",
+	"P6ZKnlRMtXxB3t0cAWx51R6xovqYXKNcj/UYJTdhDrR+9S1Xtm/moa5PC5BoGxnGNUOjBAUuvEABbPSS",
+	"2OsC3toTK50tgO0u0tyzh1OHeYjbaUiQa6gWnwH9soy0aoaONXS/zLOtujJZhO4VtUZXfgCiXVASiapn",
+	"G8W7zSSXi+s9LOb4iVgrzwBz/MRslSUgxnUfsw/0l6m7KL8DHkPrfYdjlMFDN2ruM1RzNwC0OQC0NeHP",
+	"5mpKi1BnJskcvCQ1OZBBBxrA24G6cmQSFwCIJHPElpwPBjom0lzZyQtdGG6iKwxwMS01Y8TZPIhaCdQ1",
+	"B0j2bgbqyC3UJhfiWpviVBjgbqrT+ZJsadKahggz4yCHHm6pIa0MBbfkNHwccO/AqyFoG2p/ptri3Fnd",
+	"ST30MefF4xCWhyE4ban++XehJM7l2qqgCC/FVfwrycKh6N3M7KhGb7G5Op8WXGKjQT8/DdrtJ/YEgBE+",
+	"uM0ja9OuOTLtnYa/ShhE8dgPZhZ+7YVCwMuyer4jU/PDMa2ASJBpNNZKRhEqHc4FNViqAChh/EeExZAA",
+	"XEvzCY/pcFa6sEyXtuyI7RHHcblXV5Wk8F020D4aAgTUve+wScnAGS7INMGRBSNohZ7E5sFwiPTFg6KE",
+	"YCERVdmjYqMe2C6pRAkZKoQTzshbAGREY8xGmgolUY5nrbxJhrFNS+lyL7Qg453J/QCA3UYgRCkr+u3s",
+	"giy/0Xqsglr6pDXZBHOTNzTkbbCrC32bZA2yXMtQjvGans3MB4Hc34R47sbCvbzG9ugXMsi8ZO9xdbZ3",
+	"8iJXO/muvMlzOLhmAExDNQu/NLBkOrDLqlMJvBSLxqomS4BfsvcvGyNmY8SsyIjZIE+eH/KkAj17MrGU",
+	"tGRkrRh4UhGTtwOdvBLEZdX0Y+UvcuuL2eSZ2tSpYLtL2HguRpjRf7vn/lpajbQsqkPlteJF2Uh/qDs3",
+	"mYgGRCkissy7kY3rsBhNMMMjMtFaGto35Cibk80ocnpwSAI1BcPPItPbdTPrDGZ9JzPLMmx9wZeGVMAb",
+	"M2stZhYgYAzTXzjMZ8lJ3stgs2N8JwZbdbZ3MtiqnXxXBtscDq7ZYNOd9czwPVm0MDa2mM8WMxfmMraY",
+	"4elTfH8LG3pjlG1Sq22Mse8a2WYvnfVYYxVBeVtrzNZwmg98w0libvqtLGmZ3LZZXGu4t/KL5rwsRpZr",
+	"zQan8iRplMX0isYpTkrPjbVWlo8H/Zo0784EvA1arhARg7wmRn8uZawJ9TGDZ8o9Gr8tqNsuQTCwQOuF",
+	"Mo++JdRoMk1wO6g8dSt7b0TsSBZ/sh6zrzrKBni3IuBdxtSXg7rz7ZPFmdbgK/dKFCuogjFUcKNRiSo1",
+	"c7bIlEdj+AFRfXIjzmIZGhCtpFekMT+fS9aku57PgOUL+nhncEvat331soYNifObWWbTNKyFZ6bvdTLt",
+	"1tT7uPbOkLksuLNwAF8ustN3JJeFdWbffkeYTh+/VgXozKshLmV758X/ljG2l29dLy54c3mzALdptZNy",
+	"ZcY5pnbKNhDOjaG9gXC+HAinkwDLJ7M6g/rLCMPLpS2IzVkbbRvKcPmCdXmyJ2NdeRI9ub8U7yKX90lf",
+	"1y7rUwsdc8jxAWm/bemx0FZfESkDDQOZamwgr2IqSKSSWfU28gXp9Mxyw+22cTrgiy2ma7LhrCtkVx/p",
+	"Hm/Oq93VYjSFJXnuEanlZ3qnsFRtZV6mDjpvAy7WQmtffxd66DyePUiyrLP0duWE1pEA6yF1X29QCdag",
+	"cPd5XduQp1C33Oi4Gx13hTruJq/VJqD1QgJaIEdFuvpgVk1A3yGg9eqbsSVulohs5fErfSsPZpDLqnNo",
+	"Cj3cItbk7vVCCEH/34QRzL8KoQT9w/aCsNGdokYPEjS6X8xIX6/LJJYwa3gLWr0dZzpAuolp3Sem9fJC",
+	"WvdNIpEz5UWHGe4RZfgOgwyPmzTikc2ril+x2bbaBBA2xtX9jSsOweZNHOFR4whn6dw0EDc3N/8bAAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

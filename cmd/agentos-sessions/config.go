@@ -28,6 +28,7 @@ type Config struct {
 	// SecurityKey comes from OS_SECURITY_KEY only, so it never shows in a
 	// process listing.
 	SecurityKey string
+	Security
 }
 
 const defaultDatabaseURL = "sqlite://agentos.db"
@@ -50,6 +51,9 @@ func parseConfig(command string, args []string, getenv func(string) string, usag
 		fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "AGENTOS_ADDR", "127.0.0.1:7777"), "address to listen on (env AGENTOS_ADDR)")
 		fs.IntVar(&cfg.MaxBatch, "max-batch", maxBatch, "most session ids one bulk delete may name (env AGENTOS_MAX_BATCH)")
 		fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", int64(maxBody), "largest request body accepted, in bytes (env AGENTOS_MAX_BODY_BYTES)")
+		if err := securityFlags(fs, &cfg.Security, getenv); err != nil {
+			return cfg, err
+		}
 	}
 	fs.StringVar(&cfg.DatabaseURL, "database-url", getenv("DATABASE_URL"),
 		"postgres://…, postgresql://…, sqlite://PATH or sqlite::memory: (env DATABASE_URL; default "+defaultDatabaseURL+")")
@@ -63,6 +67,11 @@ func parseConfig(command string, args []string, getenv func(string) string, usag
 	}
 	if command == "serve" && (cfg.MaxBatch <= 0 || cfg.MaxBodyBytes <= 0) {
 		return cfg, errors.New("--max-batch and --max-body-bytes must be positive")
+	}
+	if command == "serve" {
+		if err := cfg.Security.check(); err != nil {
+			return cfg, err
+		}
 	}
 	if cfg.ConfigFile != "" && cfg.DatabaseURL != "" {
 		return cfg, errors.New("give either --config or --database-url, not both")

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -95,28 +94,26 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	defer catalog.Close()
 
 	e, err := server.NewServer(server.Config{
-		SecurityKey:  cfg.SecurityKey,
-		MaxBatch:     cfg.MaxBatch,
-		MaxBodyBytes: cfg.MaxBodyBytes,
+		SecurityKey:        cfg.SecurityKey,
+		MaxBatch:           cfg.MaxBatch,
+		MaxBodyBytes:       cfg.MaxBodyBytes,
+		JWTVerificationKey: cfg.JWTVerificationKey,
+		JWTAudience:        cfg.JWTAudience,
+		UserIsolation:      cfg.UserIsolation,
+		CORSOrigins:        cfg.CORSOrigins,
 	}, catalog, logger)
 	if err != nil {
 		return err
 	}
-	if cfg.SecurityKey == "" {
-		logger.Warn("OS_SECURITY_KEY is not set: the API is open to anyone who can reach it")
+	if cfg.SecurityKey == "" && cfg.JWTVerificationKey == "" {
+		logger.Warn("OS_SECURITY_KEY is not set, nor JWT_VERIFICATION_KEY: the API is open to anyone who can reach it")
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           e,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	srv := newHTTPServer(e, cfg.Timeouts)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	logger.Info("serving", "addr", ln.Addr().String(), "databases", len(dbs))
