@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -291,3 +292,4 @@ func TestNewServer_IsolationNeedsJWT(t *testing.T) {
 	}
 }
 
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
