@@ -86,8 +86,9 @@ func scanBody(data []byte, maxBatch int) error {
 	for {
 		tok, err := dec.ReadToken()
 		if err != nil {
-			if errors.Is(err, jsontext.ErrDuplicateName) {
-				return invalidInput("body%s: duplicate member name", location(dec.StackPointer()))
+			var syntaxErr *jsontext.SyntacticError
+			if errors.As(err, &syntaxErr) && errors.Is(err, jsontext.ErrDuplicateName) {
+				return invalidInput("body%s: member appears more than once", location(syntaxErr.JSONPointer))
 			}
 			return nil // the end, or a syntax error the validator reports
 		}
@@ -97,11 +98,17 @@ func scanBody(data []byte, maxBatch int) error {
 		}
 		if tok.Kind() == '"' {
 			s := tok.String()
+			kind, n := dec.StackIndex(depth)
+			isName := kind == '{' && n%2 == 1
 			if strings.IndexByte(s, 0) >= 0 {
-				return invalidInput("body%s: text must not contain NUL characters", location(dec.StackPointer()))
+				at := dec.StackPointer()
+				if isName {
+					at = at.Parent() // the name itself cannot be echoed
+				}
+				return invalidInput("body%s: text must not contain NUL characters", location(at))
 			}
-			if kind, n := dec.StackIndex(depth); depth == 1 && kind == '{' && n%2 == 1 {
-				member = s // a top-level name
+			if isName && depth == 1 {
+				member = s
 				continue
 			}
 			isID := (depth == 1 && idParams[member]) || (depth == 2 && member == "session_ids")
@@ -117,8 +124,16 @@ func scanBody(data []byte, maxBatch int) error {
 	}
 }
 
+// maxLocationBytes bounds the part of an error detail that echoes member
+// names, which a client may make as long as the body.
+const maxLocationBytes = 128
+
 // location writes a JSON pointer the way error details name places:
 // /session_ids/3 becomes .session_ids.3.
 func location(p jsontext.Pointer) string {
-	return strings.ReplaceAll(string(p), "/", ".")
+	loc := strings.ReplaceAll(string(p), "/", ".")
+	if len(loc) > maxLocationBytes {
+		loc = strings.ToValidUTF8(loc[:maxLocationBytes], "") + "…"
+	}
+	return loc
 }
