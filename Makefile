@@ -3,10 +3,11 @@
 
 GO ?= go
 ADDR ?= 127.0.0.1:7777
+FUZZTIME ?= 60s
 
 .DEFAULT_GOAL := help
 
-.PHONY: help generate build run test lint bench check-generated compat
+.PHONY: help generate build run test lint bench check-generated compat fuzz
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,3 +37,6 @@ compat: ## Fail on any change to openapi.yaml that breaks clients of the seed do
 
 bench: ## Run the Go benchmarks once
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+fuzz: ## Fuzz requests through the whole stack for $(FUZZTIME) (make test replays the corpus)
+	$(GO) test -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME) -parallel 1 ./server/
