@@ -139,12 +139,14 @@ func unauthenticated(detail string) *Error {
 	return newError(http.StatusUnauthorized, handlers.CodeUnauthenticated, detail)
 }
 
-// requiredScopes lists the scopes an operation's JWTBearer requirement names.
+// requiredScopes lists the scopes an operation's JWTBearer requirement
+// names. An operation that declares none is for admins only, so that one
+// added without thinking of scopes fails closed.
 func requiredScopes(requirements openapi3.SecurityRequirements) []string {
 	for _, r := range requirements {
-		if scopes, ok := r[jwtScheme]; ok {
+		if scopes, ok := r[jwtScheme]; ok && len(scopes) > 0 {
 			return scopes
 		}
 	}
-	return nil
+	return []string{ScopeAdmin}
 }

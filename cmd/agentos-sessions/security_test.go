@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"io"
+	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 func TestParseConfig_Security(t *testing.T) {
@@ -68,5 +73,67 @@ func TestParseConfig_SecurityErrors(t *testing.T) {
 				t.Errorf("got error %v, want one containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestRun_SecuritySettings checks that serve hands every security setting
+// to the server: JWT key and audience, isolation and CORS.
+func TestRun_SecuritySettings(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan net.Addr, 1)
+	done := make(chan int, 1)
+	var stderr lockedBuffer
+	vars := map[string]string{"JWT_VERIFICATION_KEY": "secret", "AGENTOS_USER_ISOLATION": "true"}
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--database-url", "sqlite::memory:",
+			"--jwt-audience", "agentos", "--cors-origins", "https://app.example"}, env(vars), &stderr, ready)
+	}()
+	var addr net.Addr
+	select {
+	case addr = <-ready:
+	case code := <-done:
+		t.Fatalf("serve exited %d before serving: %s", code, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	token := func(claims jwt.MapClaims) string {
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte("secret"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "Bearer " + s
+	}
+	scopes := []string{"sessions:read"}
+	tests := []struct {
+		name, auth string
+		status     int
+		detail     string
+	}{
+		{"NoToken", "", 401, "Authorization header required"},
+		{"NoAudience", token(jwt.MapClaims{"sub": "u", "scopes": scopes}), 401, "Invalid token audience"},
+		{"NoSubject", token(jwt.MapClaims{"aud": "agentos", "scopes": scopes}), 401, "Token has no subject"},
+		{"Good", token(jwt.MapClaims{"aud": "agentos", "sub": "u", "scopes": scopes}), 200, ""},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr.String()+"/sessions", nil)
+		req.Header.Set("Authorization", tt.auth)
+		req.Header.Set("Origin", "https://app.example")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tt.status || !strings.Contains(string(body), tt.detail) {
+			t.Errorf("%s: got %d %s, want %d %q", tt.name, res.StatusCode, body, tt.status, tt.detail)
+		}
+		if got := res.Header.Get("Access-Control-Allow-Origin"); got != "https://app.example" {
+			t.Errorf("%s: Access-Control-Allow-Origin = %q, want the allowed origin", tt.name, got)
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit code after shutdown = %d (%s)", code, stderr.String())
 	}
 }
