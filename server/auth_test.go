@@ -80,6 +80,9 @@ func TestAuth_JWT(t *testing.T) {
 		{"Expired", hs(jwt.MapClaims{"scopes": read, "exp": now.Add(-time.Hour).Unix()}), "Token has expired"},
 		{"NotYetValid", hs(jwt.MapClaims{"scopes": read, "nbf": now.Add(time.Hour).Unix()}), "Invalid token"},
 		{"ScopesNotAList", hs(jwt.MapClaims{"scopes": 7}), "Invalid token"},
+		// The signature is checked before the claims say anything.
+		{"ExpiredWithBadSignature", "Bearer " + sign(t, jwt.SigningMethodHS256, []byte("another secret"),
+			jwt.MapClaims{"scopes": read, "exp": now.Add(-time.Hour).Unix()}), "Invalid token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
