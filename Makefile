@@ -5,9 +5,11 @@ GO ?= go
 ADDR ?= 127.0.0.1:7777
 REFERENCE ?= ../shared/reference/agentos-sessions.openapi.yaml
 
+FUZZTIME ?= 60s
+
 .DEFAULT_GOAL := help
 
-.PHONY: help generate build run test lint bench check-generated compat demo lint-openapi reference-diff test-clients npm-tools soak soak-replicas reliability
+.PHONY: help generate build run test lint bench check-generated compat demo lint-openapi reference-diff test-clients npm-tools soak soak-replicas reliability fuzz
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -71,3 +73,6 @@ reliability: ## Run the reliability tests: concurrency, faults, cancellation, sh
 	$(GO) test -race -count=1 -v -run '$(RELIABILITY_TESTS)' ./server/ ./cmd/...
 
 RELIABILITY_TESTS = ConcurrentOverlapping|BackendsTerminated|ClientHangsUp|StatementTimeout|DatabaseOutage|SQLite_ConcurrentWriters|GracefulShutdown|ShutdownTimeout|Soak_
+
+fuzz: ## Fuzz requests through the whole stack for $(FUZZTIME) (make test replays the corpus)
+	$(GO) test -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME) -parallel 1 ./server/

@@ -215,6 +215,15 @@ type DeletedSession struct {
 // ErrorCode Error code for categorization. One of BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT, VALIDATION_ERROR, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE; clients should accept codes added later.
 type ErrorCode = string
 
+// ForbiddenResponse defines model for ForbiddenResponse.
+type ForbiddenResponse struct {
+	// Detail Error detail message
+	Detail string `json:"detail"`
+
+	// ErrorCode Error code for categorization. One of BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT, VALIDATION_ERROR, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE; clients should accept codes added later.
+	ErrorCode ErrorCode `json:"error_code"`
+}
+
 // InternalServerErrorResponse defines model for InternalServerErrorResponse.
 type InternalServerErrorResponse struct {
 	// Detail Error detail message, with the request id to quote when reporting it
@@ -3510,6 +3519,8 @@ type DeleteSessionsResponse struct {
 	JSON400 *BadRequestResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *UnauthenticatedResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ForbiddenResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFoundResponse
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -3537,6 +3548,11 @@ func (r DeleteSessionsResponse) GetJSON400() *BadRequestResponse {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DeleteSessionsResponse) GetJSON401() *UnauthenticatedResponse {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteSessionsResponse) GetJSON403() *ForbiddenResponse {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -3602,6 +3618,8 @@ type GetSessionsResponse struct {
 	JSON400 *BadRequestResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *UnauthenticatedResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ForbiddenResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFoundResponse
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -3623,6 +3641,11 @@ func (r GetSessionsResponse) GetJSON400() *BadRequestResponse {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetSessionsResponse) GetJSON401() *UnauthenticatedResponse {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSessionsResponse) GetJSON403() *ForbiddenResponse {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -3678,6 +3701,8 @@ type CreateSessionResponse struct {
 	JSON400 *BadRequestResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *UnauthenticatedResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ForbiddenResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFoundResponse
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -3705,6 +3730,11 @@ func (r CreateSessionResponse) GetJSON400() *BadRequestResponse {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CreateSessionResponse) GetJSON401() *UnauthenticatedResponse {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateSessionResponse) GetJSON403() *ForbiddenResponse {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -3773,6 +3803,8 @@ type DeleteSessionResponse struct {
 	JSON400 *BadRequestResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *UnauthenticatedResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ForbiddenResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFoundResponse
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -3789,6 +3821,11 @@ func (r DeleteSessionResponse) GetJSON400() *BadRequestResponse {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r DeleteSessionResponse) GetJSON401() *UnauthenticatedResponse {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteSessionResponse) GetJSON403() *ForbiddenResponse {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -3844,6 +3881,8 @@ type GetSessionByIdResponse struct {
 	JSON400 *BadRequestResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *UnauthenticatedResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ForbiddenResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFoundResponse
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -3865,6 +3904,11 @@ func (r GetSessionByIdResponse) GetJSON400() *BadRequestResponse {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetSessionByIdResponse) GetJSON401() *UnauthenticatedResponse {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSessionByIdResponse) GetJSON403() *ForbiddenResponse {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -3920,6 +3964,8 @@ type UpdateSessionResponse struct {
 	JSON400 *BadRequestResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *UnauthenticatedResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ForbiddenResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFoundResponse
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -3945,6 +3991,11 @@ func (r UpdateSessionResponse) GetJSON400() *BadRequestResponse {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r UpdateSessionResponse) GetJSON401() *UnauthenticatedResponse {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateSessionResponse) GetJSON403() *ForbiddenResponse {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -4010,6 +4061,8 @@ type RenameSessionResponse struct {
 	JSON400 *BadRequestResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *UnauthenticatedResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ForbiddenResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFoundResponse
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -4035,6 +4088,11 @@ func (r RenameSessionResponse) GetJSON400() *BadRequestResponse {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RenameSessionResponse) GetJSON401() *UnauthenticatedResponse {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RenameSessionResponse) GetJSON403() *ForbiddenResponse {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -4100,6 +4158,8 @@ type GetSessionRunsResponse struct {
 	JSON400 *BadRequestResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *UnauthenticatedResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ForbiddenResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFoundResponse
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -4121,6 +4181,11 @@ func (r GetSessionRunsResponse) GetJSON400() *BadRequestResponse {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetSessionRunsResponse) GetJSON401() *UnauthenticatedResponse {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSessionRunsResponse) GetJSON403() *ForbiddenResponse {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -4176,6 +4241,8 @@ type RecordSessionRunResponse struct {
 	JSON400 *BadRequestResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *UnauthenticatedResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ForbiddenResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFoundResponse
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -4203,6 +4270,11 @@ func (r RecordSessionRunResponse) GetJSON400() *BadRequestResponse {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RecordSessionRunResponse) GetJSON401() *UnauthenticatedResponse {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RecordSessionRunResponse) GetJSON403() *ForbiddenResponse {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -4273,6 +4345,8 @@ type GetSessionRunResponse struct {
 	JSON400 *BadRequestResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *UnauthenticatedResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ForbiddenResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFoundResponse
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -4294,6 +4368,11 @@ func (r GetSessionRunResponse) GetJSON400() *BadRequestResponse {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetSessionRunResponse) GetJSON401() *UnauthenticatedResponse {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSessionRunResponse) GetJSON403() *ForbiddenResponse {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -4611,6 +4690,13 @@ func ParseDeleteSessionsResponse(rsp *http.Response) (*DeleteSessionsResponse, e
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ForbiddenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFoundResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4699,6 +4785,13 @@ func ParseGetSessionsResponse(rsp *http.Response) (*GetSessionsResponse, error) 
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ForbiddenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFoundResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4759,6 +4852,13 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ForbiddenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFoundResponse
@@ -4838,6 +4938,13 @@ func ParseDeleteSessionResponse(rsp *http.Response) (*DeleteSessionResponse, err
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ForbiddenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFoundResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4899,6 +5006,13 @@ func ParseGetSessionByIdResponse(rsp *http.Response) (*GetSessionByIdResponse, e
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ForbiddenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFoundResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4959,6 +5073,13 @@ func ParseUpdateSessionResponse(rsp *http.Response) (*UpdateSessionResponse, err
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ForbiddenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFoundResponse
@@ -5035,6 +5156,13 @@ func ParseRenameSessionResponse(rsp *http.Response) (*RenameSessionResponse, err
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ForbiddenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFoundResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5110,6 +5238,13 @@ func ParseGetSessionRunsResponse(rsp *http.Response) (*GetSessionRunsResponse, e
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ForbiddenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFoundResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5170,6 +5305,13 @@ func ParseRecordSessionRunResponse(rsp *http.Response) (*RecordSessionRunRespons
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ForbiddenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFoundResponse
@@ -5252,6 +5394,13 @@ func ParseGetSessionRunResponse(rsp *http.Response) (*GetSessionRunResponse, err
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ForbiddenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFoundResponse

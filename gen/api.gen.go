@@ -221,6 +221,15 @@ type DeletedSession struct {
 // ErrorCode Error code for categorization. One of BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT, VALIDATION_ERROR, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE; clients should accept codes added later.
 type ErrorCode = string
 
+// ForbiddenResponse defines model for ForbiddenResponse.
+type ForbiddenResponse struct {
+	// Detail Error detail message
+	Detail string `json:"detail"`
+
+	// ErrorCode Error code for categorization. One of BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT, VALIDATION_ERROR, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE; clients should accept codes added later.
+	ErrorCode ErrorCode `json:"error_code"`
+}
+
 // InternalServerErrorResponse defines model for InternalServerErrorResponse.
 type InternalServerErrorResponse struct {
 	// Detail Error detail message, with the request id to quote when reporting it
@@ -2394,6 +2403,20 @@ func (response DeleteSessions401JSONResponse) VisitDeleteSessionsResponse(w http
 	return err
 }
 
+type DeleteSessions403JSONResponse ForbiddenResponse
+
+func (response DeleteSessions403JSONResponse) VisitDeleteSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteSessions404JSONResponse NotFoundResponse
 
 func (response DeleteSessions404JSONResponse) VisitDeleteSessionsResponse(w http.ResponseWriter) error {
@@ -2514,6 +2537,20 @@ func (response GetSessions401JSONResponse) VisitGetSessionsResponse(w http.Respo
 	return err
 }
 
+type GetSessions403JSONResponse ForbiddenResponse
+
+func (response GetSessions403JSONResponse) VisitGetSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSessions404JSONResponse NotFoundResponse
 
 func (response GetSessions404JSONResponse) VisitGetSessionsResponse(w http.ResponseWriter) error {
@@ -2603,6 +2640,20 @@ func (response CreateSession401JSONResponse) VisitCreateSessionResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSession403JSONResponse ForbiddenResponse
+
+func (response CreateSession403JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2736,6 +2787,20 @@ func (response DeleteSession401JSONResponse) VisitDeleteSessionResponse(w http.R
 	return err
 }
 
+type DeleteSession403JSONResponse ForbiddenResponse
+
+func (response DeleteSession403JSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteSession404JSONResponse NotFoundResponse
 
 func (response DeleteSession404JSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
@@ -2825,6 +2890,20 @@ func (response GetSessionById401JSONResponse) VisitGetSessionByIdResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionById403JSONResponse ForbiddenResponse
+
+func (response GetSessionById403JSONResponse) VisitGetSessionByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2919,6 +2998,20 @@ func (response UpdateSession401JSONResponse) VisitUpdateSessionResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSession403JSONResponse ForbiddenResponse
+
+func (response UpdateSession403JSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3045,6 +3138,20 @@ func (response RenameSession401JSONResponse) VisitRenameSessionResponse(w http.R
 	return err
 }
 
+type RenameSession403JSONResponse ForbiddenResponse
+
+func (response RenameSession403JSONResponse) VisitRenameSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RenameSession404JSONResponse NotFoundResponse
 
 func (response RenameSession404JSONResponse) VisitRenameSessionResponse(w http.ResponseWriter) error {
@@ -3166,6 +3273,20 @@ func (response GetSessionRuns401JSONResponse) VisitGetSessionRunsResponse(w http
 	return err
 }
 
+type GetSessionRuns403JSONResponse ForbiddenResponse
+
+func (response GetSessionRuns403JSONResponse) VisitGetSessionRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSessionRuns404JSONResponse NotFoundResponse
 
 func (response GetSessionRuns404JSONResponse) VisitGetSessionRunsResponse(w http.ResponseWriter) error {
@@ -3256,6 +3377,20 @@ func (response RecordSessionRun401JSONResponse) VisitRecordSessionRunResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordSessionRun403JSONResponse ForbiddenResponse
+
+func (response RecordSessionRun403JSONResponse) VisitRecordSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3392,6 +3527,20 @@ func (response GetSessionRun401JSONResponse) VisitGetSessionRunResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSessionRun403JSONResponse ForbiddenResponse
+
+func (response GetSessionRun403JSONResponse) VisitGetSessionRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3865,130 +4014,136 @@ func (sh *strictHandler) GetSessionRun(ctx echo.Context, sessionId string, runId
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rbhu58uerEL27GBtoy7InM7PHwX5wYmfGi8T2+jKDgxxDoropiSfdpIZk29EJDOzT7IPtk/zBItlX",
-	"ti62ZDuOviUymywWyeKvLqz6FkQ8nXBGmJLBwbdARmOSYvjn4YgwdUmkpJwdEYVpcgl/1H+bCD4hQlEC",
-	"LbFu2Yuxgr9hNj0bBgefvwU4jqminOHkvNReiYyEgZpOSHAQ8MG/SaSC+/Cb+4VlSRLc34RBTGQk6ER3",
-	"EBwYanbkhER0SCMEg4WBoioh7q/oSP94H1p6aFylxvYvlaBstOiI6OQIZZLEiDKkxlQiaRjSGPskLka2",
-	"bSwF1V6vGf07Iwgaus4QjQlTdEiJaPRrF0D3HzamEERjrHpjKhUX0+psqSKpWZwlFsH9gIXA0wVY9J6n",
-	"k4QogjQdyNFRTOG9/vkP+7MmVxCsSNzDqkrskItU/xbEWJEdRVPimew8YhynYBD9D92PVDidlCkyFKBD",
-	"mG5KFF7zts37QvlgBTWf3E+GFkEjuT5SHH/cQBUy4Jf7MJi1dS9n7dbZ+9R1y3BKmh3/kaWY7QiCYzxI",
-	"SH4qoHFzhFPs3R75GFJhRdbHxveZEHB29TCID5EaE49UcNReAjVl8rI0xfXTutJ1NgNo0nL5whQRONIN",
-	"pI9GS1KJSjPEt+C/CzIMDoL/tltcE7v2jti1n1/pplp2cIWTnuJfCJNeyaupGBGxwBSudFfIdDVP/Jq2",
-	"V2bY+zDIJvH6ZMxHLBUyI3jFy7UZ3IqXTBLx6GvoWhKhbyEsJY8o9H5H1bhl25nWcXB/HwaC/J1RQeLg",
-	"4HPzYqoc9doBvaldQj4Q4Lk83uH4gvydEakuiJxwJmEHka9YXxLm1OsOggPdEgnTNAgDIgQXvYjHurt3",
-	"h0e9i+P/c318eaX7rAIN10FdgBzrHpD5K0qJlHhUlhyGcJ/MKA89e7PDEO91wzprY9d7qbMSBz1c8fGO",
-	"x9OeIJr9bpWaOGu2FD0ldyAy0ZCLOULJL0Jr82rbEj5SPTN6z9kwodHcveBogk1NY/ST3Nn7CeFEXwdT",
-	"RL5SqWQHXUuCzg+v3v+Bdu2Yclfu7CHF3XGkqlPfS+/PTj98PHn/SjZSg6E+pgO8uciY3XJtWH15oeRD",
-	"uxOsb8KeyNgjOjyHTtBFxmyvurv1grKrMUEiY4gqSZIh2qJskqkQRZwpwlToFl6GDiuFiNzqRQzR//+/",
-	"/2/7rf4Q3ZEk2fnC+B1DX8hUIiwIwonkSBJxS2KEJRxCPY5Z+p8kGlKSxOUbWM/aaS0PY2N1ZsDFo7cI",
-	"I0bu0PX1yRG6GxOG8EASpmoDG3ZrHJPJxw17CX04MCSyiswx/WuAQHD6iI1yRXBqab7j4ssw4XeP6O0v",
-	"24W7LKsKQukEtZ4yK7hWftJatFA6NAiISoRZVX9sUUZfknZT1Ssezo6ziR3PQduTI7Q1IowIQEZ0iBhX",
-	"aCL4LY1JvO1XUDwKycMpOl3iyn06LeWEUUVLbDLDzVBPHng4a4IVjmh1ryLdsw+3F8f5OXHyo4RJlYJC",
-	"pNQ44Ebw0DFbDNVEjEcUHZGEzBdFxemTTczzkUpVVhZPjqSGVTH03EGHCqVcKrTX7YbdbhfRWKIJEQ6/",
-	"o8EUxWSIs0ShLcNrcUvETxL1d3ZS/HVngFU07m+/RSkXxPDjzf6+xmq5iaqBplLKTswf93wHWAYNS1VF",
-	"cfVMUiupsjTL0hRDxBmBKdE4NIomQVKfai5iIhBmca7m618TwkZqrO/3fomv/cqMllCbZ84VyG7MtgWo",
-	"U2BMlRE3ZfDq2SrztpS8IBMuVJOhf42xQhgNsuSL5SOKadxBxzgao5hKRVmk0FZBW4jKlG2jCaYiRwx2",
-	"L+HJhGAhEWcRgaVwf4CVONC/9M1gcd8AGzhkrpUgKdfQi6oQcTUm4o5KAh8xrnpDnrG4j7YyZlCbJgla",
-	"IU1QiLiAu4PfMRLrXa0J61vR1EcjekvYtl7kuiYB5Oh/LrT6hruxZW9wX1+f2LO3c+oXHiVf5WF5hFOu",
-	"0AfoZ86OinNSiqHbdpLbIa07KZ9rQyyJjMleiYG1izVLBwS2iG5nN5lXqOemHcrUr28COFM0zdLgoFtB",
-	"vBI1eFzYpGoQZTm75tLmstYjXDvBQVjlUmMVcu56+F+omi2KrlYxAbtEWJERF/Q/YDnvoDMGps2SMSZE",
-	"16eH11d/HJ9enbw/vDo+CtGHs4t3J0dHx6chOj276n04uz49CtGn46s/zo56+pfDjx/P/tItnSIeoj8P",
-	"P54cHV6dnJ32ji8uzi5CdH74z49nh0e9q7Oz3sfDi9+P9UiX1+fnZxdXx0e9T8dHJ4e9q3+eH4fo5PTq",
-	"+OL08GPv8vjiz+ML14P+38n749716eGfhycfD999PH6LooRq7iM55lkSIxxFZKJgwhLhOCYxSrAiolO6",
-	"iw1PgF/1pQ6DrzvkqyJM0kFCdgjTm+tzxVgVBjUGBWGQcygIg5xFQRg0eRSEhbUiDOpcCsKgwSYY0Men",
-	"IAy8jArCwMOp4OY+DE6YIoLh5BLubuDDPLPNB0wTEhe3aHGxbjlxTOMD9PNwf/BrtEf+EXfxm8Fv0f8k",
-	"vwz38P7g5+hN/Av5dbhdt9n4SX+UAScsZEZBmqb874wrYu4RAUKMshGi6qUYfGatiue0n3IFwn3eyulb",
-	"YGhvgQrrix36KuxlDX54eHaOR5RpXcE16llxaqzcvead5RRqP4aGyznXBiPrKpoYrixzc1srexkeWOW6",
-	"hg203j2vTztLytkJG/KgrrcUfy60+AavzegwWsV4V+Pf5wr9NzN47qhpcDihKbWAE9SK4GC/G7ZiA8Nx",
-	"jd4tl1P81dz9e91utwQFSuj6I4zgwwDQR3nors92qFs5M9+W/o9EEc+YQkPBU7S33YJAzu3h8CAPLKJx",
-	"T9GU9FI5e/xLaIvIVxJluZdbY9yUJgmVJOIM1AAfAfbbK/3Fp5JawYCbhQ8PJjOHDeB1M7N2q9Ayqmn6",
-	"Hvr0zd6MCWxcZEyWL735ZNag57ZFfdD7xg4uzoZnv04TjuMrzj9iMSLzxOuF04t5PNXqbqI/0vIAM7T3",
-	"62+//ba/9ysaTBUQVpG/zSv+VcjhNv55WH2RsdkxRiuzpiqtvppDpFEMaJFZa1RPFlP+DOE1h3pcNKQJ",
-	"kYiyKMli5wmvG9mhJUTYUIWNm399ARBuCCPuNDEpj0mCtkhn1AnNr78TfSrRSOgbmLLRrpFxZYNs3g/Q",
-	"bXwv81Z3lfM4y9QkU87rU0ymytn3lrB1Ry9dZEtFLhl/1DPsyWMYGBUm9zjTM/RwzrTUQ8AOfgZaPyxw",
-	"cqCN7pum7gZ6YipPYOA5ZJpGQCebZKqXkpjidboP9NGAQRBWCkfjFBazrJzoFp+ADIChxmX6DPz7ZIZ2",
-	"4Yc5+q4y8JMj8ClC7c6JAKHAIgLm4wwInBl49yhfeh3Pg9YhwBdc9UQwIvWZrbKm6YEnWHJG2ai3oFie",
-	"I9pcd7mspUOUj4HusESE4UFi7HLOXJf/vSSBC8Kecb8VlE0Ej4iUebyAl/zyxivol4pMnoN4p6gW7DeU",
-	"+Ci/hL8A2UMiCIueid1ucBRR1SYfi1aGYKvNe5DbSv3fANDcaHpb5/dihTb79xylPV2IC5ZIkIiLmBjf",
-	"1lA3nxd/4o1YL6J+WySslR8eJQN61vfF4+SIuXKcbx8p3kYEDGXHzbeCQ2mPoeAD9FF4rey6binyVe3+",
-	"W3K2XSMlX3rz5RMGAFyWHf8IK6CYFK7MWpBOI1p5HVFBYXk7+kOEOE+eQ8hc6XFLkcZ1/sDfnyRUoTpu",
-	"KUxBb3r+HLz5Ewaeg09No4ZpwMqUm8qpaI8gLrktZ8QwvCT33E3jDGni26e2XvPGyZE7bSY+rOQmRQOS",
-	"cDaSSPEWK8da1dsrp9Ead4sjSmM/O26rqrvAayrP3dQeibWCFyqPCrN+ppcqGm884LnKQx6CrCKUrNjK",
-	"ED82dyeXw8nW+QJkxkZOisch8XrfhBTM0d2huzFH/I7JJ4x1KyjIg9vmLlE91m2uhK2/PKjK0HYhe2X3",
-	"rHPTgzAMzMYMCiZ4ur4yIReNE3vJhToTMRGVbmVkfWmVnvKmnn70Lp1l5N4Ymn8gQzMIto21eWNt3lib",
-	"N9bmjbV5Y23eWJs31uaNtblNo/fApY3JeWNyfrTJeZUP3+aGFZXMFC/e1v1KLM5VndtDnW6wUJ6rTbal",
-	"TbalJ8u2ZC9CuUm69J0lXQKc8jQZl/TVtWZkR3DamnUPLjMH6FZ6j87L+VS+RTdZp15s1qmFrPpt16/n",
-	"wrxmOFNjLQij8qOTtlD8WnN4BCgbYff1Z3uvIui+jVNepspsMuFCkRgMbFq6zOOstZLs6LYozaRCA4Lw",
-	"ZJLo4ShnoJk0Ge19rvhK+D2DiT6mw5Gdl7dh/YjJiY5ZcCkMvu6M+E6pI40YOqf2H59TPPlsmH2D2fSm",
-	"3H6Hpi59wASrcXAQjKgaZ4NOxNNdjid0RzNyRNiu61Yzp/hcfqGTHW5zvuxMOFyrZq4rTeLi2LAYCprN",
-	"DsuKp2fDmjFYnUezU8q83E2zdijo+GMHKnEo/+VF8ua+jijm5wr5Eyc0Bom/0KPxAY+nnVK6kgNk3+6V",
-	"XvWZB51Uor36/dF4Ff+om+MAsMyQCgkGvkFCUvMsGkxG/X9l3e7PUcLNfQb/Ix3zo2a8+eEAmV+Mfdv8",
-	"1g8R6Yw6qL/cZPudl3KVta2pZ/ldRMd3FtKQB4Bs4hrWEdfgYW85rsH8M9d3H6EsavDJhzkBgqhMsGok",
-	"of2T05jbTGJL64rXjH4tdDGbpCY3hn1fgRSe9Xqp0RQeUl9sSIWH1iKu4iUGBWwc8RtH/It3xHtO1cYb",
-	"/wze+Dzs90V45H27ouyWX71vuWX+hV9ZH7CecQVz0RMZe5Zr345vUujptSM4GsPhrxBNJihvepGxYgKC",
-	"yCxRzyMAYGQDK4HqIo2qh3zbfPNGaw4EcW7zNeW9hQAIuNptEMSC8f9Nt31Tt5yhgC7mvl8f+Jc1b/h3",
-	"4QN3ton10pNHLTge1Shy5rIjb6bwjU98rk+8JBbn5Ph+hKu5zb+5grNTejb1In2aJUm53pPihFmrvz0X",
-	"oO6srEWEz/F8V6R4iYQVZdKvwSvfwCaV/kNczbOui8Z6wYGJMkHVFJqYS+SPq6vzdwQL8xQMTov+aGB+",
-	"yjsZKzUJ7u/hBYVJcliT0q6Eg940GBKPyqlUJO1UXucyjuCJ7tllEAa3RJg8ysFep9vpau7zCWF4QoOD",
-	"4OfOXqcbhOAVAELzOjlFluomGSaHMEqzRNFJUkriavJfUwHZ4ClDGEnKRglx9HLWQVd6g5gYFxRhxjh4",
-	"gTMWc2ZsDnc0SdCEiBRr2ZJMbYJuhJME2T1e+JMkfGIG1Wi18y/2L2ayLVIh0VY52fpnetMPi/TrkOpc",
-	"/7aNYhLRmKA7DUNonjT6QNPvLg2Z5wnnLJmaZ5wDrsZQ1YXGQIb+pwLfNlbRuIOubc5wjaTJxFzoNDZF",
-	"X/S8wZIuNUv02DwhKNKTpBJyyyuBmTSMOkCEQs5xckvE1HQPi2+p04PDl0oazK5HsLNwKcrhA2oYdElY",
-	"jPrnoKofWAvo/xJkIogkzJiH+1pJGhGFMNrvdguNFaBaQqWShl0atbkk27B67kfmEsZqLVIqgiGiFzNE",
-	"0omaov3uG71p841xEjdShMO+FDgliggJsqG+DU0BAccFYP2QJoqIDrL+CEtVkdf9C5kos4SQwZqnE6zo",
-	"gCZUTY1vZ0LEDo1r26TfskUgfb+m5e+MgIvOyLPAJuGWOaZc9NIMi0yW+QPUhWetpU+DSVjhAZYEYDbX",
-	"YhomDvTDebyw4tBlxne1GNAYS1N9AZJQ6h0Z275gS0HzvtKQp685AqnuO+gYVjclWO9CqB/UxqN4YMVu",
-	"zqSHXwJzZll2kg2sItGo9QDgzfPxAcy9Gj2IYN4SRZwN6SjT7HMmDscktJWfRmis9xqRtmCZ2u4gu5DS",
-	"WSPch1DxSUhV7hx6aN1s4LBdDSNbuVCOYjMO4iYL/9JbAvZBaI5YLqTvxlyW6yKQvzOcSERVWVK9LbWn",
-	"aswzpcUFv2NEIKYlnxF8oRF3TpDc4iSzEpdI77CmB2oeupuPDD/aGOpw42pYeqZJqqc7L9WLoBA2KPyB",
-	"cXUWX3x4j37bf9NFk8LOGuqtleIdSbS4dCIvwpLsUCYJk1TRW9JB/RZBj+UXY+WpiXrYqtgmOdcHoC7w",
-	"39pKGCVaYD3piHFREo5jgs3Ldstfc/FU2Dt/luXHgO77einCG4PuiFTveAzBGmWfRD3QLC9cvVj1jVpc",
-	"w30VS9o4Ecc8wE/73e56aHDVM4AGbxxJcSnLDOIXh1mSTPUJY6p8H+933xSC3+W5j7AQlMh5CEGvr1la",
-	"mO15vlY7h3qavuoch8kdnsrWnbjlFh5KphSMqa+znvZ+901rsWH/7DX0fbPCJfHU6PQsyAm71VAkZ+5O",
-	"pWQSoFeoMmQLBKVUgiwzxO6tjNi20E4PxaYpF/Q/JDZkvFkZGY30+p7xi4IzevC9n1c2eFtOaQ8NlXzc",
-	"5WTcJYBkqoNIQ+UvK1ypGUGh80ilBnj/78uzU6Brf39ldLVF+HhIKpoiaKtJ+WWFJ29WjQsPOa1VRyrq",
-	"OlzuZUX9842+UPLIP6f2fnJqb0lPUXikNZRc/kB9lBHxVMC6IEpQcgvlAEwRBNCmKkXG4OI1kF4rbVpG",
-	"SFtnxAThyQ66NHtEltoNplWlYAsUiBCeloS5bWQb4ILhaAjIwwAqfTd38jmhXDRrGHpLhDTLad6P6ctB",
-	"f1PUE4Bl/apkU6f7nahFFToXmlOutiYcv6qz0QqIm1AHHYKiYbWOAmMNrb6subEWTW0FxPtA3gdY0opZ",
-	"JScGSldCb7u6s927wga33TLF/NvVYdpHUFgEWeXt4wWZkBlTbAeVFY3CRpNjasymWmUjidbCuNA/Ma7F",
-	"4zZoAda1UrZRPI0m0D6lxcC/53tN5wHCDbSPZDYwdDmliTJ0N6bRGPX/Rx8Ob7/XN38zSpMak1SS5JbI",
-	"NmZU7KNr4whkyduaYAGVSIHA7dbKqE0eFTVeagcxEywv+IK2oAb4XrfbbTs0ia324pvlrGIxi3g2FihQ",
-	"M4P4oF6SxsOFcz1JGzCsNbtJXq/EBorutUzbDuCd9QOnuRcuTFxQK3vjPQMkgatc34jljXOA+oWrtg9C",
-	"tl/4n/p5UUlpbQmZe5ig+8kN15WHydsddEWtTjsQ/AthpTvWFKfkpp4MNJEzrTR6nN5g2sJclx2u5G2u",
-	"uM9uFnv/50yHlW4WZGBQzUaH3k19/Ic/mRKnW1hGCExEMtqeNWtuE9v5Jj7zus2T4s2eLSTTCxcntDJN",
-	"O8BcyylMrOCXPkUrNp6+tcapZzaeeia6kP20bPtUJTPieuynb1394Fb76ZOYS9sm7TGX3qzROjS3It0s",
-	"S5FDqS/JWlJRZLiwWg4qqQ8/tn1kmNtHnl3DBy+mhpdGcFSX6EVo/aBgP0znhxDoeYr+hEuPpm9CuCCh",
-	"3Z1zO7i8v1qIufd0uRC0DvJrSYZZYpCRIDsGkRTOXisC82iPStxQmEdvwTXjzPMuxgQNyFBfSiJjzFgW",
-	"psinqZXzUBj3dB6qhpkpgQtOe2n0LRNXa8qgyhI+glrcWV6PW3bQIUqplKXZ6FYjoqRl0/X1ydFbhBl4",
-	"1BNBcDxFCmvgZUrAd/8BqktC8C2x/pyvUDW88IVnTPEsGhv3Q9UUUSmPv6QxQu8jg6pmKfNP7g1+EJXz",
-	"wY7tI49+YK8T6jSmuZSjuPH1q0Y6rbNugzqr98NVzm/xvjg/I9/uW/NNlUUssrVq75v+uuXwxGJaDIRi",
-	"+WLHNNNnfdiW4mTed7Pi1e5vPK9M7E3lBGM7VnRVF16gW22DDBues+4/VnfyOBsmNJq5Iq7Nxmv3/Xvt",
-	"yIvy2lWvnOUAvJVtp+QOFcDPg+LvwyL2dfdbgU7vZwXCnpeiVK1rETeQeSU6sxRFDuGqC4bDlkJgPe64",
-	"6ZxIynlQN3/8cFT4SB2kgHwhDRcAALJq8Et7NE9L94s8vWiir3I0VRlmuRTi4FCBsiZUfbeOomUmuZjr",
-	"6GnDQF8IvP8OwkBfGLhfIOqzacb0xWHl+BAVIv45YOI7HKM8Ym+DCzcxQfNigh4UEjQTWcwLBDKJleD1",
-	"lMn7CZhhAOHPTTBhHuuCXz+39FW0WxPNI7ICHBTJ3Q2v0C2GCB4tZWLE2ayooUqczYzYnndTuL6XgBnO",
-	"67A2oFEa4GFQ43JBtrShjCHCzFhgoYclEcXKApMWnIaPA+7tY90raL2f3ym6mjmrB8EpH3NevWt4cc+w",
-	"QxfNz38IUDWTa6vyDr8WW+TvJPe3oXdTs6NazZHm6nxZHuwN4iyvEHsBvmpfTMEzo0/XHJn2DhEvAz3L",
-	"B2UwtTGkXu80PCdpZsUwmeEdU0pOYplFY30tl+M9w5l+ZksV+K6NhYKwGNLEavmX8pgOpxURb7q0yelt",
-	"jziOq7263PWl7/KBDtEQ4thckLpNXQPWVEEmCY6sf1hDYBKbV4Ih0qIaRQnBQiKq8peE5kK1XVKJEjJU",
-	"CCeckbfgI4/GmI00FUqiIiiv9hARxjYtpXtw3YG8SObBN0QdtvqmK7lzl0PSeRaM9eDoRpKNNaHomS+2",
-	"Wx5r29WFvs0LbVmteCXHeE2x/7P98o8H3d87vH6UXdIe/VLaiNdsn6zP9kF2ynonP5S9cgYH1xyT0JLz",
-	"3C8NLJku/mDV74dfiw5gockC8Qh5EP8G9r9g2L8JBvj+ggFq8TUvxlqfVdSW5VSmmlxZLg5gVxCXrMwf",
-	"73tdqCvM5iTTukEtPrUS38vFCDP6H/fIVx/vkT68zXBfjVQoG+kPdecmX8eAKEVEntAwsq4DFqMUMzwi",
-	"qYY16NCQo2zmIoN89OCQKmUCmpKNru029ZILmPWD9BLLsPXZ91syLG70krXoJRCUYJj+yiMvFpzkozQc",
-	"O8YPouHUZ/sgDafeyQ+l4czg4Jo1HN1Zzwzfk2VIvlFefMqLuTAXUV4MT1/iqzvY0JtwmY32sklAtGL1",
-	"xYrxB6kvNcmyrPpia0nMDkbCSWKuxq08t4/ctskBG7FI1WeMRXruPCWRdX8UuYQoi+ktjTOcVN4YahhT",
-	"jAf9muzBTmdaJoKp5HOB5/8GcFYSO4T6FMHbxB6N35bwqcs7CSzQQEoW/p2Emqu/LQQKKmAspSCNiB3J",
-	"xgSsR0+qj7IJhlpRMFTO1NcTCeXbJ/MTEsFX7mkYVpqTeKjgwqIS1XL3b5EJj8bwA6L65EacxTI0gY2S",
-	"3pLWNFYup4nuejYDFi8s4J3BkrRv++p2DFvyMbezzL7NXgvPTN/rZNrS1Pu49s6QuWjAXekAvt5oO9+R",
-	"XDTULv/2B4qz8/FrVUF2RVWmhZTVogjRItrp4q2bRY7ub+7nxNJZdFKtEDVDN83YJqxuE1b3Y4fVuTOz",
-	"eM6XC6iciDC8v9gC94/VarahHorPH1TkRDH6iCcfivtLWXq79Cj6gnPJUTrolMNTeMgna2vAhDYNvsgY",
-	"3MnoTlBFzAmPqSCRSqZ1+e3zA+mZFarOsq4g4Istg2eSRqzLK9Qc6REvTevdNdwApSX53p0ei8/0QZ6P",
-	"xsq8TtQ2awPOx22Nr38I5DaLZ0+SU+YiW66uwzryxDwlWvT6LWANSnef19YL6bxMeeANKnzRqHCT/mXj",
-	"M3klPhOQTCJb2l/SkGgP8JnsfjPg+34B50nhItHX2GAKKV9OjkzK7SXcGe4iLFmp9f+Npdr8q2St1j9s",
-	"z/FMPMgx8SR+ice5JaBe+wLvyW2l6MVp9XY8r179xm2ymNvk9XlNHvt2vGDKq7ZkP8KQ/QPasZ/3rfgz",
-	"6yM1Q1y7MrKxUb9MbYSDh3Bjql6rqfoim/n6W/dnf26UYiwucZNn0KHJlsraBxAAE1qHb4gEwbF7wh26",
-	"uCb9SZG3TqMDRhBWCBvvLxcohZzjCnEWgZXZCtKc5vub+/8KAAD//w==",
+	"7H39Uhu5tu+rqPreWwNVjWMymZm7SZ0/CJAZZifAATOpqQxl5G7Z1k635JHUEO8UVedpzoOdJzmlJak/",
+	"1bYBm6/4v8SopaUlaWl9/LTWtyDi6YQzwpQMdr4FMhqTFMM/d0eEqTMiJeVsnyhMkzP4o/7bRPAJEYoS",
+	"aIl1y36MFfwNs+nxMNj5/C3AcUwV5QwnJ6X2SmQkDNR0QoKdgA/+RSIV3ITf3C8sS5Lg5iIMYiIjQSe6",
+	"g2DHULMlJySiQxohGCwMFFUJcX9F+/rHm9DSQ+MqNbZ/qQRlo0VHRIf7KJMkRpQhNaYSScOQxtiHcTGy",
+	"bWMpqPZ6zujfGUHQ0HWGaEyYokNKRKNfuwC6/7AxhSAaY9UfU6m4mFZnSxVJzeLcYhHcD1gIPF2ARXs8",
+	"nSREEaTpQI6OYgp7+uff7M+aXEGwInEfqyqxQy5S/VsQY0W2FE2JZ7LziHGcgkH0P3Q/UuF0UqbIUIB2",
+	"YbopUXjF2zbvC+WDFdR8dD8ZWgSN5OpIcfxxA1XIgF9uwmDW1j2btVtn71PXLcMpaXb8W5ZitiUIjvEg",
+	"IfmpgMbNEY6wd3vkY0iFFVkdG/cyIeDs6mEQHyI1Jh6p4Kg9A2rK5GVpiuundanrbAbQpOXyhSkicKQb",
+	"SB+NlqQSlWaIb8H/FWQY7AT/51VxTbyyd8Qr+3lPN9Wygyuc9BX/Qpj0Sl5NxYiIBabQ010h09U88Wva",
+	"9sywN2GQTeLVyZgPWCpkRvCKl3MzuBUvmSTi3tfQuSRC30JYSh5R6P2aqnHLtjOt4+DmJgwE+TujgsTB",
+	"zufmxVQ56rUDelG7hHxKgOfyeIfjU/J3RqQ6JXLCmYQdRL5ifUmYU687CHZ0SyRM0yAMiBBc9CMe6+7e",
+	"7e73Tw/+8/zgrKf7rCoaroO6ADnQPSDzV5QSKfGoLDkM4T6ZUR569maHIfZ0wzprY9d7qbMSBz1c8fGO",
+	"x9O+IJr9bpWaetZsKXpErkFkoiEXc4SSX4TW5tW2JXykema0x9kwodHcveBogk1NY/SD3Nr+AeFEXwdT",
+	"RL5SqWQHnUuCTnZ7e7+hV3ZM+UpubSPF3XGkqlPfS3vHR+8/HO69kI3UYKiP6aDenGbMbrk2Xf32Qsmn",
+	"7U6wvgn7ImP36PAEOkGnGbO96u5Wq5T1xgSJjCGqJEmGaIOySaZCFHGmCFOhW3gZOl0pRORKL2KI/ue/",
+	"/nvzrf4QXZMk2frC+DVDX8hUIiwIwonkSBJxRWKEJRxCPY5Z+h8kGlKSxOUbWM/aWS13Y2N1ZsDF/bcI",
+	"I0au0fn54T66HhOG8EASpmoDG3ZrPSaT9xv2DPpwypDIKjLH9K8VBILTe2yUHsGppfmaiy/DhF/fo7dP",
+	"tgt3WVYNhNIJaj1lVnAt/aS1WKF0aDQgKhFmVfuxxRh9StZN1a64OzuOJ3Y8p9oe7qONEWFEgGZEh4hx",
+	"hSaCX9GYxJt+A8VjkNydoqNbXLkPZ6UcMqpoiU1muBnmyR0PZ02wwhGt7lWke/bp7cVxfkw9+V7CpEpB",
+	"IVJqHHAjeOiYLYZqIsYjivZJQuaLouL0yabO84FKVTYWD/elVqti6LmDdhVKuVRou9sNu90uorFEEyKc",
+	"/o4GUxSTIc4ShTYMr8UVET9IdLm1leKvWwOsovHl5luUckEMP968fq11tdxF1dCmUsoOzR+3fQdYBg1P",
+	"VcVw9UxSG6myNMvSFEPEGYEp0Tg0hiZBUp9qLmIiEGZxbubrXxPCRmqs7/fLEl8vKzO6hdk8c65AdmO2",
+	"LYo6BcZUGXFRVl49W2XelpKnZMKFajL00xgrhNEgS75YPqKYxh10gKMxiqlUlEUKbRS0hahM2SaaYCpy",
+	"jcHuJTyZECwk4iwisBTuD7ASO/qXSzNYfGkUGzhkrpUgKdeqF1Uh4mpMxDWVBD5iXPWHPGPxJdrImNHa",
+	"NEnQCmmCQsQF3B38mpFY72pN2KUVTZdoRK8I29SLXLckgBz9z4VW33A3tuwNburrE3v2dk79wqPkqzws",
+	"j3DEFXoP/czZUXFOSjF0205yO6R1J+VzbYglkTHZLzGwdrFm6YDAFtHt7CbzCvXctUOZ+vlNAGeKplka",
+	"7HQrGq9EDR4XPqmainI7v+at3WWtR7h2goOwyqXGKuTc9fC/MDVbDF1tYoLuEmFFRlzQf4PnvIOOGbg2",
+	"S86YEJ0f7Z73fjs46h3u7fYO9kP0/vj03eH+/sFRiI6Oe/33x+dH+yH6eND77Xi/r3/Z/fDh+JNu6Qzx",
+	"EP2x++Fwf7d3eHzUPzg9PT4N0cnunx+Od/f7vePj/ofd018P9Ehn5ycnx6e9g/3+x4P9w91+78+TgxAd",
+	"HvUOTo92P/TPDk7/ODh1Pej/He4d9M+Pdv/YPfyw++7DwVsUJVRzH8kxz5IY4SgiEwUTlgjHMYlRghUR",
+	"ndJdbHgC/KovdRh83SJfFWGSDhKyRZjeXJ8rzqowqDEoCIOcQ0EY5CwKwqDJoyAsvBVhUOdSEAYNNsGA",
+	"Pj4FYeBlVBAGHk4FFzdh8J6LAY1jwuY5aw6ZzIZDGmne6iszpUYGdNCp3c1IRnxCNuTmTn7V7pjNW/fO",
+	"FMx5Ee6ZJg89J/KQKSIYTs5ASYKx5rH8PaYJiQt1pdBgNty9R+Md9OPw9eDnaJv8I+7iN4Nfov9Pfhpu",
+	"49eDH6M38U/k5+Fmnf3+PXKvpQgL4VyQpin/O+OKmAtbwG1B2QhR9VSWbtaqeBbxiCu4ReetnL5uh/a6",
+	"rbC+EAUvYuc3+OHh2QkeUaaNMteob+8tE07oN5UD57nwGyugBeVmd2RjchPDlduoSDacUdbDrBejpoSl",
+	"xNAzq087S8rZIRvyoG4gFn8u3CUNXpvRYbSKl7TGv88V+i9m8NxR0+BwQlNqNXuw34Kd192wVQkzHNdm",
+	"kuVyir8aJWu72+2WdK6SGfMBRvApW9BHeeiuz0mrWzl/6ob+j0QRz5hCQ8FTtL3Zouqd2MPhUfGwiMZ9",
+	"RVPST+Xs8c+gLSJfSZTlcAJtTKQ0SagkEWdgb/kIsN/29BcfS/YbA24WwVKYzBw2QHjTzNqtQsuopuke",
+	"9OmbvRkT2LjImCxfevPJrEFPbIv6oDeNHVycDc9+nSYcxz3OP2AxIvPE66lzQPB4iqhEif5IywPM0PbP",
+	"v/zyy+vtn9FgqoCwivxt6lIvQg638c/D6tOMzQZzLc1trcZY2UOktRgw17NW+FQWU/4IOKZdPS4a0oRI",
+	"RFmUZLGDHNSjGdASoExUYYOnWB3SxA1hxJ0mJuUxSdAG6Yw6ofn1V6JPJRoJfQNTNnplZFzZ8533A3Sb",
+	"INe81V3mPI4zNcmUC68Vk6lyds8StmqY2Gl2K4iYCfw9wp48gIFREduIMz1DD+dMSz0E7OBHoPX9AicH",
+	"2ui+aepuoAem8hAGnkOmaQR0skmm+imJKV5lnEYfDRgEYaVwNE5hMcvGiW7xEcgANdTEph+Bfx/N0A7n",
+	"mWvfVQZ+dAQ+BKbxhAgQCiwi4KfPgMCZCMd7gRbq+jxYHQKC7tWQDyNSn9kqa5pQB4IlZ5SN+guK5Tmi",
+	"zXWXy1o6RPkY6BpLRBgeJMYB6vyi+d9LErgg7BH3W0HZRPCISJkDM7zklzdeQb9UZPIYxDtDtWC/ocRH",
+	"+Rn8BcgeEkFY9EjsdoOjiKo2+Vi0MgRba96juS0VaAAKmhtNb+v8XqzQZv+ea2kPhyXCEgkScRETE0Qc",
+	"6ubzgD7epwEFvLpFwlr54TEyoGd9X9xPjpgrx4EokOJtRMBQdtx8Kzgt7T4UvIc+ivCgXdcNRb6qV/+S",
+	"nG3WSMmX3nz5gEiLszLCAmEFFJMiZlxDQzVg4auAX4Xl7ejHYnGePIaQ6elxS5DuOn/g7w+CCamOW8KD",
+	"6E3PH4M3f8DAc/RT06jhGrAy5aJyKtqh2qX48AywyFOKg140zpAmvn1qq3VvHO6702aAeKV4NBqQhLOR",
+	"RIq3eDlWat72nEVrwi2OKK372XFbTd0Fnq157qZ2yNsSngLdC8/+SE+CtL5xh3dBd3lxswzMXrGVAag3",
+	"dyeXcXurfGozYyMnxSuceLWPbwrm6O7Q9Zgjfs3kA4IKCwpyFOHcJaqDCudK2PoTj6oMbReyPbtnHR4C",
+	"hGFgNmZQMMHTdc9gWxon9owLdSxiIirdysjG0io95U09/ehdOsvJvXY0f0eOZhBsa2/z2tu89javvc1r",
+	"b/Pa27z2Nq+9zWtvc5tF71GX1i7ntcv53i7nZb4wnAsrKrkpnryv+4V4nKs2t4c63WChhGLrtFbrtFYP",
+	"ltbKXoRynd3qmWW3Aj3lYVJb6atrxZodwWlrekO4zJxCt9R7dF5yrfItuk7v9WTTey3k1W+7fj0X5jnD",
+	"mRprQRiVH520QfFrzeG1pWzA7uvvI18E6L6NU16mymwy4UKRGBxsWrrM46z1kmzptijNpEIDgvBkkujh",
+	"KGdgmTQZ7X0X+kL4PYOJPqbDkZ2XIGP1GpMTHbPUpTD4ujXiW6WOtMbQObL/+JziyWfD7AvMphfl9ls0",
+	"dXkaJliNg51gRNU4G3Qinr7ieEK3NCNHhL1y3WrmFJ/LL3SyxW1yna0Jh2vVzHWp2XIcGxbTgmazw7Li",
+	"4dmwYh2szqPZuXue7qZZuSro+GMHKnEo/+VJ8uamrlHMT8ryB05oDBJ/oUfjAx5PO6W8MDvIvt0rveoz",
+	"DzqpRNv1+6ORfuBeN8cO6DJDKiQ4+AYJSc2zaHAZXf6Vdbs/Rgk39xn8j3TMj5rx5ocdZH4x/m3z22WI",
+	"SGfUQZe3m+xl56lcZW1r6ll+h+h4ZpCGHACyxjWsAtfgYW8Z12D+mdu79zAWtfLJhzkBgqhMsCqS0P7J",
+	"WcxtLrFb24rnjH4tbDGbDSh3hj0vIIVnvZ4qmsJD6pOFVHhoLXAVTxEUsA7ErwPxTz4Q7zlV62j8I0Tj",
+	"c9jvk4jI+3ZFOSy//Nhyy/yLuLI+YH0TCuaiLzL2KNe+Hd/kKtRrR3A0hsNfIZpMUN70NGPFBASRWaIe",
+	"RwDAyEatBKqLfLUe8m3z9RutOSqIC5uvKMEwACDgarcgiAXx/82wfdO2nGGALha+X53yL2vR8GcRA3e+",
+	"idXSk6MWHI9qFDl32b43Jfs6Jj43Jl4Si3OSqd8j1NwW31zC2Sk9m3qSMc2SpFztSXHCrDXengtQd1ZW",
+	"IsLnRL4rUrxEwpJKFtTUK9/ApmbBXULNs66LxnrBgYkyQdUUmphL5Lde7+QdwcI8BWsq3nme+eOz/tnB",
+	"3vnpYe/P/j8P/tTaOEYD+NJgDDroUKGRwExJRK6ImCK9gUymYz0HGDPYCcw3BX1jpSaa879/6hWEmEbv",
+	"Hdrg90+9RprHXfT7px6SdMSqG9/S+/unXv+Pg9PD94d7xsf+z4M/NYkS/RVA8lz5V4CiBNPUBHzHPIlN",
+	"D/qP8K+cfpRQqWSeZl3uaJEaFpl3rwVVBHFRz8W7CenOzVtoLndwnFIWousxjcaOUzhJOuicxUSYt49U",
+	"8sSMSQ2p2SCnk8rKG0lZSlIL6TlxkhCBUjxFkpAFeH4DD2JMzsoab13pE8sCbWBPpSJpp/LYmnEEL66P",
+	"z4IwuCLC5B8PtjvdTlcvKZ8Qhic02Al+7Gx3ukEIQR7Yd3l9qSK7e5MMk3sbpVmi6CQpTdfkjacCqihQ",
+	"hjCSlI2S0pJ1UE+fdwNZQhFmjENQP2MxZ8aFdE2TBLIrY31VJFOb2F4vCbIiqwgPSvjEDKqNj85f7C9m",
+	"kmdSIdFGuUjBZ3pxGRZlC6BEgP5tE8UkojFB11qrpHmy9R1Nv9MBZJ5fn7Nkal7lDrgaw36gMZCh/6kA",
+	"qoBVNNb7x+Ta14YRmRj9jMamWJKeNwRGpGaJHpsnZq/osTQvlMBMGkbtIEIhV785wNA9LL6lTg8OXypp",
+	"TDA9gp2FS+0PH1DDoDPCYnR5Ap6XHevQ/g9BJoJIwoy3/1LbvCOiEEavu93CAQGatzl3104Jd8npYfXc",
+	"j8zl/w0RZVIRDABtzBBJJ2qKXnff6E2bb4zDuJFaH/alwClRREgQ9fVtaApvOC4A64c0UUR0kA0vWaqK",
+	"eghfyESZJYTM7zydYEUHNKFqakJ1EyK2aFzbJpctWwTKXmha/s4IRFzN9RTY5PUyNxEW1YHCIjFp/p54",
+	"4Vnry6TBJKzwAEsCVhPXQgomDvTDecxTl9uKEk5WozGWpmoJ5BTVOzK2fcGWguaXSmuwl5ojUCKigw5g",
+	"dVOC9S6EulttPIoH9hbNmXT3O33OLMsxz4G1Cxu3Kujino93YO5VMCiCeUsUcTako0yzz3msHJPQRn4a",
+	"obHea0TaQn9qs4PsQkrnXHIfQqU0IVW5c+ihdbNB/H05jGzlQhmUaOL9TRZ+0lsC9kFojlgupM21WNQT",
+	"IX9nOJGIqrKkeltqT9WYZ0qLC37NiEBMSz4j+EIj7pwgucJJZiUukd5hTQ/2ljYfGX60MdSZActh6bEm",
+	"qZ69vlRnhQIKVPhxjnUWn77fQ7+8ftNFk8JtHuqtleItSbS4dCIvwpJsUSYJk1TRK9JBly2CHssvxmlX",
+	"E/WwVbHNWa8PQF3gv7UVZEq0wHrSEeOiJBzHBJtEBZa/5uKpsHf+LMtvO9339RKeF0ZZJ1K94zFgb8oh",
+	"pjpuMC/4vljVmhpM5aZqGljYj2Me6E+vu93V0OCqzgANXlhQcSnLDOCowyxJpvqEMVW+j1933xSC35Ut",
+	"iLAQlMh5GoJeX7O0MNuTfK22dvU0fVVtdpNrPJWtO3HDLfxmp7I76uusp/26+6a1SLd/9lr1fbPEJfHU",
+	"tvUsyCG70qpIztytSqkx0F6hOpctrJVSCbLMELu9NGLbkLoeik1TLui/SWzI+HFpZDTrhHgIyBsZjQzM",
+	"WJTg6ItstQQZIbHsGGrfLI3aRm0HD7FFWSk9+PbyWNWW0NxDQyUZfDkTfEmdMzWApKHypyXuqxmI5Hmk",
+	"UmMm/H52DGVw3rx+vTS62uBlHpKKpgjaalJ+WqKcmFVgxbf720reVHxFoIqUvUSfL7S2UPLW5M6qvATR",
+	"hb4gc2CqM+M/OjO+ZHcpPNIWVy5PoU7SiHgq4Z0SJSi5gmoVpkYHWIeVYoOgSBgTRRuhWuZJWwbHYERl",
+	"B52ZXSRL7QbTqpGzAQZRCC+fwtx1twnqj+F5CJqUURC1rtHJ54Tyq0ar1VdESLPg5nmjvuz0N0W5C1j4",
+	"r0o2bdRfiVrUQHXIsXLVReH4VZ2NNqjchDpoFwwna0UVOuPQ2v+aGyuxPJdAvE9pfQ9LWnET5cRACVvo",
+	"7ZXu7NV14SLebJli/u3ydPR7UFhgAPP28YJMyEykoIPKhlPhc8ptBMym2gQlibYqudA/Ma4F6CZYNTby",
+	"V/a5PIxl0z6lxYwZz/eazh2EG9YLktnA0OWMQMqsx/by/13C4b3sX5q/GSNQjUkqSXJFZBszKu77lXEE",
+	"kjhuTLCAisRA4GZrheQmj4oSRLWDmAmW1yNCG9v61+1ut9t2aBJbjMg3y1m1jBYJvC1QP2kG8UG9YpKH",
+	"Cyd6khbPri3VSV5Ox+KYt1umbQfwzvqO09wOFyYuqFVl8p4BksBlr2/E8sbZQZcFkuAShOxlER69LKIe",
+	"1jeSuXczup/cEV95N7/ZQT1qbfSBAK26uGNNkVpuyh1BEznT66TH6Q+mLcx1yQtLYIhKdPdiseepzhVa",
+	"6WZBBgbVZIno3dTHf/iTKXW8gWWEwOUlo81Zs+Y276Jv4jOv2zxn4+zZQq7HcHFCK9O0A8z1BMPECn7p",
+	"U7RkZ/Bb62x7ZGewZ6IL+YPLvlxVcouuxh/81tURb/UHP4j7t23SHvfvxQq9XXMLJs7yfDkt9Sl5fyqG",
+	"DBfWykEl82Ht73k+/p5h7u95dI8FxJC1MmzEXHVDPQkvBrgD7u/DEATHdQ8GvDeY57aYcOnxWxi8JGSP",
+	"vHZBIZdkW4tk93g1F+kWvnAuyTBLjJ4nyJbRr4pQvBXoObSqAtILc6gkXJoueOIAXWhAhvqKFRljxk8y",
+	"RT67s5z0xYAHclwoZqawN0AqpLEeDYjd1ByWJW1PbxqRMeeYlh20i6CidTEb3WpElLRsOj8/3H+LMAO8",
+	"Q6IXZIoU1ocV8nC+6f4DDLGE4Ctio21fqSyzB2VM8Swam+BQ1bFiVqQo6H4b14reZ0ZHnOWaePBY/Z2o",
+	"nK+62T5ybAp7mYpbY5q3CuM3vn7RelvrrNsUt+VHSSvnt3jMn5+Rbzetyd3KIhbZwtA3zWjq7bSjxWwy",
+	"AMr5gJqa6bM+bMsnNO+7WeDQmwvPky57UznB2K75uhInTzDoudZzn3lcs/uP5ckJzoYJjWbuH9dmHVN9",
+	"/jFV8qRiqtUL8u7mCGDL6/aIFdVH5BoVeqzHKLkJC6D1q2+Fsn0zC3V9UoJE28gwbhgaFShw6QUKYKMX",
+	"xF6X8NaeWOl0Dmx3nuaeP5zaL0LcTkOCXEON+Azol1WkVTt0rKX7RZ5tNZXJMnSvrDW68gMQ7YKSSFQ9",
+	"2yjebSa5WFzvYTHHT8RaeQaY4ydmqywAMW76mH2gv1zdRcUd8Bha7zscoxweulZzn6GauwagzQCgrQh/",
+	"NlNTmoc6M0nm4CWpyYEMOtAA3g40lSOTuABAJLkjtuJ8MNAxkRXKTlHownATXWGAi2mpGSPOZkHUKqCu",
+	"GUCyd1NQR26hNrkQ18oUp9IAd1OdzhZkS5vWNESYGQc59HBLDWlpKLgFp+HjgHsHXg9B21D7M9UWZ87q",
+	"TuqhjzkvHoewOAzBaUvNz78LJXEm15YFRXgpruJfSR4ORe+mZke1eovN1fm04BJrDfr5adBuP7EnAIzw",
+	"wW0eWZt2zZFp7zT8ZcIgysd+MLXway8UAl6WNfMdmZofjmklRILMorFWMspQ6XAmqMFSBUAJ4z8iLIYE",
+	"4Fqapzymw2nlwjJd2rIjtkccx9VeXVWS0nf5QLtoCBBQ977DJiUDZ7ggkwRHFoygFXoSmwfDIdIXD4oS",
+	"goVEVOWPio16YLukEiVkqBBOOCNvAZARjTEbaSqURAWetfYmGcY2LaXLvdCBjHcm9wMAdluBEJWs6Lez",
+	"C/L8RquxChrpk1ZkE8xM3tCSt8GuLvRtkjXIai1DOcYrejYzGwRyfxPiuRsL9/Ia26NfyiDzkr3H9dne",
+	"yYtc7+S78ibP4OCKATAt1Sz80sCS6cAuy04l8FIsGquaLAB+yd+/rI2YtRGzJCNmjTx5fsiTGvTsycRS",
+	"soqRtWTgSU1M3g508koQl1XTj5U/L6wvZpNnalOnhu2uYOO5GGFG/+2e+2tpNdKyqAmV14oXZSP9oe7c",
+	"ZCIaEKWIyDPvRjauw2KUYoZHJNVaGto15Cibk80ocnpwSAI1AcPPItO7TTPrFGZ9JzPLMmx1wZeWVMBr",
+	"M2slZhYgYAzTXzjMZ8FJ3stgs2N8JwZbfbZ3MtjqnXxXBtsMDq7YYNOd9c3wfVm2MNa2mM8WMxfmIraY",
+	"4elTfH8LG3ptlK1Tq62Nse8a2WYvndVYYzVBeVtrzNZwmg18w0libvqNPGmZ3LRZXBu4t+qL5qIsRp5r",
+	"zQaniiRplMX0isYZTirPjbVWVowH/Zo0784EvA1arhQRg7wmRn+uZKwJ9TGDZ8p9Gr8tqdsuQTCwQOuF",
+	"soi+JdRoMm1wO6g8dSt7b0TsSBZ/shqzrz7KGni3JOBdztSXg7rz7ZP5mdbgK/dKFCuogjFUcKNRiWo1",
+	"czbIhEdj+AFRfXIjzmIZGhCtpFekNT+fS9aku57NgMUL+nhncEvaN331soYtifPbWWbTNKyEZ6bvVTLt",
+	"1tT7uPbOkLkouLN0AF8ustN3JBeFdebffkeYTh+/lgXoLKohLmR7F8X/FjG2F2/dLC54c3EzB7dptZNq",
+	"ZcYZpnbG1hDOtaG9hnC+HAinkwCLJ7M6hfrLCMPLpQ2IzVkbbRPKcPmCdUWyJ2NdeRI9ub+U7yKX90lf",
+	"1y7rUwcdccjxAWm/bemx0FZfERkDDQOZamwgr2IqSKSSaf028gXp9MwKw+22cTrgiy2ma7LhrCpk1xzp",
+	"Hm/O6901YjSlJXnuEanFZ3qnsFRjZV6mDjprA87XQhtffxd66CyePUiyrNPsduWEVpEA6yF1X29QCdag",
+	"dPd5XduQp1C3XOu4ax13iTruOq/VOqD1QgJaIEdFtvxgVkNA3yGg9eqbsSVuFohsFfErfSsPppDL6nDf",
+	"FHq4RazJ3eulEIL+vwkjmH+VQgn6h805YaM7RY0eJGh0v5iRvl4XSSxh1vAWtHo7znWAbB3Tuk9M6+WF",
+	"tO6bRKJgyosOM9wjyvAdBhkeN2nEI5tXNb9iu221DiCsjav7G1ccgs3rOMKjxhFOs5lpIPR49udGeeZC",
+	"JTHpYJ1unD/ZgXrFUFlM3wM7gLUKLbYgRJoil8shdBg7/UmRXlTrOowgrBA2QAMuUAqVLhTiLIIQgL0W",
+	"cppvLm7+NwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

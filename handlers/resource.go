@@ -24,10 +24,16 @@ func (h *Handlers) GetSessions(ctx context.Context, req gen.GetSessionsRequestOb
 		})
 	}
 	f := toListFilter(p)
+	userID, ok := userFilter(ctx, p.UserId)
+	f.UserID = userID
 	start := time.Now()
-	rows, total, err := sessions.ListSessions(ctx, f)
-	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
+	var rows []store.Session
+	var total int64
+	if ok {
+		rows, total, err = sessions.ListSessions(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("list sessions: %w", err)
+		}
 	}
 	searchMs := float32(time.Since(start).Microseconds()) / 1000
 
@@ -87,6 +93,11 @@ func (h *Handlers) CreateSession(ctx context.Context, req gen.CreateSessionReque
 		})
 	}
 	s := toStoreSession(req.Body, p.Type, time.Now().Unix())
+	if c := CallerFrom(ctx); c.Isolated {
+		// As AgentOS does: an isolated caller's session is its own, whatever
+		// the body says.
+		s.UserID = &c.Subject
+	}
 	created, err := sessions.CreateSession(ctx, s)
 	if errors.Is(err, store.ErrConflict) {
 		return gen.CreateSession409JSONResponse{
@@ -144,7 +155,11 @@ func (h *Handlers) GetSessionById(ctx context.Context, req gen.GetSessionByIdReq
 			notFound: func(d string) gen.GetSessionByIdResponseObject { return gen.GetSessionById404JSONResponse(notFound(d)) },
 		})
 	}
-	s, err := sessions.GetSession(ctx, req.SessionId, store.Owner{Type: (*string)(p.Type), UserID: p.UserId})
+	userID, ok := userFilter(ctx, p.UserId)
+	if !ok {
+		return gen.GetSessionById404JSONResponse(sessionNotFound(req.SessionId)), nil
+	}
+	s, err := sessions.GetSession(ctx, req.SessionId, store.Owner{Type: (*string)(p.Type), UserID: userID})
 	if errors.Is(err, store.ErrNotFound) {
 		return gen.GetSessionById404JSONResponse(sessionNotFound(req.SessionId)), nil
 	}
@@ -165,7 +180,11 @@ func (h *Handlers) DeleteSession(ctx context.Context, req gen.DeleteSessionReque
 			notFound:   func(d string) gen.DeleteSessionResponseObject { return gen.DeleteSession404JSONResponse(notFound(d)) },
 		})
 	}
-	err = sessions.DeleteSession(ctx, req.SessionId, store.Owner{UserID: p.UserId})
+	userID, ok := userFilter(ctx, p.UserId)
+	if !ok {
+		return gen.DeleteSession404JSONResponse(sessionNotFound(req.SessionId)), nil
+	}
+	err = sessions.DeleteSession(ctx, req.SessionId, store.Owner{UserID: userID})
 	if errors.Is(err, store.ErrNotFound) {
 		return gen.DeleteSession404JSONResponse(sessionNotFound(req.SessionId)), nil
 	}
@@ -192,7 +211,11 @@ func (h *Handlers) UpdateSession(ctx context.Context, req gen.UpdateSessionReque
 		Metadata: toOptional(req.Body.Metadata),
 		Summary:  toOptional(req.Body.Summary),
 	}
-	s, err := sessions.UpdateSession(ctx, req.SessionId, store.Owner{UserID: p.UserId}, patch)
+	userID, ok := userFilter(ctx, p.UserId)
+	if !ok {
+		return gen.UpdateSession404JSONResponse(sessionNotFound(req.SessionId)), nil
+	}
+	s, err := sessions.UpdateSession(ctx, req.SessionId, store.Owner{UserID: userID}, patch)
 	if errors.Is(err, store.ErrNotFound) {
 		return gen.UpdateSession404JSONResponse(sessionNotFound(req.SessionId)), nil
 	}
@@ -218,8 +241,12 @@ func (h *Handlers) RenameSession(ctx context.Context, req gen.RenameSessionReque
 			notFound:   func(d string) gen.RenameSessionResponseObject { return gen.RenameSession404JSONResponse(notFound(d)) },
 		})
 	}
+	userID, ok := userFilter(ctx, p.UserId)
+	if !ok {
+		return gen.RenameSession404JSONResponse(sessionNotFound(req.SessionId)), nil
+	}
 	name := req.Body.SessionName
-	s, err := sessions.UpdateSession(ctx, req.SessionId, store.Owner{UserID: p.UserId},
+	s, err := sessions.UpdateSession(ctx, req.SessionId, store.Owner{UserID: userID},
 		store.SessionPatch{Name: store.Optional[string]{Set: true, Value: &name}})
 	if errors.Is(err, store.ErrNotFound) {
 		return gen.RenameSession404JSONResponse(sessionNotFound(req.SessionId)), nil
@@ -243,8 +270,12 @@ func (h *Handlers) GetSessionRuns(ctx context.Context, req gen.GetSessionRunsReq
 			notFound: func(d string) gen.GetSessionRunsResponseObject { return gen.GetSessionRuns404JSONResponse(notFound(d)) },
 		})
 	}
+	userID, ok := userFilter(ctx, p.UserId)
+	if !ok {
+		return gen.GetSessionRuns404JSONResponse(notFound(fmt.Sprintf("Session with ID %s not found", req.SessionId))), nil
+	}
 	f := store.RunFilter{CreatedAfter: toInt64(p.CreatedAfter), CreatedBefore: toInt64(p.CreatedBefore)}
-	s, runs, err := sessions.ListRuns(ctx, req.SessionId, store.Owner{Type: (*string)(p.Type), UserID: p.UserId}, f)
+	s, runs, err := sessions.ListRuns(ctx, req.SessionId, store.Owner{Type: (*string)(p.Type), UserID: userID}, f)
 	if errors.Is(err, store.ErrNotFound) {
 		return gen.GetSessionRuns404JSONResponse(notFound(fmt.Sprintf("Session with ID %s not found", req.SessionId))), nil
 	}
@@ -275,6 +306,10 @@ func (h *Handlers) RecordSessionRun(ctx context.Context, req gen.RecordSessionRu
 			},
 		})
 	}
+	userID, ok := userFilter(ctx, p.UserId)
+	if !ok {
+		return gen.RecordSessionRun404JSONResponse(sessionNotFound(req.SessionId)), nil
+	}
 	b := req.Body
 	r := store.Run{
 		ID:          deref(b.RunId),
@@ -282,7 +317,7 @@ func (h *Handlers) RecordSessionRun(ctx context.Context, req gen.RecordSessionRu
 		AgentID:     b.AgentId,
 		TeamID:      b.TeamId,
 		WorkflowID:  b.WorkflowId,
-		UserID:      p.UserId,
+		UserID:      userID,
 		ParentRunID: b.ParentRunId,
 		Status:      b.Status,
 		Data:        derefMap(b.RunData),
@@ -291,7 +326,7 @@ func (h *Handlers) RecordSessionRun(ctx context.Context, req gen.RecordSessionRu
 	if r.ID == "" {
 		r.ID = uuid.NewString()
 	}
-	created, err := sessions.CreateRun(ctx, r, store.Owner{UserID: p.UserId})
+	created, err := sessions.CreateRun(ctx, r, store.Owner{UserID: userID})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return gen.RecordSessionRun404JSONResponse(sessionNotFound(req.SessionId)), nil
@@ -325,9 +360,14 @@ func (h *Handlers) GetSessionRun(ctx context.Context, req gen.GetSessionRunReque
 			notFound:   func(d string) gen.GetSessionRunResponseObject { return gen.GetSessionRun404JSONResponse(notFound(d)) },
 		})
 	}
-	s, r, err := sessions.GetRun(ctx, req.SessionId, req.RunId, store.Owner{Type: (*string)(p.Type), UserID: p.UserId})
+	runNotFound := gen.GetSessionRun404JSONResponse(notFound(fmt.Sprintf("Run with ID %s not found in session %s", req.RunId, req.SessionId)))
+	userID, ok := userFilter(ctx, p.UserId)
+	if !ok {
+		return runNotFound, nil
+	}
+	s, r, err := sessions.GetRun(ctx, req.SessionId, req.RunId, store.Owner{Type: (*string)(p.Type), UserID: userID})
 	if errors.Is(err, store.ErrNotFound) {
-		return gen.GetSessionRun404JSONResponse(notFound(fmt.Sprintf("Run with ID %s not found in session %s", req.RunId, req.SessionId))), nil
+		return runNotFound, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get run: %w", err)

@@ -38,9 +38,13 @@ func (h *Handlers) DeleteSessions(ctx context.Context, req gen.DeleteSessionsReq
 
 	keys := toStoreKeys(body.SessionIds, body.SessionTypes)
 	wantReport := prefersRepresentation(params.Prefer)
-	deleted, err := sessions.DeleteSessions(ctx, keys, store.DeleteOptions{UserID: params.UserId, CountRuns: wantReport})
-	if err != nil {
-		return nil, err
+	var deleted []store.DeletedSession
+	// An isolated caller naming another user deletes nothing.
+	if userID, ok := userFilter(ctx, params.UserId); ok {
+		deleted, err = sessions.DeleteSessions(ctx, keys, store.DeleteOptions{UserID: userID, CountRuns: wantReport})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if !wantReport {
 		return gen.DeleteSessions204Response{}, nil

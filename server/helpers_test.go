@@ -74,7 +74,7 @@ func newMultiAPI(t *testing.T, cfg server.Config, dbs ...store.DatabaseConfig) *
 }
 
 // responseRouter finds operations of openapi.yaml for response validation.
-func responseRouter(t *testing.T) routers.Router {
+func responseRouter(t testing.TB) routers.Router {
 	t.Helper()
 	doc, err := openapi3.NewLoader().LoadFromData(agentossessions.OpenAPI)
 	if err != nil {

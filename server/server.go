@@ -7,15 +7,12 @@ package server
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -33,6 +30,18 @@ type Config struct {
 	MaxBatch int
 	// MaxBodyBytes is the largest request body accepted.
 	MaxBodyBytes int64
+	// JWTVerificationKey, when non-empty, lets callers present a JWT: an
+	// HS256 secret, or a PEM public key (RSA, ECDSA or Ed25519) whose type
+	// pins the algorithm. With SecurityKey also set, either is accepted.
+	JWTVerificationKey string
+	// JWTAudience, when non-empty, must be in a token's aud claim.
+	JWTAudience string
+	// UserIsolation confines every non-admin caller to the sessions whose
+	// user_id is its token's subject. It needs JWTVerificationKey.
+	UserIsolation bool
+	// CORSOrigins are the browser origins allowed to call the API; none
+	// leaves CORS off.
+	CORSOrigins []string
 }
 
 // Defaults for Config's limits.
@@ -50,6 +59,10 @@ func NewServer(cfg Config, dbs handlers.Resolver, logger *slog.Logger) (*echo.Ec
 	if err != nil {
 		return nil, err
 	}
+	auth, err := newAuthenticator(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("new server: %w", err)
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -64,7 +77,11 @@ func NewServer(cfg Config, dbs handlers.Resolver, logger *slog.Logger) (*echo.Ec
 		logger.ErrorContext(c.Request().Context(), "panic", "request_id", requestID(c), "error", err, "stack", string(stack))
 		return err
 	}}))
-	e.Use(newValidator(doc, bearerAuth(cfg.SecurityKey), cfg.MaxBodyBytes).middleware)
+	e.Use(securityHeaders)
+	if len(cfg.CORSOrigins) > 0 {
+		e.Use(cors(cfg.CORSOrigins))
+	}
+	e.Use(newValidator(doc, auth, cfg.MaxBodyBytes, cfg.MaxBatch).middleware)
 
 	e.GET("/health", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
@@ -90,26 +107,6 @@ func loadDocument() (*openapi3.T, error) {
 		return nil, fmt.Errorf("check openapi.yaml: %w", err)
 	}
 	return doc, nil
-}
-
-// bearerAuth checks the HTTPBearer scheme against key, in constant time.
-// With an empty key every request passes.
-func bearerAuth(key string) openapi3filter.AuthenticationFunc {
-	want := []byte(key)
-	return func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
-		if key == "" {
-			return nil
-		}
-		header := in.RequestValidationInput.Request.Header.Get(echo.HeaderAuthorization)
-		scheme, token, found := strings.Cut(header, " ")
-		if !found || !strings.EqualFold(scheme, "bearer") {
-			return newError(http.StatusUnauthorized, handlers.CodeUnauthenticated, "Authorization header required")
-		}
-		if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), want) != 1 {
-			return newError(http.StatusUnauthorized, handlers.CodeUnauthenticated, "Invalid authentication token")
-		}
-		return nil
-	}
 }
 
 const requestIDKey = "request_id"

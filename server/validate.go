@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,23 +27,29 @@ import (
 const operationKey = "openapi.operation"
 
 // validator checks every request that Echo routed to an operation of the
-// document, in the order the API promises: authentication (401), media type
-// (415), body size (413), then the document's own rules (422).
+// document, in the order the API promises: authentication (401), scopes
+// (403), media type (415), body size (413), then hostile input and the
+// document's own rules (422).
 type validator struct {
 	// routes maps "METHOD /echo/:path" to the document's route, so the
 	// operation checked is always the one Echo will run: no second router
 	// can disagree with the first.
-	routes       map[string]*routers.Route
+	routes map[string]*routers.Route
+	// scopes maps the same keys to the scopes a JWT needs for the operation.
+	scopes       map[string][]string
+	auth         *authenticator
 	maxBodyBytes int64
-	authOptions  *openapi3filter.Options
+	maxBatch     int
 	checkOptions *openapi3filter.Options
 }
 
-func newValidator(doc *openapi3.T, auth openapi3filter.AuthenticationFunc, maxBodyBytes int64) *validator {
+func newValidator(doc *openapi3.T, auth *authenticator, maxBodyBytes int64, maxBatch int) *validator {
 	v := &validator{
 		routes:       make(map[string]*routers.Route),
+		scopes:       make(map[string][]string),
+		auth:         auth,
 		maxBodyBytes: maxBodyBytes,
-		authOptions:  &openapi3filter.Options{AuthenticationFunc: auth},
+		maxBatch:     maxBatch,
 		checkOptions: &openapi3filter.Options{
 			// Authentication has already run by the time the rest is checked.
 			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
@@ -55,9 +60,15 @@ func newValidator(doc *openapi3.T, auth openapi3filter.AuthenticationFunc, maxBo
 	}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			v.routes[method+" "+echoPath(path)] = &routers.Route{
+			key := method + " " + echoPath(path)
+			v.routes[key] = &routers.Route{
 				Spec: doc, Path: path, PathItem: item, Method: method, Operation: op,
 			}
+			security := doc.Security
+			if op.Security != nil {
+				security = *op.Security
+			}
+			v.scopes[key] = requiredScopes(security)
 		}
 	}
 	return v
@@ -82,28 +93,41 @@ func echoPath(path string) string {
 func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		route, ok := v.routes[req.Method+" "+c.Path()]
+		key := req.Method + " " + c.Path()
+		route, ok := v.routes[key]
 		if !ok {
 			return next(c) // not an operation of the document: /health, or a 404/405
 		}
 		c.Set(operationKey, route.Operation)
+
+		caller, err := v.auth.authenticate(req, v.scopes[key])
+		if err != nil {
+			return err
+		}
+		req = req.WithContext(handlers.WithCaller(req.Context(), caller))
+		c.SetRequest(req)
 		ctx := req.Context()
 
+		var body []byte
+		if route.Operation.RequestBody != nil {
+			if body, err = v.readBody(req); err != nil {
+				return err
+			}
+		}
+		if err := checkURL(req, c.ParamNames(), c.ParamValues()); err != nil {
+			return err
+		}
+		if body != nil {
+			if err := scanBody(body, v.maxBatch); err != nil {
+				return err
+			}
+		}
 		params := make(map[string]string, len(c.ParamNames()))
 		for i, name := range c.ParamNames() {
 			params[name] = c.ParamValues()[i]
 		}
-		input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: v.authOptions}
-		if err := authenticate(ctx, input); err != nil {
-			return err
-		}
-		if route.Operation.RequestBody != nil {
-			if err := v.readBody(req); err != nil {
-				return err
-			}
-		}
 		joinHeaderLines(req.Header, route.Operation)
-		input.Options = v.checkOptions
+		input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: v.checkOptions}
 		if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
 			return validationError(err)
 		}
@@ -111,32 +135,15 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// authenticate runs the operation's security requirements (the document's
-// default when it has none) and returns the first client error met.
-func authenticate(ctx context.Context, input *openapi3filter.RequestValidationInput) error {
-	security := input.Route.Operation.Security
-	if security == nil {
-		security = &input.Route.Spec.Security
-	}
-	err := openapi3filter.ValidateSecurityRequirements(ctx, input, *security)
-	if err == nil {
-		return nil
-	}
-	var apiErr *Error
-	if errors.As(err, &apiErr) {
-		return apiErr
-	}
-	return fmt.Errorf("authenticate: %w", err)
-}
-
 // readBody checks the request's media type and size, then buffers at most
 // maxBodyBytes of it so that an oversized body is refused while it is read,
-// before anything decodes it. A request without Content-Type is read as JSON.
-func (v *validator) readBody(req *http.Request) error {
+// before anything decodes it, and returns what it read. A request without
+// Content-Type is read as JSON.
+func (v *validator) readBody(req *http.Request) ([]byte, error) {
 	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
 		mediaType, params, err := mime.ParseMediaType(ct)
 		if err != nil || !isJSON(mediaType) || !isUTF8(params["charset"]) {
-			return newError(http.StatusUnsupportedMediaType, handlers.CodeUnsupportedMediaType,
+			return nil, newError(http.StatusUnsupportedMediaType, handlers.CodeUnsupportedMediaType,
 				fmt.Sprintf("Content-Type must be application/json, not %q", ct))
 		}
 	}
@@ -146,20 +153,20 @@ func (v *validator) readBody(req *http.Request) error {
 	tooLarge := newError(http.StatusRequestEntityTooLarge, handlers.CodePayloadTooLarge,
 		fmt.Sprintf("Request body is larger than %d bytes", v.maxBodyBytes))
 	if req.ContentLength > v.maxBodyBytes {
-		return tooLarge
+		return nil, tooLarge
 	}
 	data, err := io.ReadAll(io.LimitReader(req.Body, v.maxBodyBytes+1))
 	if err != nil {
-		return newError(http.StatusBadRequest, handlers.CodeBadRequest, "The request body could not be read")
+		return nil, newError(http.StatusBadRequest, handlers.CodeBadRequest, "The request body could not be read")
 	}
 	if int64(len(data)) > v.maxBodyBytes {
-		return tooLarge
+		return nil, tooLarge
 	}
 	_ = req.Body.Close()
 	req.ContentLength = int64(len(data))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 	req.Body, _ = req.GetBody()
-	return nil
+	return data, nil
 }
 
 // isJSON accepts application/json and any application/*+json type.

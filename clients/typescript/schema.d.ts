@@ -209,6 +209,21 @@ export interface components {
             error_code: components["schemas"]["ErrorCode"];
         };
         /**
+         * ForbiddenResponse
+         * @example {
+         *       "detail": "Insufficient permissions. Required scope(s): sessions:delete",
+         *       "error_code": "FORBIDDEN"
+         *     }
+         */
+        ForbiddenResponse: {
+            /**
+             * Detail
+             * @description Error detail message
+             */
+            detail: string;
+            error_code: components["schemas"]["ErrorCode"];
+        };
+        /**
          * NotFoundResponse
          * @example {
          *       "detail": "Not found",
@@ -1291,6 +1306,15 @@ export interface operations {
                     "application/json": components["schemas"]["UnauthenticatedResponse"];
                 };
             };
+            /** @description Forbidden: the token lacks the scope the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenResponse"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1365,6 +1389,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthenticatedResponse"];
+                };
+            };
+            /** @description Forbidden: the token lacks the scope the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenResponse"];
                 };
             };
             /** @description Not Found */
@@ -1484,6 +1517,15 @@ export interface operations {
                     "application/json": components["schemas"]["UnauthenticatedResponse"];
                 };
             };
+            /** @description Forbidden: the token lacks the scope the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenResponse"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -1579,6 +1621,15 @@ export interface operations {
                     "application/json": components["schemas"]["UnauthenticatedResponse"];
                 };
             };
+            /** @description Forbidden: the token lacks the scope the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenResponse"];
+                };
+            };
             /** @description Session not found */
             404: {
                 headers: {
@@ -1650,6 +1701,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthenticatedResponse"];
+                };
+            };
+            /** @description Forbidden: the token lacks the scope the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenResponse"];
                 };
             };
             /** @description Not Found */
@@ -1731,6 +1791,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthenticatedResponse"];
+                };
+            };
+            /** @description Forbidden: the token lacks the scope the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenResponse"];
                 };
             };
             /** @description Session not found */
@@ -1832,6 +1901,15 @@ export interface operations {
                     "application/json": components["schemas"]["UnauthenticatedResponse"];
                 };
             };
+            /** @description Forbidden: the token lacks the scope the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenResponse"];
+                };
+            };
             /** @description Session not found */
             404: {
                 headers: {
@@ -1909,6 +1987,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthenticatedResponse"];
+                };
+            };
+            /** @description Forbidden: the token lacks the scope the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenResponse"];
                 };
             };
             /** @description Session not found */
@@ -2017,6 +2104,15 @@ export interface operations {
                     "application/json": components["schemas"]["UnauthenticatedResponse"];
                 };
             };
+            /** @description Forbidden: the token lacks the scope the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenResponse"];
+                };
+            };
             /** @description Session or run not found */
             404: {
                 headers: {
@@ -2096,6 +2192,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnauthenticatedResponse"];
+                };
+            };
+            /** @description Forbidden: the token lacks the scope the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenResponse"];
                 };
             };
             /** @description Not Found */

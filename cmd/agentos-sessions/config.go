@@ -33,6 +33,7 @@ type Config struct {
 	// Seed is what the seed command creates.
 	Seed SeedConfig
 	Reliability
+	Security
 }
 
 const defaultDatabaseURL = "sqlite://agentos.db"
@@ -60,6 +61,9 @@ func parseConfig(command string, args []string, getenv func(string) string, usag
 		if checkReliability, err = reliabilityFlags(fs, &cfg.Reliability, getenv); err != nil {
 			return cfg, err
 		}
+		if err := securityFlags(fs, &cfg.Security, getenv); err != nil {
+			return cfg, err
+		}
 	}
 	fs.StringVar(&cfg.DatabaseURL, "database-url", getenv("DATABASE_URL"),
 		"postgres://…, postgresql://…, sqlite://PATH or sqlite::memory: (env DATABASE_URL; default "+defaultDatabaseURL+")")
@@ -85,6 +89,11 @@ func parseConfig(command string, args []string, getenv func(string) string, usag
 	}
 	if err := checkReliability(); err != nil {
 		return cfg, err
+	}
+	if command == "serve" {
+		if err := cfg.Security.check(); err != nil {
+			return cfg, err
+		}
 	}
 	if cfg.ConfigFile != "" && cfg.DatabaseURL != "" {
 		return cfg, errors.New("give either --config or --database-url, not both")

@@ -10,11 +10,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/agentos-sessions/agentos-sessions/server"
 	"github.com/agentos-sessions/agentos-sessions/store"
@@ -100,15 +98,19 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	defer catalog.Close()
 
 	e, err := server.NewServer(server.Config{
-		SecurityKey:  cfg.SecurityKey,
-		MaxBatch:     cfg.MaxBatch,
-		MaxBodyBytes: cfg.MaxBodyBytes,
+		SecurityKey:        cfg.SecurityKey,
+		MaxBatch:           cfg.MaxBatch,
+		MaxBodyBytes:       cfg.MaxBodyBytes,
+		JWTVerificationKey: cfg.JWTVerificationKey,
+		JWTAudience:        cfg.JWTAudience,
+		UserIsolation:      cfg.UserIsolation,
+		CORSOrigins:        cfg.CORSOrigins,
 	}, catalog, logger)
 	if err != nil {
 		return err
 	}
-	if cfg.SecurityKey == "" {
-		logger.Warn("OS_SECURITY_KEY is not set: the API is open to anyone who can reach it")
+	if cfg.SecurityKey == "" && cfg.JWTVerificationKey == "" {
+		logger.Warn("OS_SECURITY_KEY is not set, nor JWT_VERIFICATION_KEY: the API is open to anyone who can reach it")
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -119,14 +121,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	// shutdown timeout ends can be cancelled: their transactions roll back.
 	base, cancelRequests := context.WithCancel(context.Background())
 	defer cancelRequests()
-	srv := &http.Server{
-		Handler:           e,
-		BaseContext:       func(net.Listener) context.Context { return base },
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	srv := newHTTPServer(e, cfg.Timeouts)
+	srv.BaseContext = func(net.Listener) context.Context { return base }
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	logger.Info("serving", "addr", ln.Addr().String(), "databases", len(dbs))

@@ -1,0 +1,298 @@
+package server_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/server"
+)
+
+const jwtSecret = "test-hs256-secret-of-some-length"
+
+// sign makes a token with the given claims; exp defaults to an hour ahead.
+func sign(t testing.TB, method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
+	t.Helper()
+	if _, ok := claims["exp"]; !ok {
+		claims["exp"] = time.Now().Add(time.Hour).Unix()
+	}
+	s, err := jwt.NewWithClaims(method, claims).SignedString(key)
+	if err != nil {
+		t.Fatalf("sign token: %v", err)
+	}
+	return s
+}
+
+// bearer is an Authorization header value for an HS256 token with scopes.
+func bearer(t testing.TB, sub string, scopes ...string) string {
+	claims := jwt.MapClaims{"scopes": scopes}
+	if sub != "" {
+		claims["sub"] = sub
+	}
+	return "Bearer " + sign(t, jwt.SigningMethodHS256, []byte(jwtSecret), claims)
+}
+
+func jwtConfig() server.Config {
+	cfg := testConfig()
+	cfg.JWTVerificationKey = jwtSecret
+	return cfg
+}
+
+func pemPublic(t *testing.T, pub any) string {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+}
+
+func TestAuth_JWT(t *testing.T) {
+	a := newAPI(t, testdb.SQLiteURL(t), jwtConfig())
+	now := time.Now()
+	hs := func(claims jwt.MapClaims) string {
+		return "Bearer " + sign(t, jwt.SigningMethodHS256, []byte(jwtSecret), claims)
+	}
+	read := []string{"sessions:read"}
+	none := "Bearer " + sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, jwt.MapClaims{"scopes": read})
+	other := "Bearer " + sign(t, jwt.SigningMethodHS256, []byte("another secret"), jwt.MapClaims{"scopes": read})
+	hs512 := "Bearer " + sign(t, jwt.SigningMethodHS512, []byte(jwtSecret), jwt.MapClaims{"scopes": read})
+	tests := []struct {
+		name, auth, detail string
+	}{
+		{"NoHeader", "", "Authorization header required"},
+		{"EmptyToken", "Bearer ", "Authorization header required"},
+		{"Malformed", "Bearer not.a.jwt", "Invalid token"},
+		{"WrongSignature", other, "Invalid token"},
+		{"AlgNone", none, "Invalid token"},
+		{"OtherAlgorithm", hs512, "Invalid token"},
+		{"Expired", hs(jwt.MapClaims{"scopes": read, "exp": now.Add(-time.Hour).Unix()}), "Token has expired"},
+		{"NotYetValid", hs(jwt.MapClaims{"scopes": read, "nbf": now.Add(time.Hour).Unix()}), "Invalid token"},
+		{"ScopesNotAList", hs(jwt.MapClaims{"scopes": 7}), "Invalid token"},
+		// The signature is checked before the claims say anything.
+		{"ExpiredWithBadSignature", "Bearer " + sign(t, jwt.SigningMethodHS256, []byte("another secret"),
+			jwt.MapClaims{"scopes": read, "exp": now.Add(-time.Hour).Unix()}), "Invalid token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a.t = t
+			a.do(http.MethodGet, "/sessions", "", "Authorization", tt.auth).wantError(t, 401, "UNAUTHENTICATED", tt.detail)
+		})
+	}
+	t.Run("LeewayOnExpAndNbf", func(t *testing.T) {
+		a.t = t
+		for _, claims := range []jwt.MapClaims{
+			{"scopes": read, "exp": now.Add(-5 * time.Second).Unix()},
+			{"scopes": read, "nbf": now.Add(5 * time.Second).Unix()},
+		} {
+			if res := a.do(http.MethodGet, "/sessions", "", "Authorization", hs(claims)); res.Status != http.StatusOK {
+				t.Errorf("claims %v: status = %d, want 200 within %s leeway (%s)", claims, res.Status, server.JWTLeeway, res.Body)
+			}
+		}
+	})
+	t.Run("SecurityKeyIsNotConfigured", func(t *testing.T) {
+		a.t = t
+		a.do(http.MethodGet, "/sessions", "", "Authorization", "Bearer "+jwtSecret).wantError(t, 401, "UNAUTHENTICATED", "Invalid token")
+	})
+}
+
+func TestAuth_JWTAudience(t *testing.T) {
+	cfg := jwtConfig()
+	cfg.JWTAudience = "agentos"
+	a := newAPI(t, testdb.SQLiteURL(t), cfg)
+	for _, tt := range []struct {
+		name   string
+		aud    any
+		status int
+	}{
+		{"Missing", nil, 401}, {"Other", "billing", 401}, {"Equal", "agentos", 200}, {"InList", []string{"x", "agentos"}, 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a.t = t
+			claims := jwt.MapClaims{"scopes": []string{"sessions:read"}}
+			if tt.aud != nil {
+				claims["aud"] = tt.aud
+			}
+			res := a.do(http.MethodGet, "/sessions", "", "Authorization", "Bearer "+sign(t, jwt.SigningMethodHS256, []byte(jwtSecret), claims))
+			if tt.status == 401 {
+				res.wantError(t, 401, "UNAUTHENTICATED", "Invalid token audience")
+			} else if res.Status != tt.status {
+				t.Errorf("status = %d, want %d (%s)", res.Status, tt.status, res.Body)
+			}
+		})
+	}
+}
+
+func TestAuth_PublicKeys(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := func() jwt.MapClaims { return jwt.MapClaims{"scopes": []string{"sessions:read"}} }
+	tests := []struct {
+		name    string
+		pem     string
+		good    string
+		refused map[string]string
+	}{
+		{
+			name: "RS256", pem: pemPublic(t, &rsaKey.PublicKey),
+			good: sign(t, jwt.SigningMethodRS256, rsaKey, claims()),
+			refused: map[string]string{
+				// Algorithm confusion: the public key used as an HMAC secret.
+				"HS256WithPublicKey": sign(t, jwt.SigningMethodHS256, []byte(pemPublic(t, &rsaKey.PublicKey)), claims()),
+				"PS256":              sign(t, jwt.SigningMethodPS256, rsaKey, claims()),
+			},
+		},
+		{
+			name: "ES256", pem: pemPublic(t, &ecKey.PublicKey),
+			good: sign(t, jwt.SigningMethodES256, ecKey, claims()),
+			refused: map[string]string{
+				"HS256WithPublicKey": sign(t, jwt.SigningMethodHS256, []byte(pemPublic(t, &ecKey.PublicKey)), claims()),
+				"RS256":              sign(t, jwt.SigningMethodRS256, rsaKey, claims()),
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.JWTVerificationKey = tt.pem
+			a := newAPI(t, testdb.SQLiteURL(t), cfg)
+			if res := a.do(http.MethodGet, "/sessions", "", "Authorization", "Bearer "+tt.good); res.Status != http.StatusOK {
+				t.Errorf("good token: status = %d, want 200 (%s)", res.Status, res.Body)
+			}
+			for name, token := range tt.refused {
+				t.Run(name, func(t *testing.T) {
+					a.t = t
+					a.do(http.MethodGet, "/sessions", "", "Authorization", "Bearer "+token).wantError(t, 401, "UNAUTHENTICATED", "Invalid token")
+				})
+			}
+		})
+	}
+	t.Run("NotAKey", func(t *testing.T) {
+		cfg := testConfig()
+		cfg.JWTVerificationKey = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"
+		if _, err := server.NewServer(cfg, nil, nil); err == nil {
+			t.Error("NewServer accepted a PEM block that is no public key")
+		}
+	})
+}
+
+// operations are one request per operation of the document, each with the
+// scope it needs.
+var operations = []struct {
+	method, path, body, scope string
+}{
+	{http.MethodGet, "/sessions", "", "sessions:read"},
+	{http.MethodPost, "/sessions", `{"session_id":"new"}`, "sessions:write"},
+	{http.MethodGet, "/sessions/s1", "", "sessions:read"},
+	{http.MethodPatch, "/sessions/s1", `{"summary":null}`, "sessions:write"},
+	{http.MethodPost, "/sessions/s1/rename", `{"session_name":"n"}`, "sessions:write"},
+	{http.MethodGet, "/sessions/s1/runs", "", "sessions:read"},
+	{http.MethodPost, "/sessions/s1/runs", `{"run_id":"r2"}`, "sessions:write"},
+	{http.MethodGet, "/sessions/s1/runs/s1-run-0", "", "sessions:read"},
+	{http.MethodDelete, "/sessions/s1", "", "sessions:delete"},
+	{http.MethodDelete, "/sessions", `{"session_ids":["new"],"session_types":["agent"]}`, "sessions:delete"},
+}
+
+func TestAuth_Scopes(t *testing.T) {
+	a := newAPI(t, testdb.SQLiteURL(t), jwtConfig())
+	all := []string{"sessions:read", "sessions:write", "sessions:delete"}
+	for _, op := range operations {
+		t.Run(op.method+" "+op.path, func(t *testing.T) {
+			a.t = t
+			var others []string
+			for _, s := range all {
+				if s != op.scope {
+					others = append(others, s)
+				}
+			}
+			want := "Insufficient permissions. Required scope(s): " + op.scope
+			a.do(op.method, op.path, op.body, "Content-Type", jsonCT, "Authorization", bearer(t, "u1", others...)).
+				wantError(t, 403, "FORBIDDEN", want)
+			if op.body != "" {
+				// Scopes are checked before the media type and the body.
+				a.do(op.method, op.path, `{"session_ids":[`, "Content-Type", "text/plain", "Authorization", bearer(t, "u1")).
+					wantError(t, 403, "FORBIDDEN", want)
+			}
+			// Authentication comes before scopes.
+			a.do(op.method, op.path, op.body, "Content-Type", jsonCT).wantError(t, 401, "UNAUTHENTICATED", "Authorization header required")
+		})
+	}
+	// Each scope lets its operations through, and admin lets all through.
+	a.t = t
+	for _, scopes := range [][]string{nil, {"agent_os:admin"}} {
+		a.seed("default", session{id: "s1", typ: "agent", runs: 1})
+		for _, op := range operations {
+			granted := scopes
+			if granted == nil {
+				granted = []string{op.scope}
+			}
+			res := a.do(op.method, op.path, op.body, "Content-Type", jsonCT, "Authorization", bearer(t, "u1", granted...))
+			if res.Status >= 300 {
+				t.Errorf("%s %s with %v: status = %d, want success (%s)", op.method, op.path, granted, res.Status, res.Body)
+			}
+		}
+	}
+}
+
+func TestAuth_KeyAndJWT(t *testing.T) {
+	cfg := jwtConfig()
+	cfg.SecurityKey = "s3cret-key"
+	a := newAPI(t, testdb.SQLiteURL(t), cfg)
+	a.seed("default", session{id: "s1", typ: "agent"})
+	body := deleteBody([]string{"s1"}, []string{"agent"})
+
+	a.do(http.MethodDelete, "/sessions", body, "Authorization", bearer(t, "u1", "sessions:read")).
+		wantError(t, 403, "FORBIDDEN", "Insufficient permissions. Required scope(s): sessions:delete")
+	a.do(http.MethodDelete, "/sessions", body, "Authorization", "Bearer s3cret-kez").wantError(t, 401, "UNAUTHENTICATED", "Invalid token")
+	if res := a.do(http.MethodGet, "/sessions", "", "Authorization", bearer(t, "u1", "sessions:read")); res.Status != http.StatusOK {
+		t.Errorf("JWT beside the key: status = %d, want 200", res.Status)
+	}
+	// The key is an admin: it needs no scope.
+	if res := a.do(http.MethodDelete, "/sessions", body, "Authorization", "Bearer s3cret-key"); res.Status != http.StatusNoContent {
+		t.Fatalf("key: status = %d, want 204 (%s)", res.Status, res.Body)
+	}
+	a.wantRows([]string{"s1"}, 0, 0)
+}
+
+func TestAuth_PublicRoutes(t *testing.T) {
+	cfg := jwtConfig()
+	cfg.SecurityKey = "s3cret-key"
+	a := newAPI(t, testdb.SQLiteURL(t), cfg)
+	if res := a.do(http.MethodGet, "/health", ""); res.Status != http.StatusOK {
+		t.Errorf("GET /health status = %d, want 200", res.Status)
+	}
+	// Unknown routes are 404, not 401: the validator authenticates only the
+	// document's operations.
+	res := a.do(http.MethodGet, "/nowhere", "")
+	if res.Status != http.StatusNotFound {
+		t.Errorf("GET /nowhere status = %d, want 404", res.Status)
+	}
+}
+
+func TestNewServer_IsolationNeedsJWT(t *testing.T) {
+	cfg := testConfig()
+	cfg.SecurityKey, cfg.UserIsolation = "k", true
+	_, err := server.NewServer(cfg, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "JWT") {
+		t.Errorf("err = %v, want one saying isolation needs a JWT key", err)
+	}
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

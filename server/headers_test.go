@@ -1,0 +1,70 @@
+package server_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+)
+
+func TestSecurityHeaders(t *testing.T) {
+	cfg := testConfig()
+	cfg.SecurityKey = "k"
+	a := newAPI(t, testdb.SQLiteURL(t), cfg)
+	for _, r := range []struct{ method, target, auth string }{
+		{http.MethodGet, "/sessions", "Bearer k"},      // success
+		{http.MethodGet, "/sessions", ""},              // 401
+		{http.MethodGet, "/sessions/%00", "Bearer k"},  // 422
+		{http.MethodGet, "/sessions/nope", "Bearer k"}, // 404 from a handler
+		{http.MethodGet, "/nowhere", ""},               // 404 from the router
+		{http.MethodPut, "/sessions", "Bearer k"},      // 405
+		{http.MethodGet, "/health", ""},                // outside the document
+	} {
+		t.Run(r.method+" "+r.target, func(t *testing.T) {
+			a.t = t
+			res := a.do(r.method, r.target, "", "Authorization", r.auth)
+			if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("X-Content-Type-Options = %q, want nosniff (status %d)", got, res.Status)
+			}
+			if got := res.Header.Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control = %q, want no-store (status %d)", got, res.Status)
+			}
+		})
+	}
+}
+
+func TestCORS(t *testing.T) {
+	preflight := func(a *api, origin string) response {
+		return a.do(http.MethodOptions, "/sessions", "", "Origin", origin,
+			"Access-Control-Request-Method", "DELETE", "Access-Control-Request-Headers", "authorization,content-type")
+	}
+	t.Run("OffByDefault", func(t *testing.T) {
+		a := newAPI(t, testdb.SQLiteURL(t), testConfig())
+		if got := preflight(a, "https://app.example").Header.Get("Access-Control-Allow-Origin"); got != "" {
+			t.Errorf("preflight Access-Control-Allow-Origin = %q, want none", got)
+		}
+		if got := a.do(http.MethodGet, "/sessions", "", "Origin", "https://app.example").Header.Get("Access-Control-Allow-Origin"); got != "" {
+			t.Errorf("GET Access-Control-Allow-Origin = %q, want none", got)
+		}
+	})
+	t.Run("AllowList", func(t *testing.T) {
+		cfg := testConfig()
+		cfg.SecurityKey = "k"
+		cfg.CORSOrigins = []string{"https://app.example"}
+		a := newAPI(t, testdb.SQLiteURL(t), cfg)
+		res := preflight(a, "https://app.example")
+		if res.Status != http.StatusNoContent || res.Header.Get("Access-Control-Allow-Origin") != "https://app.example" {
+			t.Errorf("allowed preflight: status %d, Allow-Origin %q; want 204 and the origin", res.Status, res.Header.Get("Access-Control-Allow-Origin"))
+		}
+		if got := res.Header.Get("Access-Control-Allow-Headers"); got == "" {
+			t.Error("allowed preflight names no headers")
+		}
+		if got := preflight(a, "https://evil.example").Header.Get("Access-Control-Allow-Origin"); got != "" {
+			t.Errorf("other origin's preflight Access-Control-Allow-Origin = %q, want none", got)
+		}
+		res = a.do(http.MethodGet, "/sessions", "", "Origin", "https://app.example", "Authorization", "Bearer k")
+		if res.Status != http.StatusOK || res.Header.Get("Access-Control-Allow-Origin") != "https://app.example" {
+			t.Errorf("allowed GET: status %d, Allow-Origin %q", res.Status, res.Header.Get("Access-Control-Allow-Origin"))
+		}
+	})
+}

@@ -1,0 +1,139 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/agentos-sessions/agentos-sessions/handlers"
+)
+
+// Limits on request text that the document cannot state without breaking
+// clients of the seed (a maxLength on its body is a breaking change).
+const (
+	// MaxIDBytes is the longest session or run id accepted, in bytes, in the
+	// path and in a body.
+	MaxIDBytes = 255
+	// MaxJSONDepth is how deeply a request body's arrays and objects may nest.
+	MaxJSONDepth = 64
+)
+
+// idParams are the path parameters and top-level body members holding ids.
+var idParams = map[string]bool{"session_id": true, "run_id": true}
+
+func invalidInput(format string, args ...any) *Error {
+	return newError(http.StatusUnprocessableEntity, handlers.CodeValidation, fmt.Sprintf(format, args...))
+}
+
+// checkText refuses what no database column should receive: bytes that are
+// not UTF-8, and NUL, which PostgreSQL cannot store in text or jsonb.
+func checkText(location, s string) error {
+	if !utf8.ValidString(s) {
+		return invalidInput("%s: value is not valid UTF-8", location)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return invalidInput("%s: value must not contain NUL characters", location)
+	}
+	return nil
+}
+
+// checkURL checks the path parameters and every query name and value of a
+// request before anything else reads them.
+func checkURL(req *http.Request, names, values []string) error {
+	for i, name := range names {
+		v := values[i]
+		if u, err := url.PathUnescape(v); err == nil {
+			v = u
+		}
+		if err := checkText("path."+name, v); err != nil {
+			return err
+		}
+		if idParams[name] && len(v) > MaxIDBytes {
+			return invalidInput("path.%s: ids are at most %d bytes long", name, MaxIDBytes)
+		}
+	}
+	for name, vs := range req.URL.Query() {
+		if err := checkText("query", name); err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if err := checkText("query."+name, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// scanBody reads a JSON body token by token, without building it, and
+// refuses what the decoders behind it would accept silently or at great
+// cost: duplicate member names, text that is not UTF-8 or holds NUL,
+// nesting deeper than MaxJSONDepth, ids longer than MaxIDBytes and more
+// than maxBatch session_ids. Syntax errors are left for the document's
+// validator to word.
+func scanBody(data []byte, maxBatch int) error {
+	if !utf8.Valid(data) {
+		return invalidInput("body: the JSON text is not valid UTF-8")
+	}
+	dec := jsontext.NewDecoder(bytes.NewReader(data))
+	var member string // the top-level member being read
+	for {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			var syntaxErr *jsontext.SyntacticError
+			if errors.As(err, &syntaxErr) && errors.Is(err, jsontext.ErrDuplicateName) {
+				return invalidInput("body%s: member appears more than once", location(syntaxErr.JSONPointer))
+			}
+			return nil // the end, or a syntax error the validator reports
+		}
+		depth := dec.StackDepth()
+		if depth > MaxJSONDepth {
+			return invalidInput("body: JSON nests deeper than %d levels", MaxJSONDepth)
+		}
+		if tok.Kind() == '"' {
+			s := tok.String()
+			kind, n := dec.StackIndex(depth)
+			isName := kind == '{' && n%2 == 1
+			if strings.IndexByte(s, 0) >= 0 {
+				at := dec.StackPointer()
+				if isName {
+					at = at.Parent() // the name itself cannot be echoed
+				}
+				return invalidInput("body%s: text must not contain NUL characters", location(at))
+			}
+			if isName && depth == 1 {
+				member = s
+				continue
+			}
+			isID := (depth == 1 && idParams[member]) || (depth == 2 && member == "session_ids")
+			if isID && len(s) > MaxIDBytes {
+				return invalidInput("body%s: ids are at most %d bytes long", location(dec.StackPointer()), MaxIDBytes)
+			}
+		}
+		if depth == 2 && member == "session_ids" {
+			if kind, n := dec.StackIndex(2); kind == '[' && n > int64(maxBatch) {
+				return invalidInput("body.session_ids: at most %d ids per request", maxBatch)
+			}
+		}
+	}
+}
+
+// maxLocationBytes bounds the part of an error detail that echoes member
+// names, which a client may make as long as the body.
+const maxLocationBytes = 128
+
+// location writes a JSON pointer the way error details name places:
+// /session_ids/3 becomes .session_ids.3.
+func location(p jsontext.Pointer) string {
+	loc := strings.ReplaceAll(string(p), "/", ".")
+	if len(loc) > maxLocationBytes {
+		loc = strings.ToValidUTF8(loc[:maxLocationBytes], "") + "…"
+	}
+	return loc
+}
