@@ -31,8 +31,9 @@ demo: build ## Seed demo sessions into the SQLite default, then serve them (open
 	bin/agentos-sessions seed --sessions 300 --runs 3
 	bin/agentos-sessions serve --addr $(ADDR)
 
-test: ## Run the whole test suite against real PostgreSQL and SQLite
+test: ## Run the whole test suite: the Go suite against real PostgreSQL and SQLite, then the clients
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory test-clients
 
 lint: ## gofmt, go vet, generated-code drift and the seed compatibility gate
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
