@@ -16,12 +16,9 @@ import (
 // GetSessions lists one page of sessions.
 func (h *Handlers) GetSessions(ctx context.Context, req gen.GetSessionsRequestObject) (gen.GetSessionsResponseObject, error) {
 	p := req.Params
-	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
-	if err != nil {
-		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.GetSessionsResponseObject]{
-			badRequest: func(d string) gen.GetSessionsResponseObject { return gen.GetSessions400JSONResponse(badRequest(d)) },
-			notFound:   func(d string) gen.GetSessionsResponseObject { return gen.GetSessions404JSONResponse(notFound(d)) },
-		})
+	sessions, res, err := resolve[gen.GetSessionsResponseObject, gen.GetSessions400JSONResponse, gen.GetSessions404JSONResponse](h.dbs, p.DbId, p.Table)
+	if sessions == nil {
+		return res, err
 	}
 	f := toListFilter(p)
 	userID, ok := userFilter(ctx, p.UserId)
@@ -85,12 +82,9 @@ func toListFilter(p gen.GetSessionsParams) store.ListFilter {
 // CreateSession stores a new session; a missing id gets a UUID.
 func (h *Handlers) CreateSession(ctx context.Context, req gen.CreateSessionRequestObject) (gen.CreateSessionResponseObject, error) {
 	p := req.Params
-	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
-	if err != nil {
-		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.CreateSessionResponseObject]{
-			badRequest: func(d string) gen.CreateSessionResponseObject { return gen.CreateSession400JSONResponse(badRequest(d)) },
-			notFound:   func(d string) gen.CreateSessionResponseObject { return gen.CreateSession404JSONResponse(notFound(d)) },
-		})
+	sessions, res, err := resolve[gen.CreateSessionResponseObject, gen.CreateSession400JSONResponse, gen.CreateSession404JSONResponse](h.dbs, p.DbId, p.Table)
+	if sessions == nil {
+		return res, err
 	}
 	s := toStoreSession(req.Body, p.Type, time.Now().Unix())
 	if c := CallerFrom(ctx); c.Isolated {
@@ -146,14 +140,9 @@ func toStoreSession(body *gen.CreateSessionRequest, typ *gen.SessionType, now in
 // GetSessionById returns one session in the shape of its type.
 func (h *Handlers) GetSessionById(ctx context.Context, req gen.GetSessionByIdRequestObject) (gen.GetSessionByIdResponseObject, error) {
 	p := req.Params
-	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
-	if err != nil {
-		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.GetSessionByIdResponseObject]{
-			badRequest: func(d string) gen.GetSessionByIdResponseObject {
-				return gen.GetSessionById400JSONResponse(badRequest(d))
-			},
-			notFound: func(d string) gen.GetSessionByIdResponseObject { return gen.GetSessionById404JSONResponse(notFound(d)) },
-		})
+	sessions, res, err := resolve[gen.GetSessionByIdResponseObject, gen.GetSessionById400JSONResponse, gen.GetSessionById404JSONResponse](h.dbs, p.DbId, p.Table)
+	if sessions == nil {
+		return res, err
 	}
 	userID, ok := userFilter(ctx, p.UserId)
 	if !ok {
@@ -173,12 +162,9 @@ func (h *Handlers) GetSessionById(ctx context.Context, req gen.GetSessionByIdReq
 // DeleteSession deletes one session and its runs.
 func (h *Handlers) DeleteSession(ctx context.Context, req gen.DeleteSessionRequestObject) (gen.DeleteSessionResponseObject, error) {
 	p := req.Params
-	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
-	if err != nil {
-		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.DeleteSessionResponseObject]{
-			badRequest: func(d string) gen.DeleteSessionResponseObject { return gen.DeleteSession400JSONResponse(badRequest(d)) },
-			notFound:   func(d string) gen.DeleteSessionResponseObject { return gen.DeleteSession404JSONResponse(notFound(d)) },
-		})
+	sessions, res, err := resolve[gen.DeleteSessionResponseObject, gen.DeleteSession400JSONResponse, gen.DeleteSession404JSONResponse](h.dbs, p.DbId, p.Table)
+	if sessions == nil {
+		return res, err
 	}
 	userID, ok := userFilter(ctx, p.UserId)
 	if !ok {
@@ -198,12 +184,9 @@ func (h *Handlers) DeleteSession(ctx context.Context, req gen.DeleteSessionReque
 // are null and leaves the rest alone.
 func (h *Handlers) UpdateSession(ctx context.Context, req gen.UpdateSessionRequestObject) (gen.UpdateSessionResponseObject, error) {
 	p := req.Params
-	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
-	if err != nil {
-		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.UpdateSessionResponseObject]{
-			badRequest: func(d string) gen.UpdateSessionResponseObject { return gen.UpdateSession400JSONResponse(badRequest(d)) },
-			notFound:   func(d string) gen.UpdateSessionResponseObject { return gen.UpdateSession404JSONResponse(notFound(d)) },
-		})
+	sessions, res, err := resolve[gen.UpdateSessionResponseObject, gen.UpdateSession400JSONResponse, gen.UpdateSession404JSONResponse](h.dbs, p.DbId, p.Table)
+	if sessions == nil {
+		return res, err
 	}
 	patch := store.SessionPatch{
 		Name:     toOptional(req.Body.SessionName),
@@ -234,12 +217,9 @@ func (h *Handlers) RenameSession(ctx context.Context, req gen.RenameSessionReque
 	if strings.TrimSpace(req.Body.SessionName) == "" {
 		return gen.RenameSession400JSONResponse(badRequest("Invalid session name")), nil
 	}
-	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
-	if err != nil {
-		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.RenameSessionResponseObject]{
-			badRequest: func(d string) gen.RenameSessionResponseObject { return gen.RenameSession400JSONResponse(badRequest(d)) },
-			notFound:   func(d string) gen.RenameSessionResponseObject { return gen.RenameSession404JSONResponse(notFound(d)) },
-		})
+	sessions, res, err := resolve[gen.RenameSessionResponseObject, gen.RenameSession400JSONResponse, gen.RenameSession404JSONResponse](h.dbs, p.DbId, p.Table)
+	if sessions == nil {
+		return res, err
 	}
 	userID, ok := userFilter(ctx, p.UserId)
 	if !ok {
@@ -261,14 +241,9 @@ func (h *Handlers) RenameSession(ctx context.Context, req gen.RenameSessionReque
 // GetSessionRuns lists a session's runs, oldest first.
 func (h *Handlers) GetSessionRuns(ctx context.Context, req gen.GetSessionRunsRequestObject) (gen.GetSessionRunsResponseObject, error) {
 	p := req.Params
-	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
-	if err != nil {
-		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.GetSessionRunsResponseObject]{
-			badRequest: func(d string) gen.GetSessionRunsResponseObject {
-				return gen.GetSessionRuns400JSONResponse(badRequest(d))
-			},
-			notFound: func(d string) gen.GetSessionRunsResponseObject { return gen.GetSessionRuns404JSONResponse(notFound(d)) },
-		})
+	sessions, res, err := resolve[gen.GetSessionRunsResponseObject, gen.GetSessionRuns400JSONResponse, gen.GetSessionRuns404JSONResponse](h.dbs, p.DbId, p.Table)
+	if sessions == nil {
+		return res, err
 	}
 	userID, ok := userFilter(ctx, p.UserId)
 	if !ok {
@@ -295,16 +270,9 @@ func (h *Handlers) GetSessionRuns(ctx context.Context, req gen.GetSessionRunsReq
 // gets a UUID.
 func (h *Handlers) RecordSessionRun(ctx context.Context, req gen.RecordSessionRunRequestObject) (gen.RecordSessionRunResponseObject, error) {
 	p := req.Params
-	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
-	if err != nil {
-		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.RecordSessionRunResponseObject]{
-			badRequest: func(d string) gen.RecordSessionRunResponseObject {
-				return gen.RecordSessionRun400JSONResponse(badRequest(d))
-			},
-			notFound: func(d string) gen.RecordSessionRunResponseObject {
-				return gen.RecordSessionRun404JSONResponse(notFound(d))
-			},
-		})
+	sessions, res, err := resolve[gen.RecordSessionRunResponseObject, gen.RecordSessionRun400JSONResponse, gen.RecordSessionRun404JSONResponse](h.dbs, p.DbId, p.Table)
+	if sessions == nil {
+		return res, err
 	}
 	userID, ok := userFilter(ctx, p.UserId)
 	if !ok {
@@ -353,12 +321,9 @@ func (h *Handlers) RecordSessionRun(ctx context.Context, req gen.RecordSessionRu
 // GetSessionRun returns one run of a session.
 func (h *Handlers) GetSessionRun(ctx context.Context, req gen.GetSessionRunRequestObject) (gen.GetSessionRunResponseObject, error) {
 	p := req.Params
-	sessions, err := h.dbs.Resolve(deref(p.DbId), deref(p.Table))
-	if err != nil {
-		return resolveError(err, p.DbId, p.Table, resolveResponses[gen.GetSessionRunResponseObject]{
-			badRequest: func(d string) gen.GetSessionRunResponseObject { return gen.GetSessionRun400JSONResponse(badRequest(d)) },
-			notFound:   func(d string) gen.GetSessionRunResponseObject { return gen.GetSessionRun404JSONResponse(notFound(d)) },
-		})
+	sessions, res, err := resolve[gen.GetSessionRunResponseObject, gen.GetSessionRun400JSONResponse, gen.GetSessionRun404JSONResponse](h.dbs, p.DbId, p.Table)
+	if sessions == nil {
+		return res, err
 	}
 	runNotFound := gen.GetSessionRun404JSONResponse(notFound(fmt.Sprintf("Run with ID %s not found in session %s", req.RunId, req.SessionId)))
 	userID, ok := userFilter(ctx, p.UserId)

@@ -26,14 +26,9 @@ func (h *Handlers) DeleteSessions(ctx context.Context, req gen.DeleteSessionsReq
 			ErrorCode: CodeBadRequest,
 		}, nil
 	}
-	sessions, err := h.dbs.Resolve(deref(params.DbId), deref(params.Table))
-	if err != nil {
-		return resolveError(err, params.DbId, params.Table, resolveResponses[gen.DeleteSessionsResponseObject]{
-			badRequest: func(d string) gen.DeleteSessionsResponseObject {
-				return gen.DeleteSessions400JSONResponse(badRequest(d))
-			},
-			notFound: func(d string) gen.DeleteSessionsResponseObject { return gen.DeleteSessions404JSONResponse(notFound(d)) },
-		})
+	sessions, res, err := resolve[gen.DeleteSessionsResponseObject, gen.DeleteSessions400JSONResponse, gen.DeleteSessions404JSONResponse](h.dbs, params.DbId, params.Table)
+	if sessions == nil {
+		return res, err
 	}
 
 	keys := toStoreKeys(body.SessionIds, body.SessionTypes)
@@ -111,27 +106,34 @@ func prefersRepresentation(prefer *string) bool {
 	return false
 }
 
-// resolveResponses makes an operation's 400 and 404 responses.
-type resolveResponses[R any] struct {
-	badRequest func(detail string) R
-	notFound   func(detail string) R
+// errorBody is the underlying type of every error response the generator
+// makes: an operation's 400 and 404 responses convert from it.
+type errorBody = struct {
+	Detail    string `json:"detail"`
+	ErrorCode string `json:"error_code"`
 }
 
-// resolveError turns a store resolution sentinel into the operation's 400 or
-// 404 response, worded as AgentOS words it. Other errors are unexpected.
-func resolveError[R any](err error, dbID, table *string, r resolveResponses[R]) (R, error) {
+// resolve finds the session table a request names by its db_id and table.
+// When the request names none that is configured, it returns a nil table
+// and the operation's response R: B (its 400) or N (its 404), worded as
+// AgentOS words them. Other errors are unexpected.
+func resolve[R any, B, N ~errorBody](dbs Resolver, dbID, table *string) (store.Sessions, R, error) {
 	var zero R
+	sessions, err := dbs.Resolve(deref(dbID), deref(table))
 	switch {
+	case err == nil:
+		return sessions, zero, nil
 	case errors.Is(err, store.ErrTableNeedsDatabase):
-		return r.badRequest("The db_id query parameter is required when passing a table"), nil
+		return nil, any(B{Detail: "The db_id query parameter is required when passing a table", ErrorCode: CodeBadRequest}).(R), nil
 	case errors.Is(err, store.ErrDatabaseAmbiguous):
-		return r.badRequest("The db_id query parameter is required when using multiple databases"), nil
+		return nil, any(B{Detail: "The db_id query parameter is required when using multiple databases", ErrorCode: CodeBadRequest}).(R), nil
 	case errors.Is(err, store.ErrDatabaseNotFound):
-		return r.notFound(fmt.Sprintf("No database found with id '%s'", deref(dbID))), nil
+		return nil, any(N{Detail: fmt.Sprintf("No database found with id '%s'", deref(dbID)), ErrorCode: CodeNotFound}).(R), nil
 	case errors.Is(err, store.ErrTableNotFound):
-		return r.notFound(fmt.Sprintf("No database with id '%s' has table '%s'", deref(dbID), deref(table))), nil
+		detail := fmt.Sprintf("No database with id '%s' has table '%s'", deref(dbID), deref(table))
+		return nil, any(N{Detail: detail, ErrorCode: CodeNotFound}).(R), nil
 	}
-	return zero, fmt.Errorf("resolve database: %w", err)
+	return nil, zero, fmt.Errorf("resolve database: %w", err)
 }
 
 func deref(s *string) string {
