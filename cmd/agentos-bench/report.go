@@ -49,7 +49,6 @@ func describeMachine(ctx context.Context, opts options) string {
 	return b.String()
 }
 
-
 func renderAll(machine string, started, finished time.Time, reports []*report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Run of %s, %s to %s UTC.\n\n", started.Format("2006-01-02"), started.Format("15:04"), finished.Format("15:04"))
