@@ -114,6 +114,7 @@ func openDatabase(ctx context.Context, cfg DatabaseConfig, dialect, dsn string) 
 			return nil, err
 		}
 		sqlDB = stdlib.OpenDB(*pgcfg)
+		sizePool(sqlDB, postgresPoolSize())
 	case DialectSQLite:
 		var err error
 		if sqlDB, err = sql.Open(sqlite.DriverName, dsn); err != nil {
@@ -126,6 +127,8 @@ func openDatabase(ctx context.Context, cfg DatabaseConfig, dialect, dsn string) 
 			sqlDB.SetMaxIdleConns(1)
 			sqlDB.SetConnMaxLifetime(0)
 			sqlDB.SetConnMaxIdleTime(0)
+		} else {
+			sizePool(sqlDB, sqlitePoolSize())
 		}
 	default:
 		return nil, fmt.Errorf("unsupported dialect %q", dialect)
