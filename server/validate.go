@@ -113,12 +113,22 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 
 // authenticate runs the operation's security requirements (the document's
 // default when it has none) and returns the first client error met.
+//
+// kin-openapi reads the whole body into memory before it calls the
+// authentication function, in case that function reads it. Ours reads the
+// Authorization header only, so it is given the request without its body:
+// the body is read once, by readBody, under the size limit, and a client
+// that is not authenticated cannot make the server buffer any of it.
 func authenticate(ctx context.Context, input *openapi3filter.RequestValidationInput) error {
 	security := input.Route.Operation.Security
 	if security == nil {
 		security = &input.Route.Spec.Security
 	}
-	err := openapi3filter.ValidateSecurityRequirements(ctx, input, *security)
+	headersOnly := *input.Request
+	headersOnly.Body, headersOnly.GetBody = http.NoBody, nil
+	authInput := *input
+	authInput.Request = &headersOnly
+	err := openapi3filter.ValidateSecurityRequirements(ctx, &authInput, *security)
 	if err == nil {
 		return nil
 	}
@@ -148,7 +158,7 @@ func (v *validator) readBody(req *http.Request) error {
 	if req.ContentLength > v.maxBodyBytes {
 		return tooLarge
 	}
-	data, err := io.ReadAll(io.LimitReader(req.Body, v.maxBodyBytes+1))
+	data, err := readAll(io.LimitReader(req.Body, v.maxBodyBytes+1), req.ContentLength)
 	if err != nil {
 		return newError(http.StatusBadRequest, handlers.CodeBadRequest, "The request body could not be read")
 	}
@@ -160,6 +170,25 @@ func (v *validator) readBody(req *http.Request) error {
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 	req.Body, _ = req.GetBody()
 	return nil
+}
+
+// readAll reads r to its end. When the length is announced it reads into
+// one buffer of that size: io.ReadAll grows and copies its way there, about
+// 7 bytes of garbage per byte read (2 MB for the 300 kB body of 10,000 ids).
+func readAll(r io.Reader, announced int64) ([]byte, error) {
+	if announced <= 0 {
+		return io.ReadAll(r)
+	}
+	data := make([]byte, announced+1) // one more, to see a longer body
+	n, err := io.ReadFull(r, data)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return data[:n], nil
+	case err != nil:
+		return nil, err
+	}
+	rest, err := io.ReadAll(r)
+	return append(data, rest...), err
 }
 
 // isJSON accepts application/json and any application/*+json type.
