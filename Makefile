@@ -6,7 +6,7 @@ ADDR ?= 127.0.0.1:7777
 
 .DEFAULT_GOAL := help
 
-.PHONY: help generate build run test lint bench check-generated compat
+.PHONY: help generate build run test lint bench bench-report check-generated compat
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,3 +36,6 @@ compat: ## Fail on any change to openapi.yaml that breaks clients of the seed do
 
 bench: ## Run the Go benchmarks once
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+bench-report: build ## Time DELETE /sessions over HTTP against raw SQL and write BENCHMARKS.md (minutes)
+	$(GO) run ./cmd/agentos-bench -server bin/agentos-sessions $(BENCH_FLAGS)
