@@ -95,6 +95,9 @@ func bulk(ctx context.Context, be *backend, client *http.Client, tag string, n, 
 				return row, err
 			}
 		}
+		if err := be.settle(ctx); err != nil {
+			return row, err
+		}
 		body := deleteBody(benchdata.IDs(httpPrefix, n))
 		sqlIDs := benchdata.IDs(sqlPrefix, n)
 
@@ -172,6 +175,9 @@ func concurrency(ctx context.Context, be *backend, client *http.Client, opts opt
 			prefix := fmt.Sprintf("c%d-%d-", i, round)
 			total := opts.clients * opts.perClient
 			if err := benchdata.Seed(ctx, be.seed, be.dialect, store.DefaultSessionsTable, store.DefaultRunsTable, prefix, total, 2); err != nil {
+				return nil, err
+			}
+			if err := be.settle(ctx); err != nil {
 				return nil, err
 			}
 			ids := benchdata.IDs(prefix, total)
