@@ -173,8 +173,8 @@ func (v *validator) readBody(req *http.Request) error {
 }
 
 // readAll reads r to its end. When the length is announced it reads into
-// one buffer of that size: io.ReadAll grows and copies its way there, about
-// 7 bytes of garbage per byte read (2 MB for the 300 kB body of 10,000 ids).
+// one buffer of that size, where io.ReadAll grows and copies its way there
+// (about 0.5 MB of garbage for the 280 kB body of 10,000 ids).
 func readAll(r io.Reader, announced int64) ([]byte, error) {
 	if announced <= 0 {
 		return io.ReadAll(r)

@@ -9,10 +9,10 @@ import (
 // Connection pool sizes. database/sql keeps only 2 idle connections by
 // default, so under concurrent requests every connection past the second
 // was closed after each use and opened again for the next one: a new
-// PostgreSQL backend process per request, which agentos-bench measured as
-// the largest cost of single-id deletes from 32 clients. A pool that keeps
-// what it opens, bounded by a few connections per core, is what a database
-// on the same cores serves best; more connections only queue inside it.
+// PostgreSQL backend process per request, as in agentos-bench's run of 32
+// clients sending single-id deletes. A pool that keeps what it opens,
+// bounded by a few connections per core, is what a database on the same
+// cores serves best; more connections only queue inside it.
 func postgresPoolSize() int { return max(8, 4*runtime.GOMAXPROCS(0)) }
 
 // sqlitePoolSize bounds a SQLite file's connections. SQLite runs one writer
