@@ -53,10 +53,11 @@ func newValidator(doc *openapi3.T, auth openapi3filter.AuthenticationFunc, maxBo
 			KeepValidatedValue: true,
 		},
 	}
+	spec := validationSpec(doc)
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			v.routes[method+" "+echoPath(path)] = &routers.Route{
-				Spec: doc, Path: path, PathItem: item, Method: method, Operation: op,
+				Spec: spec, Path: path, PathItem: item, Method: method, Operation: op,
 			}
 		}
 	}
