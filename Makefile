@@ -9,7 +9,7 @@ FUZZTIME ?= 60s
 
 .DEFAULT_GOAL := help
 
-.PHONY: help generate build run test lint bench check-generated compat demo lint-openapi reference-diff test-clients npm-tools soak soak-replicas reliability fuzz
+.PHONY: help generate build run test lint bench check-generated compat demo lint-openapi reference-diff test-clients npm-tools soak soak-replicas reliability fuzz bench-report
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -77,3 +77,6 @@ RELIABILITY_TESTS = ConcurrentOverlapping|BackendsTerminated|ClientHangsUp|State
 
 fuzz: ## Fuzz requests through the whole stack for $(FUZZTIME) (make test replays the corpus)
 	$(GO) test -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME) -parallel 1 ./server/
+
+bench-report: build ## Time DELETE /sessions over HTTP against raw SQL and write BENCHMARKS.md (minutes)
+	$(GO) run ./cmd/agentos-bench -server bin/agentos-sessions $(BENCH_FLAGS)

@@ -58,11 +58,12 @@ func newValidator(doc *openapi3.T, auth *authenticator, maxBodyBytes int64, maxB
 			KeepValidatedValue: true,
 		},
 	}
+	spec := validationSpec(doc)
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			key := method + " " + echoPath(path)
 			v.routes[key] = &routers.Route{
-				Spec: doc, Path: path, PathItem: item, Method: method, Operation: op,
+				Spec: spec, Path: path, PathItem: item, Method: method, Operation: op,
 			}
 			security := doc.Security
 			if op.Security != nil {
@@ -155,7 +156,7 @@ func (v *validator) readBody(req *http.Request) ([]byte, error) {
 	if req.ContentLength > v.maxBodyBytes {
 		return nil, tooLarge
 	}
-	data, err := io.ReadAll(io.LimitReader(req.Body, v.maxBodyBytes+1))
+	data, err := readAll(io.LimitReader(req.Body, v.maxBodyBytes+1), req.ContentLength)
 	if err != nil {
 		return nil, newError(http.StatusBadRequest, handlers.CodeBadRequest, "The request body could not be read")
 	}
@@ -167,6 +168,25 @@ func (v *validator) readBody(req *http.Request) ([]byte, error) {
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 	req.Body, _ = req.GetBody()
 	return data, nil
+}
+
+// readAll reads r to its end. When the length is announced it reads into
+// one buffer of that size, where io.ReadAll grows and copies its way there
+// (about 0.5 MB of garbage for the 280 kB body of 10,000 ids).
+func readAll(r io.Reader, announced int64) ([]byte, error) {
+	if announced <= 0 {
+		return io.ReadAll(r)
+	}
+	data := make([]byte, announced+1) // one more, to see a longer body
+	n, err := io.ReadFull(r, data)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return data[:n], nil
+	case err != nil:
+		return nil, err
+	}
+	rest, err := io.ReadAll(r)
+	return append(data, rest...), err
 }
 
 // isJSON accepts application/json and any application/*+json type.

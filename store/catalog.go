@@ -132,6 +132,8 @@ func openDatabase(ctx context.Context, cfg DatabaseConfig, dialect, dsn string, 
 			sqlDB.SetMaxIdleConns(1)
 			sqlDB.SetConnMaxLifetime(0)
 			sqlDB.SetConnMaxIdleTime(0)
+		} else {
+			sizePool(sqlDB, sqlitePoolSize())
 		}
 	default:
 		return nil, fmt.Errorf("unsupported dialect %q", dialect)

@@ -1,0 +1,63 @@
+// Package benchdata seeds the data sets the benchmarks delete: n sessions
+// with a common id prefix, each with the same number of runs, inserted by a
+// few set-based statements so that seeding 100,000 sessions stays cheap
+// next to the delete being measured. Both the Go benchmarks and the
+// agentos-bench program use it, so they measure the same rows.
+package benchdata
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+)
+
+// Exec runs one statement with bind parameters ($n on PostgreSQL, ?n on
+// SQLite).
+type Exec func(ctx context.Context, query string, args ...any) error
+
+// IDs returns the ids Seed gives n sessions with prefix, in order.
+func IDs(prefix string, n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = prefix + strconv.Itoa(i)
+	}
+	return ids
+}
+
+// Seed inserts n agent sessions with ids IDs(prefix, n) into sessions and
+// runsPer runs of each into runs, in dialect ("postgres" or "sqlite").
+// Table names are trusted: they come from the caller, never a request.
+func Seed(ctx context.Context, exec Exec, dialect, sessions, runs, prefix string, n, runsPer int) error {
+	if n == 0 {
+		return nil
+	}
+	var sessionsSQL, runsSQL string
+	switch dialect {
+	case "postgres":
+		sessionsSQL = `INSERT INTO ` + sessions + ` (session_id, session_type, user_id, created_at)
+SELECT $1::text || g, 'agent', 'bench', 1700000000 FROM generate_series(0, $2::int - 1) AS g`
+		runsSQL = `INSERT INTO ` + runs + ` (run_id, session_id, created_at)
+SELECT 'r' || r, $1::text || g, 1700000000
+FROM generate_series(0, $2::int - 1) AS g, generate_series(0, $3::int - 1) AS r`
+	case "sqlite":
+		sessionsSQL = `WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i + 1 < ?2)
+INSERT INTO ` + sessions + ` (session_id, session_type, user_id, created_at)
+SELECT ?1 || i, 'agent', 'bench', 1700000000 FROM g`
+		runsSQL = `WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i + 1 < ?2),
+r(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM r WHERE j + 1 < ?3)
+INSERT INTO ` + runs + ` (run_id, session_id, created_at)
+SELECT 'r' || j, ?1 || i, 1700000000 FROM g, r`
+	default:
+		return fmt.Errorf("seed: unknown dialect %q", dialect)
+	}
+	if err := exec(ctx, sessionsSQL, prefix, n); err != nil {
+		return fmt.Errorf("seed sessions: %w", err)
+	}
+	if runsPer == 0 {
+		return nil
+	}
+	if err := exec(ctx, runsSQL, prefix, n, runsPer); err != nil {
+		return fmt.Errorf("seed runs: %w", err)
+	}
+	return nil
+}
