@@ -47,7 +47,9 @@ func newSessionsTable(d *database, pair TablePair) *sessionsTable {
 // session_id order before any is deleted, so overlapping bulk deletes queue
 // behind each other instead of deadlocking. Runs go by ON DELETE CASCADE;
 // the run count in RETURNING reads the statement's snapshot, taken before
-// the cascade ran.
+// the cascade ran. A key listed twice joins its row twice, which locks and
+// deletes it once: no DISTINCT pass is needed (the handler drops repeats
+// anyway).
 func postgresDeleteSQL(pair TablePair, byUser, countRuns bool) string {
 	sessions, runs := quoteIdent(pair.Sessions), quoteIdent(pair.Runs)
 	userFilter := ""
@@ -58,13 +60,11 @@ func postgresDeleteSQL(pair TablePair, byUser, countRuns bool) string {
 	if countRuns {
 		returning += ",\n    (SELECT count(*) FROM " + runs + " r WHERE r.session_id = s.session_id)"
 	}
-	return `WITH pairs AS (
-    SELECT DISTINCT p.session_id, p.session_type
-    FROM unnest($1::text[], $2::text[]) AS p(session_id, session_type)
-), targets AS MATERIALIZED (
+	return `WITH targets AS MATERIALIZED (
     SELECT s.session_id
     FROM ` + sessions + ` s
-    JOIN pairs p ON s.session_id = p.session_id AND s.session_type = p.session_type` + userFilter + `
+    JOIN unnest($1::text[], $2::text[]) AS p(session_id, session_type)
+      ON s.session_id = p.session_id AND s.session_type = p.session_type` + userFilter + `
     ORDER BY s.session_id
     FOR UPDATE OF s
 )

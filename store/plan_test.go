@@ -221,7 +221,7 @@ func TestStore_DeleteStatementCount(t *testing.T) {
 		}
 		sql := log.take()
 		if len(sql) != 3 || !strings.HasPrefix(strings.ToLower(sql[0]), "begin") ||
-			!strings.HasPrefix(sql[1], "WITH pairs AS") || strings.ToLower(sql[2]) != "commit" {
+			!strings.HasPrefix(sql[1], "WITH targets AS") || strings.ToLower(sql[2]) != "commit" {
 			t.Errorf("statements for case %d: got %d %q, want BEGIN, the delete, COMMIT", i, len(sql), sql)
 		}
 	}
