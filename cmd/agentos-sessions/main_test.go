@@ -51,21 +51,18 @@ func TestParseConfig_Precedence(t *testing.T) {
 	}
 }
 
-func TestParseConfig_Errors(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		env  map[string]string
-		want string
-	}{
-		{"ConfigAndURL", []string{"--config", "x.yaml", "--database-url", "sqlite::memory:"}, nil, "not both"},
-		{"ConfigFlagAndURLEnv", []string{"--config", "x.yaml"}, map[string]string{"DATABASE_URL": "sqlite::memory:"}, "not both"},
-		{"BadEnvNumber", nil, map[string]string{"AGENTOS_MAX_BATCH": "lots"}, `AGENTOS_MAX_BATCH: "lots" is not a whole number`},
-		{"ZeroBatch", []string{"--max-batch", "0"}, nil, "must be positive"},
-		{"UnknownFlag", []string{"--nope"}, nil, "flag provided but not defined"},
-		{"StrayArgument", []string{"extra"}, nil, `unexpected argument "extra"`},
-	}
-	for _, tt := range tests {
+// parseErrorCase is a serve command line that parseConfig must refuse.
+type parseErrorCase struct {
+	name string
+	args []string
+	env  map[string]string
+	want string // part of the error
+}
+
+// wantParseErrors checks that parseConfig refuses each case with its error.
+func wantParseErrors(t *testing.T, cases []parseErrorCase) {
+	t.Helper()
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := parseConfig("serve", tt.args, env(tt.env), io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -73,6 +70,17 @@ func TestParseConfig_Errors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestParseConfig_Errors(t *testing.T) {
+	wantParseErrors(t, []parseErrorCase{
+		{"ConfigAndURL", []string{"--config", "x.yaml", "--database-url", "sqlite::memory:"}, nil, "not both"},
+		{"ConfigFlagAndURLEnv", []string{"--config", "x.yaml"}, map[string]string{"DATABASE_URL": "sqlite::memory:"}, "not both"},
+		{"BadEnvNumber", nil, map[string]string{"AGENTOS_MAX_BATCH": "lots"}, `AGENTOS_MAX_BATCH: "lots" is not a whole number`},
+		{"ZeroBatch", []string{"--max-batch", "0"}, nil, "must be positive"},
+		{"UnknownFlag", []string{"--nope"}, nil, "flag provided but not defined"},
+		{"StrayArgument", []string{"extra"}, nil, `unexpected argument "extra"`},
+	})
 }
 
 func TestConfig_DatabasesFromFile(t *testing.T) {

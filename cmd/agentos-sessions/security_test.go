@@ -54,26 +54,13 @@ func TestParseConfig_Security(t *testing.T) {
 }
 
 func TestParseConfig_SecurityErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		env  map[string]string
-		want string
-	}{
+	wantParseErrors(t, []parseErrorCase{
 		{"IsolationWithoutJWT", []string{"--user-isolation"}, map[string]string{"OS_SECURITY_KEY": "k"}, "needs JWT_VERIFICATION_KEY"},
 		{"BadIsolationEnv", nil, map[string]string{"AGENTOS_USER_ISOLATION": "maybe"}, `AGENTOS_USER_ISOLATION: "maybe" is not true or false`},
 		{"BadTimeoutEnv", nil, map[string]string{"AGENTOS_READ_TIMEOUT": "soon"}, `AGENTOS_READ_TIMEOUT: "soon" is not a duration`},
 		{"ZeroTimeout", []string{"--idle-timeout", "0s"}, nil, "--idle-timeout must be positive"},
 		{"NoJWTKeyFlag", []string{"--jwt-verification-key", "x"}, nil, "flag provided but not defined"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseConfig("serve", tt.args, env(tt.env), io.Discard)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got error %v, want one containing %q", err, tt.want)
-			}
-		})
-	}
+	})
 }
 
 // TestRun_SecuritySettings checks that serve hands every security setting

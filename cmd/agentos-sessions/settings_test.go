@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"strings"
 	"testing"
 	"time"
 
@@ -28,18 +27,10 @@ func TestParseConfig_Reliability(t *testing.T) {
 	if cfg.Reliability != want {
 		t.Errorf("flags over env: got %+v, want %+v", cfg.Reliability, want)
 	}
-	for _, tt := range []struct {
-		args []string
-		env  map[string]string
-		want string
-	}{
-		{[]string{"--shutdown-timeout", "0s"}, nil, "must be positive"},
-		{[]string{"--db-statement-timeout", "-1s"}, nil, "not negative"},
-		{[]string{"--db-max-conns", "0"}, nil, "must be positive"},
-		{nil, map[string]string{"AGENTOS_SHUTDOWN_TIMEOUT": "soon"}, `AGENTOS_SHUTDOWN_TIMEOUT: "soon" is not a duration`},
-	} {
-		if _, err := parseConfig("serve", tt.args, env(tt.env), io.Discard); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%v %v: got %v, want an error containing %q", tt.args, tt.env, err, tt.want)
-		}
-	}
+	wantParseErrors(t, []parseErrorCase{
+		{"ZeroShutdownTimeout", []string{"--shutdown-timeout", "0s"}, nil, "must be positive"},
+		{"NegativeStatementTimeout", []string{"--db-statement-timeout", "-1s"}, nil, "not negative"},
+		{"ZeroMaxConns", []string{"--db-max-conns", "0"}, nil, "must be positive"},
+		{"BadShutdownEnv", nil, map[string]string{"AGENTOS_SHUTDOWN_TIMEOUT": "soon"}, `AGENTOS_SHUTDOWN_TIMEOUT: "soon" is not a duration`},
+	})
 }
