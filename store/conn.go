@@ -54,11 +54,15 @@ func openPostgres(dsn string, s ConnSettings) (*sql.DB, error) {
 	}
 	// A pooled connection whose backend died (pg_terminate_backend, a
 	// restarted server, a cut network) is only noticed when it is read.
-	// Pinging it as it leaves the pool turns that into driver.ErrBadConn,
-	// on which database/sql takes another connection before anything of
-	// the request was sent. A connection lost later, mid-transaction, is
-	// an error and never retried: whether its commit happened is unknown.
-	sqlDB := stdlib.OpenDB(*pgcfg, stdlib.OptionShouldPing(func(context.Context, stdlib.ShouldPingParams) bool { return true }))
+	// As it leaves the pool it is pinged if it sat idle for a second or
+	// more (pgx's own rule), or if its socket already has something to read
+	// (socketDead: the FATAL message and end of file a terminated backend
+	// leaves behind). A failed ping is driver.ErrBadConn, on which
+	// database/sql takes another connection before anything of the request
+	// was sent. A busy pool so costs no round trip per request. A
+	// connection lost later, mid-statement, is an error and never retried:
+	// whether its commit happened is unknown.
+	sqlDB := stdlib.OpenDB(*pgcfg, stdlib.OptionShouldPing(shouldPing))
 	n := s.MaxOpenConns
 	if n <= 0 {
 		n = DefaultMaxOpenConns
@@ -66,6 +70,11 @@ func openPostgres(dsn string, s ConnSettings) (*sql.DB, error) {
 	sqlDB.SetMaxOpenConns(n)
 	sqlDB.SetMaxIdleConns(n)
 	return sqlDB, nil
+}
+
+// shouldPing decides whether a connection is pinged as it leaves the pool.
+func shouldPing(_ context.Context, p stdlib.ShouldPingParams) bool {
+	return p.IdleDuration >= time.Second || socketDead(p.Conn.PgConn().Conn())
 }
 
 // PingError is a database that did not answer Catalog.Ping.
