@@ -31,12 +31,14 @@ func (h *Handlers) DeleteSessions(ctx context.Context, req gen.DeleteSessionsReq
 		return res, err
 	}
 
-	keys := toStoreKeys(body.SessionIds, body.SessionTypes)
 	wantReport := prefersRepresentation(params.Prefer)
-	var deleted []store.DeletedSession
+	// Only a report needs each pair once; the store deletes a repeated
+	// pair once either way.
+	keys := toStoreKeys(body.SessionIds, body.SessionTypes, wantReport)
+	var deleted store.DeleteResult
 	// An isolated caller naming another user deletes nothing.
 	if userID, ok := userFilter(ctx, params.UserId); ok {
-		deleted, err = sessions.DeleteSessions(ctx, keys, store.DeleteOptions{UserID: userID, CountRuns: wantReport})
+		deleted, err = sessions.DeleteSessions(ctx, keys, store.DeleteOptions{UserID: userID, Report: wantReport})
 		if err != nil {
 			return nil, err
 		}
@@ -46,22 +48,27 @@ func (h *Handlers) DeleteSessions(ctx context.Context, req gen.DeleteSessionsReq
 	}
 	applied := "return=representation"
 	return gen.DeleteSessions200JSONResponse{
-		Body:    toDeleteReport(keys, deleted),
+		Body:    toDeleteReport(keys, deleted.Deleted),
 		Headers: gen.DeleteSessions200ResponseHeaders{PreferenceApplied: &applied},
 	}, nil
 }
 
-// toStoreKeys pairs ids with types, dropping repeated pairs but keeping the
-// order in which each pair first appears.
-func toStoreKeys(ids []string, types []gen.SessionType) []store.SessionKey {
+// toStoreKeys pairs ids with types. With dedupe it drops repeated pairs,
+// keeping the order in which each pair first appears.
+func toStoreKeys(ids []string, types []gen.SessionType, dedupe bool) []store.SessionKey {
 	keys := make([]store.SessionKey, 0, len(ids))
-	seen := make(map[store.SessionKey]struct{}, len(ids))
+	var seen map[store.SessionKey]struct{}
+	if dedupe {
+		seen = make(map[store.SessionKey]struct{}, len(ids))
+	}
 	for i, id := range ids {
 		k := store.SessionKey{ID: id, Type: string(types[i])}
-		if _, dup := seen[k]; dup {
-			continue
+		if dedupe {
+			if _, dup := seen[k]; dup {
+				continue
+			}
+			seen[k] = struct{}{}
 		}
-		seen[k] = struct{}{}
 		keys = append(keys, k)
 	}
 	return keys

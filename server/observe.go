@@ -127,8 +127,8 @@ func (r countingResolver) Resolve(dbID, table string) (store.Sessions, error) {
 }
 
 // countingSessions counts sessions on every successful delete, and runs
-// when the store counted them: asking it to always would make every bulk
-// delete pay for a count the client did not request.
+// when the store reported them: asking it to always would make every bulk
+// delete pay for a report the client did not request.
 type countingSessions struct {
 	store.Sessions
 	o *observer
@@ -142,18 +142,18 @@ func (s countingSessions) DeleteSession(ctx context.Context, id string, owner st
 	return nil
 }
 
-func (s countingSessions) DeleteSessions(ctx context.Context, keys []store.SessionKey, opts store.DeleteOptions) ([]store.DeletedSession, error) {
-	deleted, err := s.Sessions.DeleteSessions(ctx, keys, opts)
+func (s countingSessions) DeleteSessions(ctx context.Context, keys []store.SessionKey, opts store.DeleteOptions) (store.DeleteResult, error) {
+	res, err := s.Sessions.DeleteSessions(ctx, keys, opts)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
-	s.o.sessionsDeleted.Add(float64(len(deleted)))
-	if opts.CountRuns {
+	s.o.sessionsDeleted.Add(float64(res.Sessions))
+	if opts.Report {
 		var runs int64
-		for _, d := range deleted {
+		for _, d := range res.Deleted {
 			runs += d.RunsDeleted
 		}
 		s.o.runsDeleted.Add(float64(runs))
 	}
-	return deleted, nil
+	return res, nil
 }

@@ -26,10 +26,10 @@ func (f fakeResolver) Resolve(dbID, table string) (store.Sessions, error) {
 
 type fakeSessions struct {
 	store.Sessions // nil: calling a method the test does not set panics
-	deleteSessions func(ctx context.Context, keys []store.SessionKey, opts store.DeleteOptions) ([]store.DeletedSession, error)
+	deleteSessions func(ctx context.Context, keys []store.SessionKey, opts store.DeleteOptions) (store.DeleteResult, error)
 }
 
-func (f fakeSessions) DeleteSessions(ctx context.Context, keys []store.SessionKey, opts store.DeleteOptions) ([]store.DeletedSession, error) {
+func (f fakeSessions) DeleteSessions(ctx context.Context, keys []store.SessionKey, opts store.DeleteOptions) (store.DeleteResult, error) {
 	return f.deleteSessions(ctx, keys, opts)
 }
 
@@ -40,7 +40,7 @@ func TestDeleteSessions_Unexpected(t *testing.T) {
 	}{
 		{"ResolveFails", func(string, string) (store.Sessions, error) { return nil, errors.New("catalog exploded") }},
 		{"StorePanics", func(string, string) (store.Sessions, error) {
-			return fakeSessions{deleteSessions: func(context.Context, []store.SessionKey, store.DeleteOptions) ([]store.DeletedSession, error) {
+			return fakeSessions{deleteSessions: func(context.Context, []store.SessionKey, store.DeleteOptions) (store.DeleteResult, error) {
 				panic("store bug")
 			}}, nil
 		}},
@@ -67,9 +67,9 @@ func TestDeleteSessions_Unexpected(t *testing.T) {
 
 func TestDeleteSessions_RepeatedPreferLines(t *testing.T) {
 	var got store.DeleteOptions
-	sessions := fakeSessions{deleteSessions: func(_ context.Context, keys []store.SessionKey, opts store.DeleteOptions) ([]store.DeletedSession, error) {
+	sessions := fakeSessions{deleteSessions: func(_ context.Context, keys []store.SessionKey, opts store.DeleteOptions) (store.DeleteResult, error) {
 		got = opts
-		return nil, nil
+		return store.DeleteResult{Deleted: []store.DeletedSession{}}, nil
 	}}
 	e, err := server.NewServer(testConfig(), fakeResolver{func(string, string) (store.Sessions, error) { return sessions, nil }},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -81,8 +81,8 @@ func TestDeleteSessions_RepeatedPreferLines(t *testing.T) {
 	req.Header.Add("Prefer", "return=representation")
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK || !got.CountRuns {
-		t.Errorf("two Prefer lines: status %d, counted runs %v; want 200 with a report (body %s)", rec.Code, got.CountRuns, rec.Body)
+	if rec.Code != http.StatusOK || !got.Report {
+		t.Errorf("two Prefer lines: status %d, report asked %v; want 200 with a report (body %s)", rec.Code, got.Report, rec.Body)
 	}
 	if want := `{"deleted":[],"not_found":[{"session_id":"a","session_type":"agent"}]}`; strings.TrimSpace(rec.Body.String()) != want {
 		t.Errorf("body = %s, want %s", rec.Body, want)

@@ -179,7 +179,7 @@ func TestStore_SQLiteMemory(t *testing.T) {
 	}
 	pair := DefaultTables
 	seed(t, c, pair, session{ID: "a", Type: "agent", Runs: 2}, session{ID: "b", Type: "agent", Runs: 1})
-	got, err := resolve(t, c, "").DeleteSessions(context.Background(), []SessionKey{{"a", "agent"}}, DeleteOptions{CountRuns: true})
+	got, err := resolve(t, c, "").DeleteSessions(context.Background(), []SessionKey{{"a", "agent"}}, DeleteOptions{Report: true})
 	if err != nil {
 		t.Fatalf("DeleteSessions: %v", err)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -16,7 +17,7 @@ type sessionsTable struct {
 	names TablePair
 	sql   tableSQL
 
-	// deleteSQL[byUser][countRuns] on PostgreSQL; deleteSQL[byUser][0] on SQLite.
+	// deleteSQL[byUser][report] is the bulk delete.
 	deleteSQL [2][2]string
 	// countSQL[byUser] counts runs per target session on SQLite.
 	countSQL [2]string
@@ -27,11 +28,11 @@ var _ Sessions = (*sessionsTable)(nil)
 func newSessionsTable(d *database, pair TablePair) *sessionsTable {
 	t := &sessionsTable{db: d, names: pair, sql: newTableSQL(d.dialect, pair)}
 	for byUser := range 2 {
-		for countRuns := range 2 {
+		for report := range 2 {
 			if d.dialect == DialectPostgres {
-				t.deleteSQL[byUser][countRuns] = postgresDeleteSQL(pair, byUser == 1, countRuns == 1)
+				t.deleteSQL[byUser][report] = postgresDeleteSQL(pair, byUser == 1, report == 1)
 			} else {
-				t.deleteSQL[byUser][countRuns] = sqliteDeleteSQL(pair, byUser == 1)
+				t.deleteSQL[byUser][report] = sqliteDeleteSQL(pair, byUser == 1, report == 1)
 			}
 		}
 		if d.dialect == DialectSQLite {
@@ -43,35 +44,46 @@ func newSessionsTable(d *database, pair TablePair) *sessionsTable {
 
 // postgresDeleteSQL deletes with one statement whatever the number of keys:
 // the keys arrive as two text[] parameters ($1 ids, $2 types), so the
-// 65,535 bind-parameter limit never applies. The target rows are locked in
-// session_id order before any is deleted, so overlapping bulk deletes queue
-// behind each other instead of deadlocking. Runs go by ON DELETE CASCADE;
-// the run count in RETURNING reads the statement's snapshot, taken before
-// the cascade ran. A key listed twice joins its row twice, which locks and
-// deletes it once: no DISTINCT pass is needed (the handler drops repeats
-// anyway).
-func postgresDeleteSQL(pair TablePair, byUser, countRuns bool) string {
+// 65,535 bind-parameter limit never applies.
+//
+// The statement first locks every target row in session_id order (bytewise,
+// COLLATE "C": a total order, and a cheap sort), so that overlapping bulk
+// deletes queue behind each other instead of deadlocking. The delete itself
+// runs only after that: its rows are gated on a one-time filter over the
+// locked set, which PostgreSQL evaluates before it reads the first row.
+// The delete then finds the rows as the raw statement would, in whatever
+// order its plan reads them, and takes no lock the first pass did not take
+// already; nothing joins the locked rows back, which on 10,000 keys cost as
+// much again as the lock pass.
+//
+// Runs go by ON DELETE CASCADE. With report, RETURNING counts each deleted
+// session's runs in the statement's snapshot, taken before the cascade ran.
+// A key listed twice joins its row twice, which locks and deletes it once
+// (the handler drops repeats anyway).
+func postgresDeleteSQL(pair TablePair, byUser, report bool) string {
 	sessions, runs := quoteIdent(pair.Sessions), quoteIdent(pair.Runs)
+	const keys = `unnest($1::text[], $2::text[]) AS p(session_id, session_type)`
 	userFilter := ""
 	if byUser {
-		userFilter = "\n    WHERE s.user_id = $3"
+		userFilter = "\n  AND s.user_id = $3"
 	}
-	returning := "s.session_id, s.session_type"
-	if countRuns {
-		returning += ",\n    (SELECT count(*) FROM " + runs + " r WHERE r.session_id = s.session_id)"
-	}
-	return `WITH targets AS MATERIALIZED (
-    SELECT s.session_id
-    FROM ` + sessions + ` s
-    JOIN unnest($1::text[], $2::text[]) AS p(session_id, session_type)
+	sql := `WITH locked AS MATERIALIZED (
+    SELECT FROM ` + sessions + ` s
+    JOIN ` + keys + `
       ON s.session_id = p.session_id AND s.session_type = p.session_type` + userFilter + `
-    ORDER BY s.session_id
+    ORDER BY s.session_id COLLATE "C"
     FOR UPDATE OF s
 )
 DELETE FROM ` + sessions + ` s
-USING targets t
-WHERE s.session_id = t.session_id
-RETURNING ` + returning
+USING ` + keys + `
+WHERE s.session_id = p.session_id AND s.session_type = p.session_type` + userFilter + `
+  AND (SELECT count(*) FROM locked) >= 0`
+	if report {
+		sql += `
+RETURNING s.session_id, s.session_type,
+    (SELECT count(*) FROM ` + runs + ` r WHERE r.session_id = s.session_id)`
+	}
+	return sql
 }
 
 // sqliteTargets selects the session ids to delete: the keys arrive as one
@@ -92,13 +104,18 @@ func sqliteTargets(pair TablePair, byUser bool) string {
 	return sql
 }
 
-// sqliteDeleteSQL deletes the target sessions; runs go by ON DELETE CASCADE.
-func sqliteDeleteSQL(pair TablePair, byUser bool) string {
-	return `DELETE FROM ` + quoteIdent(pair.Sessions) + `
+// sqliteDeleteSQL deletes the target sessions; runs go by ON DELETE
+// CASCADE. SQLite writes one transaction at a time, so there is no lock
+// order to keep.
+func sqliteDeleteSQL(pair TablePair, byUser, report bool) string {
+	sql := `DELETE FROM ` + quoteIdent(pair.Sessions) + `
 WHERE session_id IN (
     ` + sqliteTargets(pair, byUser) + `
-)
-RETURNING session_id, session_type`
+)`
+	if report {
+		sql += "\nRETURNING session_id, session_type"
+	}
+	return sql
 }
 
 // sqliteCountSQL counts the runs of each target session. SQLite evaluates
@@ -115,48 +132,95 @@ WHERE t.session_id IN (
 
 // DeleteSessions implements Sessions. Errors are wrapped as
 // "delete sessions: …"; none of them is a sentinel, and any of them means
-// the transaction was rolled back.
-func (t *sessionsTable) DeleteSessions(ctx context.Context, keys []SessionKey, opts DeleteOptions) ([]DeletedSession, error) {
-	deleted := make([]DeletedSession, 0, len(keys))
+// nothing was deleted.
+//
+// The delete is one statement, which both databases run as a transaction
+// of its own: an explicit BEGIN and COMMIT would add two round trips and
+// nothing else. Only a report on SQLite takes two statements (the run
+// count, then the delete), and so an explicit transaction.
+func (t *sessionsTable) DeleteSessions(ctx context.Context, keys []SessionKey, opts DeleteOptions) (DeleteResult, error) {
+	var res DeleteResult
+	if opts.Report {
+		res.Deleted = make([]DeletedSession, 0, len(keys))
+	}
 	if len(keys) == 0 {
-		return deleted, nil
+		return res, nil
 	}
-	err := t.db.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// The statements go straight to the *sql.Tx: GORM would expand a
-		// []string argument into a list of bind parameters.
-		conn := tx.Statement.ConnPool
-		var err error
-		if t.db.dialect == DialectPostgres {
-			deleted, err = t.deletePostgres(ctx, conn, keys, opts, deleted)
-		} else {
-			deleted, err = t.deleteSQLite(ctx, conn, keys, opts, deleted)
-		}
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("delete sessions: %w", err)
-	}
-	return deleted, nil
-}
-
-func (t *sessionsTable) deletePostgres(ctx context.Context, conn gorm.ConnPool, keys []SessionKey, opts DeleteOptions, deleted []DeletedSession) ([]DeletedSession, error) {
-	ids := make([]string, len(keys))
-	types := make([]string, len(keys))
-	for i, k := range keys {
-		ids[i], types[i] = k.ID, k.Type
-	}
-	// pgx encodes a Go []string as text[] natively.
-	args := []any{ids, types}
-	byUser := 0
+	byUser, report := 0, 0
 	if opts.UserID != nil {
-		args = append(args, *opts.UserID)
 		byUser = 1
 	}
-	countRuns := 0
-	if opts.CountRuns {
-		countRuns = 1
+	if opts.Report {
+		report = 1
 	}
-	rows, err := conn.QueryContext(ctx, t.deleteSQL[byUser][countRuns], args...)
+	args, err := t.deleteArgs(keys, opts.UserID)
+	if err != nil {
+		return DeleteResult{}, fmt.Errorf("delete sessions: %w", err)
+	}
+	query := t.deleteSQL[byUser][report]
+	switch {
+	case !opts.Report:
+		var r sql.Result
+		if r, err = t.db.sqlDB.ExecContext(ctx, query, args...); err == nil {
+			res.Sessions, err = r.RowsAffected()
+		}
+	case t.db.dialect == DialectPostgres:
+		res.Deleted, err = scanDeleted(ctx, t.db.sqlDB, query, args, nil, res.Deleted)
+	default:
+		err = t.db.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			// Straight to the *sql.Tx: GORM's own parameter handling is not
+			// needed for one JSON string.
+			conn := tx.Statement.ConnPool
+			runs, err := countRunsSQLite(ctx, conn, t.countSQL[byUser], args)
+			if err != nil {
+				return err
+			}
+			res.Deleted, err = scanDeleted(ctx, conn, query, args, runs, res.Deleted)
+			return err
+		})
+	}
+	if err != nil {
+		return DeleteResult{}, fmt.Errorf("delete sessions: %w", err)
+	}
+	if opts.Report {
+		res.Sessions = int64(len(res.Deleted))
+	}
+	return res, nil
+}
+
+// deleteArgs binds keys (and the user filter) the way the dialect's
+// statement reads them: two text[] on PostgreSQL, which pgx encodes from a
+// Go []string natively; one JSON array of pairs on SQLite.
+func (t *sessionsTable) deleteArgs(keys []SessionKey, userID *string) ([]any, error) {
+	args := make([]any, 0, 3)
+	if t.db.dialect == DialectPostgres {
+		ids := make([]string, len(keys))
+		types := make([]string, len(keys))
+		for i, k := range keys {
+			ids[i], types[i] = k.ID, k.Type
+		}
+		args = append(args, ids, types)
+	} else {
+		pairs := make([][2]string, len(keys))
+		for i, k := range keys {
+			pairs[i] = [2]string{k.ID, k.Type}
+		}
+		pairsJSON, err := json.Marshal(pairs)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, string(pairsJSON))
+	}
+	if userID != nil {
+		args = append(args, *userID)
+	}
+	return args, nil
+}
+
+// scanDeleted runs a delete that returns (session_id, session_type) and,
+// on PostgreSQL, the run count; on SQLite the run counts come from runs.
+func scanDeleted(ctx context.Context, conn gorm.ConnPool, query string, args []any, runs map[string]int64, deleted []DeletedSession) ([]DeletedSession, error) {
+	rows, err := conn.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -164,61 +228,25 @@ func (t *sessionsTable) deletePostgres(ctx context.Context, conn gorm.ConnPool, 
 	for rows.Next() {
 		var d DeletedSession
 		dest := []any{&d.ID, &d.Type}
-		if opts.CountRuns {
+		if runs == nil {
 			dest = append(dest, &d.RunsDeleted)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
+		if runs != nil {
+			d.RunsDeleted = runs[d.ID]
+		}
 		deleted = append(deleted, d)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	// Close reports a failed commit of a statement run on its own.
 	return deleted, rows.Close()
 }
 
-func (t *sessionsTable) deleteSQLite(ctx context.Context, conn gorm.ConnPool, keys []SessionKey, opts DeleteOptions, deleted []DeletedSession) ([]DeletedSession, error) {
-	pairs := make([][2]string, len(keys))
-	for i, k := range keys {
-		pairs[i] = [2]string{k.ID, k.Type}
-	}
-	pairsJSON, err := json.Marshal(pairs)
-	if err != nil {
-		return nil, err
-	}
-	args := []any{string(pairsJSON)}
-	byUser := 0
-	if opts.UserID != nil {
-		args = append(args, *opts.UserID)
-		byUser = 1
-	}
-	var runs map[string]int64
-	if opts.CountRuns {
-		if runs, err = t.countRunsSQLite(ctx, conn, t.countSQL[byUser], args); err != nil {
-			return nil, err
-		}
-	}
-	rows, err := conn.QueryContext(ctx, t.deleteSQL[byUser][0], args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var d DeletedSession
-		if err := rows.Scan(&d.ID, &d.Type); err != nil {
-			return nil, err
-		}
-		d.RunsDeleted = runs[d.ID]
-		deleted = append(deleted, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return deleted, rows.Close()
-}
-
-func (t *sessionsTable) countRunsSQLite(ctx context.Context, conn gorm.ConnPool, query string, args []any) (map[string]int64, error) {
+func countRunsSQLite(ctx context.Context, conn gorm.ConnPool, query string, args []any) (map[string]int64, error) {
 	rows, err := conn.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

@@ -9,10 +9,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -47,20 +49,25 @@ func TestStore_DeletePlan(t *testing.T) {
 		}
 
 		for byUser := range 2 {
-			for countRuns := range 2 {
-				t.Run(fmt.Sprintf("ByUser=%t,CountRuns=%t", byUser == 1, countRuns == 1), func(t *testing.T) {
+			for report := range 2 {
+				t.Run(fmt.Sprintf("ByUser=%t,Report=%t", byUser == 1, report == 1), func(t *testing.T) {
 					if d.dialect == DialectPostgres {
-						plan := explainPostgres(t, d, tbl.deleteSQL[byUser][countRuns], keys, byUser == 1)
+						plan := explainPostgres(t, d, tbl.deleteSQL[byUser][report], keys, byUser == 1)
 						if strings.Contains(plan, "Seq Scan on agno_sessions") {
 							t.Errorf("plan scans the session table:\n%s", plan)
 						}
-						if !strings.Contains(plan, "Index Scan using agno_sessions_pkey on agno_sessions s") {
-							t.Errorf("plan does not probe the primary key:\n%s", plan)
+						// Once to lock the rows, once to delete them.
+						if n := strings.Count(plan, "Index Scan using agno_sessions_pkey on agno_sessions s"); n != 2 {
+							t.Errorf("plan probes the primary key %d times, want 2:\n%s", n, plan)
+						}
+						// The delete reads no row before the lock pass is done.
+						if !regexp.MustCompile(`One-Time Filter: \(\$\d+ >= 0\)`).MatchString(plan) {
+							t.Errorf("plan does not gate the delete on the lock pass:\n%s", plan)
 						}
 						return
 					}
-					queries := []string{tbl.deleteSQL[byUser][0]}
-					if countRuns == 1 {
+					queries := []string{tbl.deleteSQL[byUser][report]}
+					if report == 1 {
 						queries = append(queries, tbl.countSQL[byUser])
 					}
 					for _, q := range queries {
@@ -202,7 +209,8 @@ func tracedTable(t *testing.T, url string) (*sessionsTable, *statementLog) {
 }
 
 // TestStore_DeleteStatementCount checks that a bulk delete on PostgreSQL is
-// BEGIN, one statement and COMMIT, whatever the options.
+// one statement, run as a transaction of its own, whatever the options:
+// no BEGIN and COMMIT round trips around it.
 func TestStore_DeleteStatementCount(t *testing.T) {
 	ctx := context.Background()
 	url := testdb.PostgresURL(t)
@@ -214,15 +222,14 @@ func TestStore_DeleteStatementCount(t *testing.T) {
 	for i := range 1000 {
 		keys = append(keys, SessionKey{fmt.Sprintf("bulk-%d", i+1), "agent"})
 	}
-	for i, opts := range []DeleteOptions{{}, {CountRuns: true}, {UserID: ptr("u1")}, {UserID: ptr("u2"), CountRuns: true}} {
+	for i, opts := range []DeleteOptions{{}, {Report: true}, {UserID: ptr("u1")}, {UserID: ptr("u2"), Report: true}} {
 		log.take()
 		if _, err := tbl.DeleteSessions(ctx, keys[i*100:(i+1)*100], opts); err != nil {
 			t.Fatalf("DeleteSessions: %v", err)
 		}
 		sql := log.take()
-		if len(sql) != 3 || !strings.HasPrefix(strings.ToLower(sql[0]), "begin") ||
-			!strings.HasPrefix(sql[1], "WITH targets AS") || strings.ToLower(sql[2]) != "commit" {
-			t.Errorf("statements for case %d: got %d %q, want BEGIN, the delete, COMMIT", i, len(sql), sql)
+		if len(sql) != 1 || !strings.HasPrefix(sql[0], "WITH locked AS") {
+			t.Errorf("statements for case %d: got %d %q, want the delete alone", i, len(sql), sql)
 		}
 	}
 }
@@ -443,4 +450,70 @@ func explainStmt(t *testing.T, d *database, s *stmt) string {
 	}
 	t.Logf("plan of %s:\n%s", s.sql.String(), plan.String())
 	return plan.String()
+}
+
+// TestStore_DeleteLocksInKeyOrder holds the middle one of three sessions
+// locked while a bulk delete names them in the opposite order. The delete
+// must wait on it holding the lock on the first session (bytewise) and not
+// yet on the last: its rows are locked in session_id order, whatever the
+// request's order, and none is touched by the delete itself before all
+// are locked.
+func TestStore_DeleteLocksInKeyOrder(t *testing.T) {
+	ctx := context.Background()
+	c := openCatalog(t, testdb.PostgresURL(t))
+	pair := DefaultTables
+	seed(t, c, pair, session{ID: "k-A", Type: "agent", Runs: 1}, session{ID: "k-b", Type: "agent", Runs: 1}, session{ID: "k-c", Type: "agent", Runs: 1})
+	d := c.byID["main"]
+	probe := func(id string) error {
+		tx, err := d.sqlDB.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatalf("probe: %v", err)
+		}
+		defer tx.Rollback()
+		_, err = tx.Exec(`SELECT FROM agno_sessions WHERE session_id = $1 FOR UPDATE NOWAIT`, id)
+		return err
+	}
+
+	blocker, err := d.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Rollback()
+	if _, err := blocker.Exec(`SELECT FROM agno_sessions WHERE session_id = 'k-b' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan DeleteResult, 1)
+	go func() {
+		// The report too: RETURNING must not change the order.
+		res, err := resolve(t, c, "").DeleteSessions(ctx, []SessionKey{{"k-c", "agent"}, {"k-b", "agent"}, {"k-A", "agent"}}, DeleteOptions{Report: true})
+		if err != nil {
+			t.Errorf("DeleteSessions: %v", err)
+		}
+		done <- res
+	}()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		var waiting int
+		if err := d.sqlDB.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH locked AS%' AND datname = current_database()`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the delete never waited for the lock on k-b")
+		}
+	}
+	var pgErr *pgconn.PgError
+	if err := probe("k-A"); !errors.As(err, &pgErr) || pgErr.Code != "55P03" {
+		t.Errorf("locking k-A while the delete waits: got %v, want lock_not_available (the delete holds it)", err)
+	}
+	if err := probe("k-c"); err != nil {
+		t.Errorf("locking k-c while the delete waits: got %v, want success (not locked yet)", err)
+	}
+	if err := blocker.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	res := <-done
+	checkDeleted(t, res, "k-A/agent:1", "k-b/agent:1", "k-c/agent:1")
+	checkRemaining(t, c, pair, map[string]int64{})
 }

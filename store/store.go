@@ -39,8 +39,7 @@ type SessionKey struct {
 type DeletedSession struct {
 	ID   string
 	Type string
-	// RunsDeleted is the number of runs removed with the session; it is only
-	// counted when DeleteOptions.CountRuns is set, and is 0 otherwise.
+	// RunsDeleted is the number of runs removed with the session.
 	RunsDeleted int64
 }
 
@@ -49,8 +48,19 @@ type DeleteOptions struct {
 	// UserID, when non-nil, restricts the delete to sessions whose user_id
 	// equals it; NULL user ids never match.
 	UserID *string
-	// CountRuns asks for the number of runs each deleted session had.
-	CountRuns bool
+	// Report asks for the deleted sessions themselves, each with the number
+	// of runs it had. Without it the delete only counts them, and no row
+	// comes back from the database.
+	Report bool
+}
+
+// DeleteResult is what DeleteSessions removed.
+type DeleteResult struct {
+	// Sessions is the number of sessions deleted.
+	Sessions int64
+	// Deleted lists them, in no particular order, when DeleteOptions.Report
+	// was set; it is nil otherwise.
+	Deleted []DeletedSession
 }
 
 // Session is one row of a session table. JSON columns are decoded; a nil
@@ -174,8 +184,8 @@ type Sessions interface {
 	CreateRun(ctx context.Context, r Run, owner Owner) (Run, error)
 
 	// DeleteSessions deletes, in one transaction, every session whose
-	// (id, type) pair is in keys, together with all its runs, and reports
-	// the sessions it removed (in no particular order). Keys that match no
-	// row are not an error. Any error means nothing was deleted.
-	DeleteSessions(ctx context.Context, keys []SessionKey, opts DeleteOptions) ([]DeletedSession, error)
+	// (id, type) pair is in keys, together with all its runs, and says what
+	// it removed. Keys that match no row are not an error. Any error means
+	// nothing was deleted.
+	DeleteSessions(ctx context.Context, keys []SessionKey, opts DeleteOptions) (DeleteResult, error)
 }

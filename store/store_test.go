@@ -157,12 +157,20 @@ func checkRemaining(t testing.TB, c *Catalog, pair TablePair, want map[string]in
 	}
 }
 
-func checkDeleted(t testing.TB, got []DeletedSession, want ...string) {
+// checkDeleted compares a delete's result with want ("id/type:runs"): the
+// count always, and the sessions themselves when the delete reported them.
+func checkDeleted(t testing.TB, got DeleteResult, want ...string) {
 	t.Helper()
+	if got.Sessions != int64(len(want)) {
+		t.Errorf("sessions deleted: got %d, want %d", got.Sessions, len(want))
+	}
+	if got.Deleted == nil {
+		return
+	}
 	if want == nil {
 		want = []string{}
 	}
-	if g := summary(got); !slices.Equal(g, want) {
+	if g := summary(got.Deleted); !slices.Equal(g, want) {
 		t.Errorf("deleted: got %v, want %v", g, want)
 	}
 }
@@ -213,26 +221,30 @@ func TestStore_DeleteSessions(t *testing.T) {
 		})
 
 		t.Run("UnknownAndDuplicateKeys", func(t *testing.T) {
-			c := openCatalog(t, newURL(t))
-			seed(t, c, pair, session{ID: "a1", Type: "agent", Runs: 2}, session{ID: "keep", Type: "agent"})
-			keys := []SessionKey{{"a1", "agent"}, {"nope", "agent"}, {"a1", "agent"}, {"a1", "team"}, {"", ""}}
-			got, err := resolve(t, c, "").DeleteSessions(ctx, keys, DeleteOptions{CountRuns: true})
-			if err != nil {
-				t.Fatalf("DeleteSessions: %v", err)
+			// A repeated pair deletes and counts its session once, with or
+			// without a report.
+			for _, opts := range []DeleteOptions{{}, {Report: true}} {
+				c := openCatalog(t, newURL(t))
+				seed(t, c, pair, session{ID: "a1", Type: "agent", Runs: 2}, session{ID: "keep", Type: "agent"})
+				keys := []SessionKey{{"a1", "agent"}, {"nope", "agent"}, {"a1", "agent"}, {"a1", "team"}, {"", ""}}
+				got, err := resolve(t, c, "").DeleteSessions(ctx, keys, opts)
+				if err != nil {
+					t.Fatalf("DeleteSessions(%+v): %v", opts, err)
+				}
+				checkDeleted(t, got, "a1/agent:2")
+				checkRemaining(t, c, pair, map[string]int64{"keep": 0})
 			}
-			checkDeleted(t, got, "a1/agent:2")
-			checkRemaining(t, c, pair, map[string]int64{"keep": 0})
 		})
 
 		t.Run("EmptyKeys", func(t *testing.T) {
 			c := openCatalog(t, newURL(t))
 			seed(t, c, pair, session{ID: "a1", Type: "agent", Runs: 1})
-			got, err := resolve(t, c, "").DeleteSessions(ctx, nil, DeleteOptions{CountRuns: true, UserID: ptr("u")})
+			got, err := resolve(t, c, "").DeleteSessions(ctx, nil, DeleteOptions{Report: true, UserID: ptr("u")})
 			if err != nil {
 				t.Fatalf("DeleteSessions: %v", err)
 			}
-			if got == nil || len(got) != 0 {
-				t.Errorf("deleted: got %#v, want an empty non-nil slice", got)
+			if got.Sessions != 0 || got.Deleted == nil || len(got.Deleted) != 0 {
+				t.Errorf("deleted: got %#v, want none, as an empty non-nil slice", got)
 			}
 			checkRemaining(t, c, pair, map[string]int64{"a1": 1})
 		})
@@ -257,11 +269,11 @@ func TestStore_DeleteSessions(t *testing.T) {
 				return m
 			}
 			for _, tc := range []struct {
-				name      string
-				userID    *string
-				countRuns bool
-				want      []string
-				left      map[string]int64
+				name   string
+				userID *string
+				report bool
+				want   []string
+				left   map[string]int64
 			}{
 				{"MatchesOwner", ptr("alice"), false, []string{"alice-1/agent:0"}, without("alice-1")},
 				{"MatchesOwnerCountingRuns", ptr("alice"), true, []string{"alice-1/agent:2"}, without("alice-1")},
@@ -272,7 +284,7 @@ func TestStore_DeleteSessions(t *testing.T) {
 				t.Run(tc.name, func(t *testing.T) {
 					c := openCatalog(t, newURL(t))
 					seed(t, c, pair, owners...)
-					got, err := resolve(t, c, "").DeleteSessions(ctx, keys, DeleteOptions{UserID: tc.userID, CountRuns: tc.countRuns})
+					got, err := resolve(t, c, "").DeleteSessions(ctx, keys, DeleteOptions{UserID: tc.userID, Report: tc.report})
 					if err != nil {
 						t.Fatalf("DeleteSessions: %v", err)
 					}
@@ -282,7 +294,7 @@ func TestStore_DeleteSessions(t *testing.T) {
 			}
 		})
 
-		t.Run("CountRuns", func(t *testing.T) {
+		t.Run("Report", func(t *testing.T) {
 			c := openCatalog(t, newURL(t))
 			seed(t, c, pair,
 				session{ID: "a", Type: "agent", Runs: 3},
@@ -291,7 +303,7 @@ func TestStore_DeleteSessions(t *testing.T) {
 				session{ID: "d", Type: "agent", Runs: 2},
 			)
 			keys := []SessionKey{{"a", "agent"}, {"b", "team"}, {"c", "workflow"}, {"a", "agent"}}
-			got, err := resolve(t, c, "").DeleteSessions(ctx, keys, DeleteOptions{CountRuns: true})
+			got, err := resolve(t, c, "").DeleteSessions(ctx, keys, DeleteOptions{Report: true})
 			if err != nil {
 				t.Fatalf("DeleteSessions: %v", err)
 			}
@@ -313,15 +325,15 @@ func TestStore_DeleteSessions(t *testing.T) {
 				n := i/10 + 1 + (i%10)*existing
 				keys = append(keys, SessionKey{fmt.Sprintf("bulk-%d", n), "agent"})
 			}
-			got, err := resolve(t, c, "").DeleteSessions(ctx, keys, DeleteOptions{CountRuns: true})
+			got, err := resolve(t, c, "").DeleteSessions(ctx, keys, DeleteOptions{Report: true})
 			if err != nil {
 				t.Fatalf("DeleteSessions: %v", err)
 			}
-			if len(got) != existing {
-				t.Errorf("deleted: got %d sessions, want %d", len(got), existing)
+			if got.Sessions != existing || len(got.Deleted) != existing {
+				t.Errorf("deleted: got %d sessions (%d listed), want %d", got.Sessions, len(got.Deleted), existing)
 			}
 			var runs int64
-			for _, d := range got {
+			for _, d := range got.Deleted {
 				runs += d.RunsDeleted
 			}
 			if runs != existing {
@@ -363,7 +375,7 @@ func TestStore_DeleteSessions(t *testing.T) {
 						t.Fatalf("create trigger: %v", err)
 					}
 				}
-				for _, opts := range []DeleteOptions{{}, {CountRuns: true}} {
+				for _, opts := range []DeleteOptions{{}, {Report: true}} {
 					got, err := resolve(t, c, "").DeleteSessions(ctx, keys, opts)
 					if err == nil || !strings.Contains(err.Error(), "boom") {
 						t.Fatalf("DeleteSessions(%+v): got error %v, want the trigger's", opts, err)
@@ -371,8 +383,8 @@ func TestStore_DeleteSessions(t *testing.T) {
 					if !strings.HasPrefix(err.Error(), "delete sessions: ") {
 						t.Errorf("error: got %q, want it prefixed %q", err, "delete sessions: ")
 					}
-					if got != nil {
-						t.Errorf("deleted: got %v, want nil on error", got)
+					if got.Sessions != 0 || got.Deleted != nil {
+						t.Errorf("deleted: got %+v, want nothing on error", got)
 					}
 					checkRemaining(t, c, pair, want)
 				}
@@ -417,13 +429,13 @@ func TestStore_DeleteSessions(t *testing.T) {
 			)
 			for _, batch := range batches {
 				wg.Go(func() {
-					got, err := s.DeleteSessions(ctx, batch, DeleteOptions{CountRuns: true})
+					got, err := s.DeleteSessions(ctx, batch, DeleteOptions{Report: true})
 					mu.Lock()
 					defer mu.Unlock()
 					if err != nil {
 						errs = append(errs, err)
 					}
-					for _, d := range got {
+					for _, d := range got.Deleted {
 						deleted[d.ID]++
 					}
 				})
@@ -555,7 +567,7 @@ func TestStore_Migrations(t *testing.T) {
 			for _, p := range pairs {
 				seed(t, c, p, session{ID: "same", Type: "team", Runs: 2}, session{ID: "other", Type: "team", Runs: 1})
 			}
-			got, err := resolve(t, c, "team_sessions").DeleteSessions(ctx, []SessionKey{{"same", "team"}}, DeleteOptions{CountRuns: true})
+			got, err := resolve(t, c, "team_sessions").DeleteSessions(ctx, []SessionKey{{"same", "team"}}, DeleteOptions{Report: true})
 			if err != nil {
 				t.Fatalf("DeleteSessions: %v", err)
 			}
@@ -581,7 +593,7 @@ func TestStore_Migrations(t *testing.T) {
 			c := openCatalog(t, newURL(t), odd...)
 			for _, p := range odd {
 				seed(t, c, p, session{ID: "a", Type: "agent", Runs: 2})
-				got, err := resolve(t, c, p.Sessions).DeleteSessions(ctx, []SessionKey{{"a", "agent"}}, DeleteOptions{CountRuns: true, UserID: nil})
+				got, err := resolve(t, c, p.Sessions).DeleteSessions(ctx, []SessionKey{{"a", "agent"}}, DeleteOptions{Report: true, UserID: nil})
 				if err != nil {
 					t.Fatalf("DeleteSessions on %q: %v", p.Sessions, err)
 				}
