@@ -81,16 +81,26 @@ func runBackend(ctx context.Context, be *backend, opts options, progress io.Writ
 	return r, nil
 }
 
-// bulk measures one batch size: each round seeds two identical sets, then
-// deletes one over HTTP and the other directly, alternating which goes
-// first, and checks that both left nothing behind.
+// bulk measures one batch size: each round empties the tables, seeds two
+// identical sets, then deletes one over HTTP and the other directly,
+// alternating which goes first, and checks that both left nothing behind.
 func bulk(ctx context.Context, be *backend, client *http.Client, tag string, n, runsPer, rounds int) (bulkRow, error) {
 	row := bulkRow{n: n}
 	var httpTimes, sqlTimes []time.Duration
 	for round := range rounds {
 		httpPrefix := fmt.Sprintf("%sh%d-%d-", tag, n, round)
 		sqlPrefix := fmt.Sprintf("%sq%d-%d-", tag, n, round)
-		for _, p := range []string{httpPrefix, sqlPrefix} {
+		if err := be.reset(ctx); err != nil {
+			return row, err
+		}
+		// Which set is seeded first alternates every round, and which is
+		// deleted first every other round, so that neither position goes
+		// with one side.
+		prefixes := []string{httpPrefix, sqlPrefix}
+		if round%2 == 1 {
+			slices.Reverse(prefixes)
+		}
+		for _, p := range prefixes {
 			if err := benchdata.Seed(ctx, be.seed, be.dialect, store.DefaultSessionsTable, store.DefaultRunsTable, p, n, runsPer); err != nil {
 				return row, err
 			}
@@ -135,7 +145,7 @@ func bulk(ctx context.Context, be *backend, client *http.Client, tag string, n, 
 			return err
 		}
 		steps := []func() error{viaHTTP, viaSQL}
-		if round%2 == 1 {
+		if round/2%2 == 1 {
 			slices.Reverse(steps)
 		}
 		for _, step := range steps {
