@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
+	"strings"
 
 	"gorm.io/gorm"
 )
@@ -17,8 +19,12 @@ type sessionsTable struct {
 	names TablePair
 	sql   tableSQL
 
-	// deleteSQL[byUser][report] is the bulk delete.
+	// deleteSQL[byUser][report] is the bulk delete; on PostgreSQL, the one
+	// for at most OrderedLockMaxKeys keys.
 	deleteSQL [2][2]string
+	// exclusiveDeleteSQL[byUser][report] is PostgreSQL's bulk delete for
+	// more keys than OrderedLockMaxKeys.
+	exclusiveDeleteSQL [2][2]string
 	// countSQL[byUser] counts runs per target session on SQLite.
 	countSQL [2]string
 }
@@ -30,7 +36,8 @@ func newSessionsTable(d *database, pair TablePair) *sessionsTable {
 	for byUser := range 2 {
 		for report := range 2 {
 			if d.dialect == DialectPostgres {
-				t.deleteSQL[byUser][report] = postgresDeleteSQL(pair, byUser == 1, report == 1)
+				t.deleteSQL[byUser][report] = postgresDeleteSQL(pair, byUser == 1, report == 1, false)
+				t.exclusiveDeleteSQL[byUser][report] = postgresDeleteSQL(pair, byUser == 1, report == 1, true)
 			} else {
 				t.deleteSQL[byUser][report] = sqliteDeleteSQL(pair, byUser == 1, report == 1)
 			}
@@ -42,42 +49,84 @@ func newSessionsTable(d *database, pair TablePair) *sessionsTable {
 	return t
 }
 
+// OrderedLockMaxKeys is the largest PostgreSQL bulk delete that locks its
+// rows in session_id order before deleting them; a larger one runs alone
+// on its table instead (see postgresDeleteSQL).
+const OrderedLockMaxKeys = 1000
+
+// bulkDeleteLockClass is the first half of the advisory lock key bulk
+// deletes take (the two-integer key space, apart from the migrations'
+// single-integer one); the second half names the table.
+const bulkDeleteLockClass int32 = 0x61677373 // "agss"
+
+// bulkDeleteLockKey is the advisory lock key of bulk deletes on a table.
+func bulkDeleteLockKey(sessions string) string {
+	h := fnv.New32a()
+	h.Write([]byte(sessions))
+	return fmt.Sprintf("%d, %d", bulkDeleteLockClass, int32(h.Sum32()))
+}
+
 // postgresDeleteSQL deletes with one statement whatever the number of keys:
 // the keys arrive as two text[] parameters ($1 ids, $2 types), so the
 // 65,535 bind-parameter limit never applies.
 //
-// The statement first locks every target row in session_id order (bytewise,
-// COLLATE "C": a total order, and a cheap sort), so that overlapping bulk
-// deletes queue behind each other instead of deadlocking. The delete itself
-// runs only after that: its rows are gated on a one-time filter over the
-// locked set, which PostgreSQL evaluates before it reads the first row.
-// The delete then finds the rows as the raw statement would, in whatever
-// order its plan reads them, and takes no lock the first pass did not take
-// already; nothing joins the locked rows back, which on 10,000 keys cost as
-// much again as the lock pass.
+// Overlapping bulk deletes must not deadlock, and they do not, two ways:
+//
+//   - Up to OrderedLockMaxKeys keys (exclusive false), the statement takes
+//     the table's bulk-delete advisory lock in shared mode, then locks every
+//     target row in session_id order (bytewise, COLLATE "C": a total order,
+//     and a cheap sort) before deleting any. Any number of these run at once
+//     and queue behind each other only where they overlap.
+//   - Above that (exclusive true), it takes the same advisory lock in
+//     exclusive mode and deletes without a lock pass: no other bulk delete
+//     of the table runs meanwhile, so nothing can wait on it in the opposite
+//     order. On 10,000 keys the ordered lock pass (join, sort, one lock and
+//     one WAL record per row) costs about a fifth of the raw delete; holding
+//     one lock costs nothing, and a delete that size takes its turn.
+//
+// Every other writer (the single-session operations, recording a run)
+// waits on one session row at most, so it closes no cycle with either.
+//
+// Each step is gated on the one before by a one-time filter over a
+// materialized CTE, which PostgreSQL evaluates before it reads the first
+// row. The delete finds its rows as the raw statement would, in whatever
+// order its plan reads them, and takes no row lock the lock pass did not
+// take already.
 //
 // Runs go by ON DELETE CASCADE. With report, RETURNING counts each deleted
 // session's runs in the statement's snapshot, taken before the cascade ran.
 // A key listed twice joins its row twice, which locks and deletes it once
-// (the handler drops repeats anyway).
-func postgresDeleteSQL(pair TablePair, byUser, report bool) string {
+// (the handler drops repeats for a report anyway).
+func postgresDeleteSQL(pair TablePair, byUser, report, exclusive bool) string {
 	sessions, runs := quoteIdent(pair.Sessions), quoteIdent(pair.Runs)
 	const keys = `unnest($1::text[], $2::text[]) AS p(session_id, session_type)`
 	userFilter := ""
 	if byUser {
 		userFilter = "\n  AND s.user_id = $3"
 	}
-	sql := `WITH locked AS MATERIALIZED (
+	lockFunc, gate := "pg_advisory_xact_lock_shared", "serial"
+	if exclusive {
+		lockFunc = "pg_advisory_xact_lock"
+	}
+	sql := `WITH serial AS MATERIALIZED (
+    SELECT ` + lockFunc + `(` + bulkDeleteLockKey(pair.Sessions) + `)
+)`
+	if !exclusive {
+		gate = "locked"
+		sql += `, locked AS MATERIALIZED (
     SELECT FROM ` + sessions + ` s
     JOIN ` + keys + `
-      ON s.session_id = p.session_id AND s.session_type = p.session_type` + userFilter + `
+      ON s.session_id = p.session_id AND s.session_type = p.session_type
+    WHERE (SELECT count(*) FROM serial) >= 0` + strings.ReplaceAll(userFilter, "\n", "\n  ") + `
     ORDER BY s.session_id COLLATE "C"
     FOR UPDATE OF s
-)
+)`
+	}
+	sql += `
 DELETE FROM ` + sessions + ` s
 USING ` + keys + `
 WHERE s.session_id = p.session_id AND s.session_type = p.session_type` + userFilter + `
-  AND (SELECT count(*) FROM locked) >= 0`
+  AND (SELECT count(*) FROM ` + gate + `) >= 0`
 	if report {
 		sql += `
 RETURNING s.session_id, s.session_type,
@@ -158,6 +207,9 @@ func (t *sessionsTable) DeleteSessions(ctx context.Context, keys []SessionKey, o
 		return DeleteResult{}, fmt.Errorf("delete sessions: %w", err)
 	}
 	query := t.deleteSQL[byUser][report]
+	if t.db.dialect == DialectPostgres && len(keys) > OrderedLockMaxKeys {
+		query = t.exclusiveDeleteSQL[byUser][report]
+	}
 	switch {
 	case !opts.Report:
 		var r sql.Result

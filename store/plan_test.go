@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -82,6 +83,22 @@ func TestStore_DeletePlan(t *testing.T) {
 				})
 			}
 		}
+
+		t.Run("ExclusivePlan", func(t *testing.T) {
+			if d.dialect != DialectPostgres {
+				t.Skip("SQLite has one statement for every batch size")
+			}
+			plan := explainPostgres(t, d, tbl.exclusiveDeleteSQL[0][0], keys, false)
+			if strings.Contains(plan, "LockRows") {
+				t.Errorf("the exclusive delete has a lock pass:\n%s", plan)
+			}
+			if !strings.Contains(plan, "Index Scan using agno_sessions_pkey on agno_sessions s") {
+				t.Errorf("plan does not probe the primary key:\n%s", plan)
+			}
+			if !regexp.MustCompile(`One-Time Filter: \(\$\d+ >= 0\)`).MatchString(plan) {
+				t.Errorf("plan does not gate the delete on the advisory lock:\n%s", plan)
+			}
+		})
 
 		t.Run("LargeBatchPlan", func(t *testing.T) {
 			// Not asserted: with most of the table listed, a scan may be the
@@ -209,8 +226,9 @@ func tracedTable(t *testing.T, url string) (*sessionsTable, *statementLog) {
 }
 
 // TestStore_DeleteStatementCount checks that a bulk delete on PostgreSQL is
-// one statement, run as a transaction of its own, whatever the options:
-// no BEGIN and COMMIT round trips around it.
+// one statement, run as a transaction of its own, whatever the options and
+// on either side of OrderedLockMaxKeys: no BEGIN and COMMIT round trips
+// around it.
 func TestStore_DeleteStatementCount(t *testing.T) {
 	ctx := context.Background()
 	url := testdb.PostgresURL(t)
@@ -222,13 +240,19 @@ func TestStore_DeleteStatementCount(t *testing.T) {
 	for i := range 1000 {
 		keys = append(keys, SessionKey{fmt.Sprintf("bulk-%d", i+1), "agent"})
 	}
-	for i, opts := range []DeleteOptions{{}, {Report: true}, {UserID: ptr("u1")}, {UserID: ptr("u2"), Report: true}} {
+	// Past OrderedLockMaxKeys: the rest of the sessions and unknown ids.
+	large := slices.Clone(keys[400:])
+	for i := range OrderedLockMaxKeys {
+		large = append(large, SessionKey{fmt.Sprintf("absent-%d", i), "agent"})
+	}
+	batches := [][]SessionKey{keys[0:100], keys[100:200], keys[200:300], keys[300:400], large}
+	for i, opts := range []DeleteOptions{{}, {Report: true}, {UserID: ptr("u1")}, {UserID: ptr("u2"), Report: true}, {}} {
 		log.take()
-		if _, err := tbl.DeleteSessions(ctx, keys[i*100:(i+1)*100], opts); err != nil {
+		if _, err := tbl.DeleteSessions(ctx, batches[i], opts); err != nil {
 			t.Fatalf("DeleteSessions: %v", err)
 		}
 		sql := log.take()
-		if len(sql) != 1 || !strings.HasPrefix(sql[0], "WITH locked AS") {
+		if len(sql) != 1 || !strings.HasPrefix(sql[0], "WITH serial AS") {
 			t.Errorf("statements for case %d: got %d %q, want the delete alone", i, len(sql), sql)
 		}
 	}
@@ -493,7 +517,7 @@ func TestStore_DeleteLocksInKeyOrder(t *testing.T) {
 	}()
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
 		var waiting int
-		if err := d.sqlDB.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH locked AS%' AND datname = current_database()`).Scan(&waiting); err != nil {
+		if err := d.sqlDB.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH serial AS%' AND datname = current_database()`).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
 		if waiting == 1 {
@@ -515,5 +539,71 @@ func TestStore_DeleteLocksInKeyOrder(t *testing.T) {
 	}
 	res := <-done
 	checkDeleted(t, res, "k-A/agent:1", "k-b/agent:1", "k-c/agent:1")
+	checkRemaining(t, c, pair, map[string]int64{})
+}
+
+// TestStore_DeleteLargeBatchRunsAlone holds a small bulk delete waiting on
+// a locked row, then sends one past OrderedLockMaxKeys at other sessions:
+// the large one must wait for the table's bulk-delete advisory lock, which
+// the small one holds shared, rather than start deleting in no particular
+// order beside it.
+func TestStore_DeleteLargeBatchRunsAlone(t *testing.T) {
+	ctx := context.Background()
+	c := openCatalog(t, testdb.PostgresURL(t))
+	pair := DefaultTables
+	seed(t, c, pair, session{ID: "x-1", Type: "agent"}, session{ID: "x-2", Type: "agent"})
+	seedMany(t, c, pair, 10) // bulk-1 … bulk-10
+	d := c.byID["main"]
+
+	blocker, err := d.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Rollback()
+	if _, err := blocker.Exec(`SELECT FROM agno_sessions WHERE session_id = 'x-2' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(event string) {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+			var n int
+			if err := d.sqlDB.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = $1 AND query LIKE 'WITH serial AS%' AND datname = current_database()`, event).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n == 1 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no bulk delete waited for a lock of kind %s", event)
+			}
+		}
+	}
+	small, large := make(chan DeleteResult, 1), make(chan DeleteResult, 1)
+	run := func(keys []SessionKey, out chan<- DeleteResult) {
+		res, err := resolve(t, c, "").DeleteSessions(ctx, keys, DeleteOptions{})
+		if err != nil {
+			t.Errorf("DeleteSessions(%d keys): %v", len(keys), err)
+		}
+		out <- res
+	}
+	go run([]SessionKey{{"x-1", "agent"}, {"x-2", "agent"}}, small)
+	waitFor("transactionid") // the small delete holds the advisory lock, shared
+	keys := make([]SessionKey, 0, OrderedLockMaxKeys+1)
+	for i := range OrderedLockMaxKeys + 1 {
+		keys = append(keys, SessionKey{fmt.Sprintf("bulk-%d", i+1), "agent"})
+	}
+	go run(keys, large)
+	waitFor("advisory")
+	var left int
+	if err := d.sqlDB.QueryRow(`SELECT count(*) FROM (SELECT FROM agno_sessions WHERE session_id LIKE 'bulk-%' FOR UPDATE NOWAIT) k`).Scan(&left); err != nil || left != 10 {
+		t.Errorf("locking the large batch's rows while it waits: got %d rows, %v; want all 10 (untouched before its turn)", left, err)
+	}
+	if err := blocker.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	checkDeleted(t, <-small, "x-1/agent:0", "x-2/agent:0")
+	if res := <-large; res.Sessions != 10 {
+		t.Errorf("large delete: got %d sessions deleted, want 10", res.Sessions)
+	}
 	checkRemaining(t, c, pair, map[string]int64{})
 }

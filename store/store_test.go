@@ -404,17 +404,21 @@ func TestStore_DeleteSessions(t *testing.T) {
 		})
 
 		t.Run("ConcurrentOverlapping", func(t *testing.T) {
-			// Each worker deletes an overlapping, shuffled subset. Rows are
-			// locked in session_id order, so no pair of transactions can
-			// wait on each other; every session goes exactly once.
-			const sessions, workers, perWorker = 2000, 8, 1500
+			// Each worker deletes an overlapping, shuffled subset. No pair of
+			// transactions can wait on each other (postgresDeleteSQL says
+			// why); every session goes exactly once.
+			// Batch sizes alternate across OrderedLockMaxKeys, so that on
+			// PostgreSQL deletes that lock their rows in order overlap
+			// deletes that run alone.
+			const sessions, workers = 2000, 8
+			perWorker := [2]int{OrderedLockMaxKeys + 500, OrderedLockMaxKeys / 2}
 			c := openCatalog(t, newURL(t))
 			seedMany(t, c, pair, sessions)
 			s := resolve(t, c, "")
 			requested := make(map[string]bool)
 			batches := make([][]SessionKey, workers)
 			for w := range batches {
-				ids := rand.Perm(sessions)[:perWorker]
+				ids := rand.Perm(sessions)[:perWorker[w/2%2]]
 				for _, i := range ids {
 					id := fmt.Sprintf("bulk-%d", i+1)
 					requested[id] = true
