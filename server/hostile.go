@@ -2,8 +2,10 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -71,32 +73,85 @@ func checkURL(req *http.Request, names, values []string) error {
 	return nil
 }
 
-// scanBody reads a JSON body token by token, without building it, and
-// refuses what the decoders behind it would accept silently or at great
-// cost: duplicate member names, text that is not UTF-8 or holds NUL,
-// nesting deeper than MaxJSONDepth, ids longer than MaxIDBytes and more
-// than maxBatch session_ids. Syntax errors are left for the document's
-// validator to word.
-func scanBody(data []byte, maxBatch int) error {
+// scanBody reads a JSON body token by token and refuses what the decoders
+// behind it would accept silently or at great cost: duplicate member names,
+// text that is not UTF-8 or holds NUL, nesting deeper than MaxJSONDepth,
+// ids longer than MaxIDBytes and more than maxBatch session_ids.
+//
+// From the same tokens it builds the body's value the way kin-openapi's
+// JSON decoder does (objects as map[string]any, arrays as []any, numbers as
+// json.Number), so the body is decoded once. complete is false when the body
+// is not exactly one JSON value: a syntax error, an empty body or text after
+// the value are left to kin-openapi, which words them (and, like
+// encoding/json, ignores text after a first value).
+func scanBody(data []byte, maxBatch int) (value any, complete bool, err error) {
 	if !utf8.Valid(data) {
-		return invalidInput("body: the JSON text is not valid UTF-8")
+		return nil, false, invalidInput("body: the JSON text is not valid UTF-8")
 	}
 	dec := jsontext.NewDecoder(bytes.NewReader(data))
-	var member string // the top-level member being read
+	var (
+		member string      // the top-level member being read
+		stack  []treeFrame // the objects and arrays being built
+		done   bool        // the first value is complete
+		extra  bool        // something follows it
+	)
+	add := func(v any) {
+		if len(stack) == 0 {
+			value, done = v, true
+			return
+		}
+		top := &stack[len(stack)-1]
+		if top.object != nil {
+			top.object[top.name] = v
+		} else {
+			top.array = append(top.array, v)
+		}
+	}
 	for {
 		tok, err := dec.ReadToken()
 		if err != nil {
 			var syntaxErr *jsontext.SyntacticError
 			if errors.As(err, &syntaxErr) && errors.Is(err, jsontext.ErrDuplicateName) {
-				return invalidInput("body%s: member appears more than once", location(syntaxErr.JSONPointer))
+				return nil, false, invalidInput("body%s: member appears more than once", location(syntaxErr.JSONPointer))
 			}
-			return nil // the end, or a syntax error the validator reports
+			// The end, or a syntax error the validator reports.
+			return value, done && !extra && errors.Is(err, io.EOF), nil
+		}
+		if done {
+			extra = true
 		}
 		depth := dec.StackDepth()
 		if depth > MaxJSONDepth {
-			return invalidInput("body: JSON nests deeper than %d levels", MaxJSONDepth)
+			return nil, false, invalidInput("body: JSON nests deeper than %d levels", MaxJSONDepth)
 		}
-		if tok.Kind() == '"' {
+		if depth == 2 && member == "session_ids" {
+			if kind, n := dec.StackIndex(2); kind == '[' && n > int64(maxBatch) {
+				return nil, false, invalidInput("body.session_ids: at most %d ids per request", maxBatch)
+			}
+		}
+		switch tok.Kind() {
+		case '{':
+			stack = append(stack, treeFrame{object: make(map[string]any)})
+			continue
+		case '[':
+			stack = append(stack, treeFrame{array: make([]any, 0)})
+			continue
+		case '}', ']':
+			top := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if top.object != nil {
+				add(top.object)
+			} else {
+				add(top.array)
+			}
+			continue
+		case 'n':
+			add(nil)
+		case 't', 'f':
+			add(tok.Bool())
+		case '0':
+			add(json.Number(tok.String()))
+		case '"':
 			s := tok.String()
 			kind, n := dec.StackIndex(depth)
 			isName := kind == '{' && n%2 == 1
@@ -105,23 +160,29 @@ func scanBody(data []byte, maxBatch int) error {
 				if isName {
 					at = at.Parent() // the name itself cannot be echoed
 				}
-				return invalidInput("body%s: text must not contain NUL characters", location(at))
+				return nil, false, invalidInput("body%s: text must not contain NUL characters", location(at))
 			}
-			if isName && depth == 1 {
-				member = s
+			if isName {
+				stack[len(stack)-1].name = s
+				if depth == 1 {
+					member = s
+				}
 				continue
 			}
 			isID := (depth == 1 && idParams[member]) || (depth == 2 && member == "session_ids")
 			if isID && len(s) > MaxIDBytes {
-				return invalidInput("body%s: ids are at most %d bytes long", location(dec.StackPointer()), MaxIDBytes)
+				return nil, false, invalidInput("body%s: ids are at most %d bytes long", location(dec.StackPointer()), MaxIDBytes)
 			}
-		}
-		if depth == 2 && member == "session_ids" {
-			if kind, n := dec.StackIndex(2); kind == '[' && n > int64(maxBatch) {
-				return invalidInput("body.session_ids: at most %d ids per request", maxBatch)
-			}
+			add(s)
 		}
 	}
+}
+
+// treeFrame is an object or an array scanBody is building.
+type treeFrame struct {
+	object map[string]any // nil for an array
+	name   string         // the object member whose value comes next
+	array  []any
 }
 
 // maxLocationBytes bounds the part of an error detail that echoes member

@@ -36,17 +36,24 @@ type validator struct {
 	// can disagree with the first.
 	routes map[string]*routers.Route
 	// scopes maps the same keys to the scopes a JWT needs for the operation.
-	scopes       map[string][]string
+	scopes map[string][]string
+	// bodySchemas maps the same keys to the schema of the operation's
+	// application/json body, for the operations whose body the validator
+	// checks itself, from the value scanBody decoded (validateBody).
+	bodySchemas  map[string]*openapi3.SchemaRef
 	auth         *authenticator
 	maxBodyBytes int64
 	maxBatch     int
 	checkOptions *openapi3filter.Options
+	// checkOptionsNoBody leaves the body to validateBody.
+	checkOptionsNoBody *openapi3filter.Options
 }
 
 func newValidator(doc *openapi3.T, auth *authenticator, maxBodyBytes int64, maxBatch int) *validator {
 	v := &validator{
 		routes:       make(map[string]*routers.Route),
 		scopes:       make(map[string][]string),
+		bodySchemas:  make(map[string]*openapi3.SchemaRef),
 		auth:         auth,
 		maxBodyBytes: maxBodyBytes,
 		maxBatch:     maxBatch,
@@ -56,6 +63,10 @@ func newValidator(doc *openapi3.T, auth *authenticator, maxBodyBytes int64, maxB
 			// The handler binds the value that was validated, so it never
 			// decodes the body a second time (or differently).
 			KeepValidatedValue: true,
+		},
+		checkOptionsNoBody: &openapi3filter.Options{
+			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+			ExcludeRequestBody: true,
 		},
 	}
 	spec := validationSpec(doc)
@@ -70,6 +81,11 @@ func newValidator(doc *openapi3.T, auth *authenticator, maxBodyBytes int64, maxB
 				security = *op.Security
 			}
 			v.scopes[key] = requiredScopes(security)
+			if op.RequestBody != nil && op.RequestBody.Value != nil {
+				if mt := op.RequestBody.Value.Content.Get(echo.MIMEApplicationJSON); mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
+					v.bodySchemas[key] = mt.Schema
+				}
+			}
 		}
 	}
 	return v
@@ -118,8 +134,10 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := checkURL(req, c.ParamNames(), c.ParamValues()); err != nil {
 			return err
 		}
+		var value any
+		decoded := false
 		if body != nil {
-			if err := scanBody(body, v.maxBatch); err != nil {
+			if value, decoded, err = scanBody(body, v.maxBatch); err != nil {
 				return err
 			}
 		}
@@ -128,9 +146,19 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			params[name] = c.ParamValues()[i]
 		}
 		joinHeaderLines(req.Header, route.Operation)
-		input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: v.checkOptions}
+		schema := v.bodySchemas[key]
+		options := v.checkOptions
+		if decoded && schema != nil {
+			options = v.checkOptionsNoBody
+		}
+		input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: options}
 		if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
 			return validationError(err)
+		}
+		if options == v.checkOptionsNoBody {
+			if err := validateBody(input, schema, value); err != nil {
+				return validationError(err)
+			}
 		}
 		return next(c)
 	}
@@ -169,6 +197,53 @@ func (v *validator) readBody(req *http.Request) ([]byte, error) {
 	req.Body, _ = req.GetBody()
 	return data, nil
 }
+
+// validateBody checks a body scanBody decoded against its schema in the
+// document, as kin-openapi's ValidateRequestBody would after decoding it
+// itself (same options, same errors), and leaves the validated value on the
+// body for the handler to bind, as Options.KeepValidatedValue does.
+func validateBody(input *openapi3filter.RequestValidationInput, schema *openapi3.SchemaRef, value any) error {
+	req := input.Request
+	defaultsSet := false
+	opts := []openapi3.SchemaValidationOption{openapi3.VisitAsRequest(), openapi3.DefaultsSet(func() { defaultsSet = true })}
+	if input.Route.Spec.IsOpenAPI31OrLater() {
+		opts = append(opts, openapi3.EnableJSONSchema2020())
+	}
+	if err := schema.Value.VisitJSON(value, opts...); err != nil {
+		reason := "doesn't match schema"
+		id := strings.TrimSpace(schema.Ref)
+		if id == "" {
+			id = strings.TrimSpace(schema.Value.Title)
+		}
+		if id != "" {
+			reason += " " + id
+		}
+		return &openapi3filter.RequestError{Input: input, RequestBody: input.Route.Operation.RequestBody.Value, Reason: reason, Err: err}
+	}
+	if defaultsSet {
+		// The defaults are part of the body from now on.
+		data, err := json.Marshal(value)
+		if err != nil {
+			return fmt.Errorf("encode body with defaults: %w", err)
+		}
+		req.ContentLength = int64(len(data))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+		req.Body, _ = req.GetBody()
+	}
+	req.Body = validatedBody{ReadCloser: req.Body, value: value}
+	return nil
+}
+
+// validatedBody is a request body with the value validated from it, which
+// the generated strict handler binds (ValidatedValue, the method kin-openapi's
+// own validated bodies have).
+type validatedBody struct {
+	io.ReadCloser
+	value any
+}
+
+// ValidatedValue returns the value validated from the body.
+func (b validatedBody) ValidatedValue() any { return b.value }
 
 // readAll reads r to its end. When the length is announced it reads into
 // one buffer of that size, where io.ReadAll grows and copies its way there
