@@ -19,12 +19,9 @@ type sessionsTable struct {
 	names TablePair
 	sql   tableSQL
 
-	// deleteSQL[byUser][report] is the bulk delete; on PostgreSQL, the one
-	// for at most OrderedLockMaxKeys keys.
-	deleteSQL [2][2]string
-	// exclusiveDeleteSQL[byUser][report] is PostgreSQL's bulk delete for
-	// more keys than OrderedLockMaxKeys.
-	exclusiveDeleteSQL [2][2]string
+	// deleteSQL[mode][byUser][report] is the bulk delete; on SQLite it is
+	// the same statement for every lockMode.
+	deleteSQL [3][2][2]string
 	// countSQL[byUser] counts runs per target session on SQLite.
 	countSQL [2]string
 }
@@ -35,11 +32,12 @@ func newSessionsTable(d *database, pair TablePair) *sessionsTable {
 	t := &sessionsTable{db: d, names: pair, sql: newTableSQL(d.dialect, pair)}
 	for byUser := range 2 {
 		for report := range 2 {
-			if d.dialect == DialectPostgres {
-				t.deleteSQL[byUser][report] = postgresDeleteSQL(pair, byUser == 1, report == 1, false)
-				t.exclusiveDeleteSQL[byUser][report] = postgresDeleteSQL(pair, byUser == 1, report == 1, true)
-			} else {
-				t.deleteSQL[byUser][report] = sqliteDeleteSQL(pair, byUser == 1, report == 1)
+			for mode := range lockModes {
+				if d.dialect == DialectPostgres {
+					t.deleteSQL[mode][byUser][report] = postgresDeleteSQL(pair, byUser == 1, report == 1, mode)
+				} else {
+					t.deleteSQL[mode][byUser][report] = sqliteDeleteSQL(pair, byUser == 1, report == 1)
+				}
 			}
 		}
 		if d.dialect == DialectSQLite {
@@ -53,6 +51,27 @@ func newSessionsTable(d *database, pair TablePair) *sessionsTable {
 // rows in session_id order before deleting them; a larger one runs alone
 // on its table instead (see postgresDeleteSQL).
 const OrderedLockMaxKeys = 1000
+
+// lockMode is how a PostgreSQL bulk delete keeps clear of deadlocks.
+type lockMode int
+
+const (
+	lockNone      lockMode = iota // one key: nothing to order
+	lockOrdered                   // up to OrderedLockMaxKeys keys
+	lockExclusive                 // more keys
+	lockModes
+)
+
+// lockModeFor is the lock mode of a delete of n keys.
+func lockModeFor(n int) lockMode {
+	switch {
+	case n <= 1:
+		return lockNone
+	case n <= OrderedLockMaxKeys:
+		return lockOrdered
+	}
+	return lockExclusive
+}
 
 // bulkDeleteLockClass is the first half of the advisory lock key bulk
 // deletes take (the two-integer key space, apart from the migrations'
@@ -70,14 +89,17 @@ func bulkDeleteLockKey(sessions string) string {
 // the keys arrive as two text[] parameters ($1 ids, $2 types), so the
 // 65,535 bind-parameter limit never applies.
 //
-// Overlapping bulk deletes must not deadlock, and they do not, two ways:
+// Overlapping bulk deletes must not deadlock, and they do not, three ways:
 //
-//   - Up to OrderedLockMaxKeys keys (exclusive false), the statement takes
+//   - One key (lockNone): the delete waits for one session row at most, and
+//     holds nothing else while it waits, so it closes no cycle. No lock is
+//     taken beyond the delete's own.
+//   - Up to OrderedLockMaxKeys keys (lockOrdered), the statement takes
 //     the table's bulk-delete advisory lock in shared mode, then locks every
 //     target row in session_id order (bytewise, COLLATE "C": a total order,
 //     and a cheap sort) before deleting any. Any number of these run at once
 //     and queue behind each other only where they overlap.
-//   - Above that (exclusive true), it takes the same advisory lock in
+//   - Above that (lockExclusive), it takes the same advisory lock in
 //     exclusive mode and deletes without a lock pass: no other bulk delete
 //     of the table runs meanwhile, so nothing can wait on it in the opposite
 //     order. On 10,000 keys the ordered lock pass (join, sort, one lock and
@@ -85,7 +107,7 @@ func bulkDeleteLockKey(sessions string) string {
 //     one lock costs nothing, and a delete that size takes its turn.
 //
 // Every other writer (the single-session operations, recording a run)
-// waits on one session row at most, so it closes no cycle with either.
+// waits on one session row at most, so it closes no cycle with any of them.
 //
 // Each step is gated on the one before by a one-time filter over a
 // materialized CTE, which PostgreSQL evaluates before it reads the first
@@ -97,7 +119,7 @@ func bulkDeleteLockKey(sessions string) string {
 // session's runs in the statement's snapshot, taken before the cascade ran.
 // A key listed twice joins its row twice, which locks and deletes it once
 // (the handler drops repeats for a report anyway).
-func postgresDeleteSQL(pair TablePair, byUser, report, exclusive bool) string {
+func postgresDeleteSQL(pair TablePair, byUser, report bool, mode lockMode) string {
 	sessions, runs := quoteIdent(pair.Sessions), quoteIdent(pair.Runs)
 	const keys = `unnest($1::text[], $2::text[]) AS p(session_id, session_type)`
 	userFilter := ""
@@ -105,13 +127,13 @@ func postgresDeleteSQL(pair TablePair, byUser, report, exclusive bool) string {
 		userFilter = "\n  AND s.user_id = $3"
 	}
 	lockFunc, gate := "pg_advisory_xact_lock_shared", "serial"
-	if exclusive {
+	if mode == lockExclusive {
 		lockFunc = "pg_advisory_xact_lock"
 	}
 	sql := `WITH serial AS MATERIALIZED (
     SELECT ` + lockFunc + `(` + bulkDeleteLockKey(pair.Sessions) + `)
 )`
-	if !exclusive {
+	if mode == lockOrdered {
 		gate = "locked"
 		sql += `, locked AS MATERIALIZED (
     SELECT FROM ` + sessions + ` s
@@ -122,11 +144,15 @@ func postgresDeleteSQL(pair TablePair, byUser, report, exclusive bool) string {
     FOR UPDATE OF s
 )`
 	}
-	sql += `
-DELETE FROM ` + sessions + ` s
+	gated := "\n  AND (SELECT count(*) FROM " + gate + ") >= 0"
+	if mode == lockNone {
+		sql, gated = "", ""
+	} else {
+		sql += "\n"
+	}
+	sql += `DELETE FROM ` + sessions + ` s
 USING ` + keys + `
-WHERE s.session_id = p.session_id AND s.session_type = p.session_type` + userFilter + `
-  AND (SELECT count(*) FROM ` + gate + `) >= 0`
+WHERE s.session_id = p.session_id AND s.session_type = p.session_type` + userFilter + gated
 	if report {
 		sql += `
 RETURNING s.session_id, s.session_type,
@@ -206,10 +232,7 @@ func (t *sessionsTable) DeleteSessions(ctx context.Context, keys []SessionKey, o
 	if err != nil {
 		return DeleteResult{}, fmt.Errorf("delete sessions: %w", err)
 	}
-	query := t.deleteSQL[byUser][report]
-	if t.db.dialect == DialectPostgres && len(keys) > OrderedLockMaxKeys {
-		query = t.exclusiveDeleteSQL[byUser][report]
-	}
+	query := t.deleteSQL[lockModeFor(len(keys))][byUser][report]
 	switch {
 	case !opts.Report:
 		var r sql.Result

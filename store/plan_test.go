@@ -53,7 +53,7 @@ func TestStore_DeletePlan(t *testing.T) {
 			for report := range 2 {
 				t.Run(fmt.Sprintf("ByUser=%t,Report=%t", byUser == 1, report == 1), func(t *testing.T) {
 					if d.dialect == DialectPostgres {
-						plan := explainPostgres(t, d, tbl.deleteSQL[byUser][report], keys, byUser == 1)
+						plan := explainPostgres(t, d, tbl.deleteSQL[lockOrdered][byUser][report], keys, byUser == 1)
 						if strings.Contains(plan, "Seq Scan on agno_sessions") {
 							t.Errorf("plan scans the session table:\n%s", plan)
 						}
@@ -67,7 +67,7 @@ func TestStore_DeletePlan(t *testing.T) {
 						}
 						return
 					}
-					queries := []string{tbl.deleteSQL[byUser][report]}
+					queries := []string{tbl.deleteSQL[lockOrdered][byUser][report]}
 					if report == 1 {
 						queries = append(queries, tbl.countSQL[byUser])
 					}
@@ -88,7 +88,7 @@ func TestStore_DeletePlan(t *testing.T) {
 			if d.dialect != DialectPostgres {
 				t.Skip("SQLite has one statement for every batch size")
 			}
-			plan := explainPostgres(t, d, tbl.exclusiveDeleteSQL[0][0], keys, false)
+			plan := explainPostgres(t, d, tbl.deleteSQL[lockExclusive][0][0], keys, false)
 			if strings.Contains(plan, "LockRows") {
 				t.Errorf("the exclusive delete has a lock pass:\n%s", plan)
 			}
@@ -100,6 +100,19 @@ func TestStore_DeletePlan(t *testing.T) {
 			}
 		})
 
+		t.Run("SingleKeyPlan", func(t *testing.T) {
+			if d.dialect != DialectPostgres {
+				t.Skip("SQLite has one statement for every batch size")
+			}
+			plan := explainPostgres(t, d, tbl.deleteSQL[lockNone][0][0], keys[:1], false)
+			if strings.Contains(plan, "LockRows") || strings.Contains(plan, "InitPlan") {
+				t.Errorf("a one-key delete has a lock step:\n%s", plan)
+			}
+			if !strings.Contains(plan, "Index Scan using agno_sessions_pkey on agno_sessions s") {
+				t.Errorf("plan does not probe the primary key:\n%s", plan)
+			}
+		})
+
 		t.Run("LargeBatchPlan", func(t *testing.T) {
 			// Not asserted: with most of the table listed, a scan may be the
 			// right plan. Run with -v to read it.
@@ -108,9 +121,9 @@ func TestStore_DeletePlan(t *testing.T) {
 				keys = append(keys, SessionKey{fmt.Sprintf("bulk-%d", i+1), "agent"})
 			}
 			if d.dialect == DialectPostgres {
-				explainPostgres(t, d, tbl.deleteSQL[0][1], keys, false)
+				explainPostgres(t, d, tbl.deleteSQL[lockExclusive][0][1], keys, false)
 			} else {
-				explainSQLite(t, d, tbl.deleteSQL[0][0], keys, false)
+				explainSQLite(t, d, tbl.deleteSQL[lockExclusive][0][0], keys, false)
 			}
 		})
 	})
@@ -255,6 +268,13 @@ func TestStore_DeleteStatementCount(t *testing.T) {
 		if len(sql) != 1 || !strings.HasPrefix(sql[0], "WITH serial AS") {
 			t.Errorf("statements for case %d: got %d %q, want the delete alone", i, len(sql), sql)
 		}
+	}
+	log.take()
+	if _, err := tbl.DeleteSessions(ctx, keys[999:], DeleteOptions{}); err != nil {
+		t.Fatalf("DeleteSessions: %v", err)
+	}
+	if sql := log.take(); len(sql) != 1 || !strings.HasPrefix(sql[0], "DELETE FROM") {
+		t.Errorf("statements for one key: got %d %q, want the plain delete alone", len(sql), sql)
 	}
 }
 
