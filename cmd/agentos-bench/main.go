@@ -31,6 +31,7 @@ type options struct {
 	backends    []string
 	batches     []int
 	rounds      int
+	smallRounds int
 	scale       []int
 	scaleRounds int
 	runsPer     int
@@ -92,6 +93,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&backends, "backends", "postgres,sqlite", "backends to measure")
 	fs.StringVar(&batches, "batches", "1,100,10000", "bulk batch sizes")
 	fs.IntVar(&o.rounds, "rounds", 10, "interleaved rounds per bulk batch size")
+	fs.IntVar(&o.smallRounds, "small-rounds", 30, fmt.Sprintf("interleaved rounds per bulk batch size of %d ids or fewer", smallBatch))
 	fs.StringVar(&scale, "scale", "1000,10000,100000", "batch sizes of the scale run")
 	fs.IntVar(&o.scaleRounds, "scale-rounds", 2, "interleaved rounds per scale batch size")
 	fs.IntVar(&o.runsPer, "runs", 10, "runs per session in the bulk runs (the scale run uses 2)")
@@ -109,7 +111,7 @@ func parseFlags(args []string) (options, error) {
 	if o.scale, err = parseInts(scale); err != nil {
 		return o, fmt.Errorf("-scale: %w", err)
 	}
-	if o.rounds < 1 || o.scaleRounds < 1 || o.clients < 1 || o.perClient < 1 {
+	if o.rounds < 1 || o.smallRounds < 1 || o.scaleRounds < 1 || o.clients < 1 || o.perClient < 1 {
 		return o, fmt.Errorf("rounds, clients and per-client must be positive")
 	}
 	return o, nil

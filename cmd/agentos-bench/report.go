@@ -58,7 +58,7 @@ func renderAll(machine string, started, finished time.Time, reports []*report) s
 	}
 	for _, r := range reports {
 		fmt.Fprintf(&b, "\n### %s\n\n", r.backend)
-		fmt.Fprintf(&b, "Bulk: sessions × %d runs, median of %d interleaved rounds; HTTP is the spawned server over loopback, SQL is one `DELETE … WHERE session_id = ANY($1)` (SQLite: `IN (SELECT value FROM json_each(?))`) in a transaction; RSS is the server's peak during the HTTP requests of that size.\n\n", r.bulkRuns, r.rounds)
+		fmt.Fprintf(&b, "Bulk: sessions × %d runs, median of %d interleaved rounds (%d for batches of %d ids or fewer); HTTP is the spawned server over loopback, SQL is one `DELETE … WHERE session_id = ANY($1)` (SQLite: `IN (SELECT value FROM json_each(?))`) in a transaction; RSS is the server's peak during the HTTP requests of that size.\n\n", r.bulkRuns, r.rounds, r.smallRounds, smallBatch)
 		writeBulk(&b, r.bulk)
 		fmt.Fprintf(&b, "\nScale: sessions × %d runs, median of %d interleaved rounds; one request each.\n\n", r.scaleRuns, r.scaleRounds)
 		writeBulk(&b, r.scale)

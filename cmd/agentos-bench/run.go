@@ -23,11 +23,17 @@ type report struct {
 	bulkRuns    int
 	scaleRuns   int
 	rounds      int
+	smallRounds int
 	scaleRounds int
 	concurrency []concRow
 	clients     int
 	perClient   int
 }
+
+// smallBatch is the largest bulk batch measured in -small-rounds rounds:
+// those take milliseconds, and their medians need more rounds to hold
+// still on shared cores.
+const smallBatch = 100
 
 // bulkRow is one batch size: the medians of interleaved rounds, and the
 // server's highest peak RSS over the HTTP requests of that size.
@@ -55,10 +61,14 @@ func runBackend(ctx context.Context, be *backend, opts options, progress io.Writ
 	defer client.CloseIdleConnections()
 	r := &report{
 		backend: be.name, bulkRuns: opts.runsPer, scaleRuns: 2, rounds: opts.rounds,
-		scaleRounds: opts.scaleRounds, clients: opts.clients, perClient: opts.perClient,
+		smallRounds: opts.smallRounds, scaleRounds: opts.scaleRounds, clients: opts.clients, perClient: opts.perClient,
 	}
 	for _, n := range opts.batches {
-		row, err := bulk(ctx, be, client, "b", n, opts.runsPer, opts.rounds)
+		rounds := opts.rounds
+		if n <= smallBatch {
+			rounds = opts.smallRounds
+		}
+		row, err := bulk(ctx, be, client, "b", n, opts.runsPer, rounds)
 		if err != nil {
 			return nil, err
 		}
