@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -518,14 +519,7 @@ func TestStore_DeleteLocksInKeyOrder(t *testing.T) {
 		return err
 	}
 
-	blocker, err := d.sqlDB.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer blocker.Rollback()
-	if _, err := blocker.Exec(`SELECT FROM agno_sessions WHERE session_id = 'k-b' FOR UPDATE`); err != nil {
-		t.Fatal(err)
-	}
+	blocker := lockRow(t, d, "k-b")
 	done := make(chan DeleteResult, 1)
 	go func() {
 		// The report too: RETURNING must not change the order.
@@ -535,18 +529,7 @@ func TestStore_DeleteLocksInKeyOrder(t *testing.T) {
 		}
 		done <- res
 	}()
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
-		var waiting int
-		if err := d.sqlDB.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH serial AS%' AND datname = current_database()`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the delete never waited for the lock on k-b")
-		}
-	}
+	waitForWaitingDelete(t, d, "transactionid")
 	var pgErr *pgconn.PgError
 	if err := probe("k-A"); !errors.As(err, &pgErr) || pgErr.Code != "55P03" {
 		t.Errorf("locking k-A while the delete waits: got %v, want lock_not_available (the delete holds it)", err)
@@ -575,29 +558,7 @@ func TestStore_DeleteLargeBatchRunsAlone(t *testing.T) {
 	seedMany(t, c, pair, 10) // bulk-1 … bulk-10
 	d := c.byID["main"]
 
-	blocker, err := d.sqlDB.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer blocker.Rollback()
-	if _, err := blocker.Exec(`SELECT FROM agno_sessions WHERE session_id = 'x-2' FOR UPDATE`); err != nil {
-		t.Fatal(err)
-	}
-	waitFor := func(event string) {
-		t.Helper()
-		for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
-			var n int
-			if err := d.sqlDB.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = $1 AND query LIKE 'WITH serial AS%' AND datname = current_database()`, event).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			if n == 1 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no bulk delete waited for a lock of kind %s", event)
-			}
-		}
-	}
+	blocker := lockRow(t, d, "x-2")
 	small, large := make(chan DeleteResult, 1), make(chan DeleteResult, 1)
 	run := func(keys []SessionKey, out chan<- DeleteResult) {
 		res, err := resolve(t, c, "").DeleteSessions(ctx, keys, DeleteOptions{})
@@ -607,13 +568,13 @@ func TestStore_DeleteLargeBatchRunsAlone(t *testing.T) {
 		out <- res
 	}
 	go run([]SessionKey{{"x-1", "agent"}, {"x-2", "agent"}}, small)
-	waitFor("transactionid") // the small delete holds the advisory lock, shared
+	waitForWaitingDelete(t, d, "transactionid") // the small delete holds the advisory lock, shared
 	keys := make([]SessionKey, 0, OrderedLockMaxKeys+1)
 	for i := range OrderedLockMaxKeys + 1 {
 		keys = append(keys, SessionKey{fmt.Sprintf("bulk-%d", i+1), "agent"})
 	}
 	go run(keys, large)
-	waitFor("advisory")
+	waitForWaitingDelete(t, d, "advisory")
 	var left int
 	if err := d.sqlDB.QueryRow(`SELECT count(*) FROM (SELECT FROM agno_sessions WHERE session_id LIKE 'bulk-%' FOR UPDATE NOWAIT) k`).Scan(&left); err != nil || left != 10 {
 		t.Errorf("locking the large batch's rows while it waits: got %d rows, %v; want all 10 (untouched before its turn)", left, err)
@@ -626,4 +587,38 @@ func TestStore_DeleteLargeBatchRunsAlone(t *testing.T) {
 		t.Errorf("large delete: got %d sessions deleted, want 10", res.Sessions)
 	}
 	checkRemaining(t, c, pair, map[string]int64{})
+}
+
+// lockRow locks one session row in a transaction of its own, held until
+// the caller rolls it back or the test ends.
+func lockRow(t *testing.T, d *database, id string) *sql.Tx {
+	t.Helper()
+	tx, err := d.sqlDB.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback() })
+	if _, err := tx.Exec(`SELECT FROM agno_sessions WHERE session_id = $1 FOR UPDATE`, id); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+// waitForWaitingDelete polls until one bulk delete waits for a lock of the
+// given kind (pg_stat_activity's wait_event), and fails the test if none
+// does within a minute. It orders events; it measures nothing.
+func waitForWaitingDelete(t *testing.T, d *database, event string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		var n int
+		if err := d.sqlDB.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = $1 AND query LIKE 'WITH serial AS%' AND datname = current_database()`, event).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no bulk delete waited for a lock of kind %s", event)
+		}
+	}
 }
