@@ -78,12 +78,15 @@ func checkURL(req *http.Request, names, values []string) error {
 // text that is not UTF-8 or holds NUL, nesting deeper than MaxJSONDepth,
 // ids longer than MaxIDBytes and more than maxBatch session_ids.
 //
+// Text after the body's JSON value is refused too: kin-openapi's decoder,
+// like encoding/json's Decoder, would read the first value and ignore the
+// rest, so `{…} garbage` or two objects in a row would pass.
+//
 // From the same tokens it builds the body's value the way kin-openapi's
 // JSON decoder does (objects as map[string]any, arrays as []any, numbers as
-// json.Number), so the body is decoded once. complete is false when the body
-// is not exactly one JSON value: a syntax error, an empty body or text after
-// the value are left to kin-openapi, which words them (and, like
-// encoding/json, ignores text after a first value).
+// json.Number), so the body is decoded once. complete is false when the
+// body holds no whole JSON value (a syntax error, an empty body): those are
+// left to kin-openapi, which words them.
 func scanBody(data []byte, maxBatch int) (value any, complete bool, err error) {
 	if !utf8.Valid(data) {
 		return nil, false, invalidInput("body: the JSON text is not valid UTF-8")
@@ -93,8 +96,8 @@ func scanBody(data []byte, maxBatch int) (value any, complete bool, err error) {
 		member string      // the top-level member being read
 		stack  []treeFrame // the objects and arrays being built
 		done   bool        // the first value is complete
-		extra  bool        // something follows it
 	)
+	trailing := invalidInput("body: text follows the JSON value")
 	add := func(v any) {
 		if len(stack) == 0 {
 			value, done = v, true
@@ -114,11 +117,14 @@ func scanBody(data []byte, maxBatch int) (value any, complete bool, err error) {
 			if errors.As(err, &syntaxErr) && errors.Is(err, jsontext.ErrDuplicateName) {
 				return nil, false, invalidInput("body%s: member appears more than once", location(syntaxErr.JSONPointer))
 			}
+			if done && !errors.Is(err, io.EOF) {
+				return nil, false, trailing
+			}
 			// The end, or a syntax error the validator reports.
-			return value, done && !extra && errors.Is(err, io.EOF), nil
+			return value, done, nil
 		}
 		if done {
-			extra = true
+			return nil, false, trailing
 		}
 		depth := dec.StackDepth()
 		if depth > MaxJSONDepth {

@@ -19,8 +19,9 @@ func decodeLikeKinOpenAPI(data []byte) (any, error) {
 
 // FuzzScanBody checks that the value scanBody builds is the value
 // kin-openapi's decoder makes of the same body, whenever scanBody says the
-// body was exactly one JSON value, and that it says so for every such body
-// it does not refuse. make test replays the seeds.
+// body was exactly one JSON value, that it says so for every such body it
+// does not refuse, and that it refuses a body whose value has text after
+// it. make test replays the seeds.
 func FuzzScanBody(f *testing.F) {
 	for _, seed := range []string{
 		`{"session_ids":["a1","a2"],"session_types":["agent","team"]}`,
@@ -35,6 +36,12 @@ func FuzzScanBody(f *testing.F) {
 		got, complete, err := scanBody(data, 1000)
 		if err != nil {
 			return // refused as hostile, before any decoder sees it
+		}
+		if first, err := decodeLikeKinOpenAPI(data); err == nil {
+			var whole any
+			if json.Unmarshal(data, &whole) != nil {
+				t.Fatalf("scanBody(%q): accepted, but text follows its value %#v", data, first)
+			}
 		}
 		if !complete {
 			var v any
