@@ -97,7 +97,6 @@ func scanBody(data []byte, maxBatch int) (value any, complete bool, err error) {
 		stack  []treeFrame // the objects and arrays being built
 		done   bool        // the first value is complete
 	)
-	trailing := invalidInput("body: text follows the JSON value")
 	add := func(v any) {
 		if len(stack) == 0 {
 			value, done = v, true
@@ -118,13 +117,13 @@ func scanBody(data []byte, maxBatch int) (value any, complete bool, err error) {
 				return nil, false, invalidInput("body%s: member appears more than once", location(syntaxErr.JSONPointer))
 			}
 			if done && !errors.Is(err, io.EOF) {
-				return nil, false, trailing
+				return nil, false, invalidInput("body: text follows the JSON value")
 			}
 			// The end, or a syntax error the validator reports.
 			return value, done, nil
 		}
 		if done {
-			return nil, false, trailing
+			return nil, false, invalidInput("body: text follows the JSON value")
 		}
 		depth := dec.StackDepth()
 		if depth > MaxJSONDepth {

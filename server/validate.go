@@ -147,15 +147,16 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		joinHeaderLines(req.Header, route.Operation)
 		schema := v.bodySchemas[key]
+		ownBody := decoded && schema != nil // validateBody checks it, not kin-openapi
 		options := v.checkOptions
-		if decoded && schema != nil {
+		if ownBody {
 			options = v.checkOptionsNoBody
 		}
 		input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: options}
 		if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
 			return validationError(err)
 		}
-		if options == v.checkOptionsNoBody {
+		if ownBody {
 			if err := validateBody(input, schema, value); err != nil {
 				return validationError(err)
 			}
