@@ -11,21 +11,6 @@ import (
 	"github.com/agentos-sessions/agentos-sessions/store"
 )
 
-// Error codes sent in the error_code field of every error body.
-const (
-	CodeBadRequest           = "BAD_REQUEST"
-	CodeUnauthenticated      = "UNAUTHENTICATED"
-	CodeForbidden            = "FORBIDDEN"
-	CodeNotFound             = "NOT_FOUND"
-	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
-	CodeConflict             = "CONFLICT"
-	CodeValidation           = "VALIDATION_ERROR"
-	CodePayloadTooLarge      = "PAYLOAD_TOO_LARGE"
-	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
-	CodeInternal             = "INTERNAL_SERVER_ERROR"
-	CodeServiceUnavailable   = "SERVICE_UNAVAILABLE"
-)
-
 // Resolver finds the session table a request addresses by its db_id and
 // table query parameters ("" when absent). It returns the store.Err…
 // resolution sentinels.

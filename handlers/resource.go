@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/agentos-sessions/agentos-sessions/apierr"
 	"github.com/agentos-sessions/agentos-sessions/gen"
 	"github.com/agentos-sessions/agentos-sessions/store"
 )
@@ -96,7 +97,7 @@ func (h *Handlers) CreateSession(ctx context.Context, req gen.CreateSessionReque
 	if errors.Is(err, store.ErrConflict) {
 		return gen.CreateSession409JSONResponse{
 			Detail:    fmt.Sprintf("Session with id '%s' already exists. Use PATCH /sessions/%s to update it.", s.ID, s.ID),
-			ErrorCode: CodeConflict,
+			ErrorCode: apierr.CodeConflict,
 		}, nil
 	}
 	if err != nil {
@@ -301,7 +302,7 @@ func (h *Handlers) RecordSessionRun(ctx context.Context, req gen.RecordSessionRu
 	case errors.Is(err, store.ErrConflict):
 		return gen.RecordSessionRun409JSONResponse{
 			Detail:    fmt.Sprintf("Run with ID %s already exists in session %s", r.ID, req.SessionId),
-			ErrorCode: CodeConflict,
+			ErrorCode: apierr.CodeConflict,
 		}, nil
 	case err != nil:
 		return nil, fmt.Errorf("record run: %w", err)
@@ -342,11 +343,11 @@ func (h *Handlers) GetSessionRun(ctx context.Context, req gen.GetSessionRunReque
 }
 
 func badRequest(detail string) gen.BadRequestResponse {
-	return gen.BadRequestResponse{Detail: detail, ErrorCode: CodeBadRequest}
+	return gen.BadRequestResponse{Detail: detail, ErrorCode: apierr.CodeBadRequest}
 }
 
 func notFound(detail string) gen.NotFoundResponse {
-	return gen.NotFoundResponse{Detail: detail, ErrorCode: CodeNotFound}
+	return gen.NotFoundResponse{Detail: detail, ErrorCode: apierr.CodeNotFound}
 }
 
 func sessionNotFound(id string) gen.NotFoundResponse {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/agentos-sessions/agentos-sessions/apierr"
 	"github.com/agentos-sessions/agentos-sessions/gen"
 	"github.com/agentos-sessions/agentos-sessions/store"
 )
@@ -17,13 +18,13 @@ func (h *Handlers) DeleteSessions(ctx context.Context, req gen.DeleteSessionsReq
 	if len(body.SessionIds) > h.maxBatch {
 		return gen.DeleteSessions422JSONResponse{
 			Detail:    fmt.Sprintf("body.session_ids: at most %d ids per request", h.maxBatch),
-			ErrorCode: CodeValidation,
+			ErrorCode: apierr.CodeValidation,
 		}, nil
 	}
 	if len(body.SessionIds) != len(body.SessionTypes) {
 		return gen.DeleteSessions400JSONResponse{
 			Detail:    "Session IDs and session types must have the same length",
-			ErrorCode: CodeBadRequest,
+			ErrorCode: apierr.CodeBadRequest,
 		}, nil
 	}
 	sessions, res, err := resolve[gen.DeleteSessionsResponseObject, gen.DeleteSessions400JSONResponse, gen.DeleteSessions404JSONResponse](h.dbs, params.DbId, params.Table)
@@ -113,32 +114,25 @@ func prefersRepresentation(prefer *string) bool {
 	return false
 }
 
-// errorBody is the underlying type of every error response the generator
-// makes: an operation's 400 and 404 responses convert from it.
-type errorBody = struct {
-	Detail    string `json:"detail"`
-	ErrorCode string `json:"error_code"`
-}
-
 // resolve finds the session table a request names by its db_id and table.
 // When the request names none that is configured, it returns a nil table
 // and the operation's response R: B (its 400) or N (its 404), worded as
 // AgentOS words them. Other errors are unexpected.
-func resolve[R any, B, N ~errorBody](dbs Resolver, dbID, table *string) (store.Sessions, R, error) {
+func resolve[R any, B, N ~apierr.Body](dbs Resolver, dbID, table *string) (store.Sessions, R, error) {
 	var zero R
 	sessions, err := dbs.Resolve(deref(dbID), deref(table))
 	switch {
 	case err == nil:
 		return sessions, zero, nil
 	case errors.Is(err, store.ErrTableNeedsDatabase):
-		return nil, any(B{Detail: "The db_id query parameter is required when passing a table", ErrorCode: CodeBadRequest}).(R), nil
+		return nil, any(B{Detail: "The db_id query parameter is required when passing a table", ErrorCode: apierr.CodeBadRequest}).(R), nil
 	case errors.Is(err, store.ErrDatabaseAmbiguous):
-		return nil, any(B{Detail: "The db_id query parameter is required when using multiple databases", ErrorCode: CodeBadRequest}).(R), nil
+		return nil, any(B{Detail: "The db_id query parameter is required when using multiple databases", ErrorCode: apierr.CodeBadRequest}).(R), nil
 	case errors.Is(err, store.ErrDatabaseNotFound):
-		return nil, any(N{Detail: fmt.Sprintf("No database found with id '%s'", deref(dbID)), ErrorCode: CodeNotFound}).(R), nil
+		return nil, any(N{Detail: fmt.Sprintf("No database found with id '%s'", deref(dbID)), ErrorCode: apierr.CodeNotFound}).(R), nil
 	case errors.Is(err, store.ErrTableNotFound):
 		detail := fmt.Sprintf("No database with id '%s' has table '%s'", deref(dbID), deref(table))
-		return nil, any(N{Detail: detail, ErrorCode: CodeNotFound}).(R), nil
+		return nil, any(N{Detail: detail, ErrorCode: apierr.CodeNotFound}).(R), nil
 	}
 	return nil, zero, fmt.Errorf("resolve database: %w", err)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/agentos-sessions/agentos-sessions/apierr"
 	"github.com/agentos-sessions/agentos-sessions/handlers"
 )
 
@@ -127,7 +128,7 @@ func (a *authenticator) authenticate(req *http.Request, required []string) (hand
 	if !admin {
 		for _, s := range required {
 			if !slices.Contains(c.Scopes, s) {
-				return handlers.Caller{}, newError(http.StatusForbidden, handlers.CodeForbidden,
+				return handlers.Caller{}, apierr.New(http.StatusForbidden, apierr.CodeForbidden,
 					"Insufficient permissions. Required scope(s): "+strings.Join(required, ", "))
 			}
 		}
@@ -135,8 +136,8 @@ func (a *authenticator) authenticate(req *http.Request, required []string) (hand
 	return handlers.Caller{Subject: c.Subject, Scopes: c.Scopes, Admin: admin, Isolated: a.isolation && !admin}, nil
 }
 
-func unauthenticated(detail string) *Error {
-	return newError(http.StatusUnauthorized, handlers.CodeUnauthenticated, detail)
+func unauthenticated(detail string) *apierr.Error {
+	return apierr.New(http.StatusUnauthorized, apierr.CodeUnauthenticated, detail)
 }
 
 // requiredScopes lists the scopes an operation's JWTBearer requirement

@@ -6,7 +6,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/agentos-sessions/agentos-sessions/handlers"
+	"github.com/agentos-sessions/agentos-sessions/apierr"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
 )
 
@@ -35,7 +35,7 @@ func TestDeleteSessions_AuthenticationReadsNoBody(t *testing.T) {
 	req.ContentLength = -1
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer wrong")
-	a.serve(req).wantError(t, http.StatusUnauthorized, handlers.CodeUnauthenticated, "Invalid authentication token")
+	a.serve(req).wantError(t, http.StatusUnauthorized, apierr.CodeUnauthenticated, "Invalid authentication token")
 	if body.read != 0 {
 		t.Errorf("bytes of the body read before refusing: got %d, want 0", body.read)
 	}

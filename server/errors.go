@@ -9,43 +9,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
-	"github.com/agentos-sessions/agentos-sessions/handlers"
+	"github.com/agentos-sessions/agentos-sessions/apierr"
 )
-
-// Error is an error that the client caused and should read: it is rendered
-// as its status with a {"detail", "error_code"} body.
-type Error struct {
-	Status int
-	Code   string
-	Detail string
-}
-
-func (e *Error) Error() string { return e.Detail }
-
-func newError(status int, code, detail string) *Error {
-	return &Error{Status: status, Code: code, Detail: detail}
-}
-
-// errorBody is the shape of every error response.
-type errorBody struct {
-	Detail    string `json:"detail"`
-	ErrorCode string `json:"error_code"`
-}
-
-// codeForStatus gives the error_code of a status that reaches the error
-// handler without one (router and binder errors).
-var codeForStatus = map[int]string{
-	http.StatusBadRequest:            handlers.CodeBadRequest,
-	http.StatusUnauthorized:          handlers.CodeUnauthenticated,
-	http.StatusForbidden:             handlers.CodeForbidden,
-	http.StatusNotFound:              handlers.CodeNotFound,
-	http.StatusMethodNotAllowed:      handlers.CodeMethodNotAllowed,
-	http.StatusConflict:              handlers.CodeConflict,
-	http.StatusRequestEntityTooLarge: handlers.CodePayloadTooLarge,
-	http.StatusUnsupportedMediaType:  handlers.CodeUnsupportedMediaType,
-	http.StatusUnprocessableEntity:   handlers.CodeValidation,
-	http.StatusServiceUnavailable:    handlers.CodeServiceUnavailable,
-}
 
 // errorHandler renders every error that reaches Echo — from the router, the
 // validator, the binder, a handler or a recovered panic — as one JSON shape.
@@ -56,18 +21,15 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
-		status, body := http.StatusInternalServerError, errorBody{ErrorCode: handlers.CodeInternal}
-		var apiErr *Error
+		status, body := http.StatusInternalServerError, apierr.Body{ErrorCode: apierr.CodeInternal}
+		var apiErr *apierr.Error
 		var httpErr *echo.HTTPError
 		switch {
 		case errors.As(err, &apiErr):
-			status, body = apiErr.Status, errorBody{Detail: apiErr.Detail, ErrorCode: apiErr.Code}
+			status, body = apiErr.Status, apierr.Body{Detail: apiErr.Detail, ErrorCode: apiErr.Code}
 		case errors.As(err, &httpErr) && httpErr.Code < http.StatusInternalServerError:
 			status = httpErr.Code
-			body = errorBody{Detail: fmt.Sprint(httpErr.Message), ErrorCode: codeForStatus[status]}
-			if body.ErrorCode == "" {
-				body.ErrorCode = handlers.CodeBadRequest
-			}
+			body = apierr.Body{Detail: fmt.Sprint(httpErr.Message), ErrorCode: apierr.CodeForStatus(status)}
 		default:
 			id := requestID(c)
 			logger.ErrorContext(c.Request().Context(), "request failed",

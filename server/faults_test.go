@@ -16,7 +16,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/agentos-sessions/agentos-sessions/handlers"
+	"github.com/agentos-sessions/agentos-sessions/apierr"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
 	"github.com/agentos-sessions/agentos-sessions/store"
 )
@@ -72,7 +72,7 @@ func waitForBackends(t *testing.T, db *gorm.DB, appName, state string, n int) {
 
 func wantInternalDeleteError(t *testing.T, res response) {
 	t.Helper()
-	res.wantError(t, http.StatusInternalServerError, handlers.CodeInternal,
+	res.wantError(t, http.StatusInternalServerError, apierr.CodeInternal,
 		fmt.Sprintf("Failed to delete sessions (request id: %s)", res.Header.Get("X-Request-ID")))
 }
 
@@ -340,7 +340,7 @@ func TestReady_DatabaseOutage(t *testing.T) {
 
 	p.cut()
 	res := a.do(http.MethodGet, "/ready", "")
-	res.wantError(t, http.StatusServiceUnavailable, handlers.CodeServiceUnavailable, "Database 'default' is unreachable")
+	res.wantError(t, http.StatusServiceUnavailable, apierr.CodeServiceUnavailable, "Database 'default' is unreachable")
 	wantInternalDeleteError(t, a.do(http.MethodDelete, "/sessions", deleteBody(ids[2:4], types[2:4]), "Content-Type", jsonCT))
 	a.wantRows(ids[2:], 4, 8)
 	if res := a.do(http.MethodGet, "/health", ""); res.Status != http.StatusOK {
@@ -372,7 +372,7 @@ func TestReady_NamesTheUnreachableDatabase(t *testing.T) {
 		t.Fatalf("GET /ready: %d %s, want 200", res.Status, res.Body)
 	}
 	p.cut()
-	a.do(http.MethodGet, "/ready", "").wantError(t, http.StatusServiceUnavailable, handlers.CodeServiceUnavailable, "Database 'main' is unreachable")
+	a.do(http.MethodGet, "/ready", "").wantError(t, http.StatusServiceUnavailable, apierr.CodeServiceUnavailable, "Database 'main' is unreachable")
 	if res := a.do(http.MethodGet, "/sessions?db_id=local", ""); res.Status != http.StatusOK {
 		t.Errorf("GET /sessions on the reachable database: %d %s, want 200", res.Status, res.Body)
 	}

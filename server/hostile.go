@@ -13,7 +13,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 
-	"github.com/agentos-sessions/agentos-sessions/handlers"
+	"github.com/agentos-sessions/agentos-sessions/apierr"
 )
 
 // Limits on request text that the document cannot state without breaking
@@ -29,8 +29,8 @@ const (
 // idParams are the path parameters and top-level body members holding ids.
 var idParams = map[string]bool{"session_id": true, "run_id": true}
 
-func invalidInput(format string, args ...any) *Error {
-	return newError(http.StatusUnprocessableEntity, handlers.CodeValidation, fmt.Sprintf(format, args...))
+func invalidInput(format string, args ...any) *apierr.Error {
+	return apierr.New(http.StatusUnprocessableEntity, apierr.CodeValidation, fmt.Sprintf(format, args...))
 }
 
 // checkText refuses what no database column should receive: bytes that are

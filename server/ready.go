@@ -11,7 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/agentos-sessions/agentos-sessions/handlers"
+	"github.com/agentos-sessions/agentos-sessions/apierr"
 	"github.com/agentos-sessions/agentos-sessions/store"
 )
 
@@ -51,7 +51,7 @@ func ready(dbs Pinger, logger *slog.Logger) echo.HandlerFunc {
 		default:
 			detail = fmt.Sprintf("Databases %s are unreachable", strings.Join(ids, ", "))
 		}
-		return newError(http.StatusServiceUnavailable, handlers.CodeServiceUnavailable, detail)
+		return apierr.New(http.StatusServiceUnavailable, apierr.CodeServiceUnavailable, detail)
 	}
 }
 

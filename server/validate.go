@@ -19,6 +19,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	"github.com/agentos-sessions/agentos-sessions/apierr"
 	"github.com/agentos-sessions/agentos-sessions/handlers"
 )
 
@@ -173,21 +174,21 @@ func (v *validator) readBody(req *http.Request) ([]byte, error) {
 	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
 		mediaType, params, err := mime.ParseMediaType(ct)
 		if err != nil || !isJSON(mediaType) || !isUTF8(params["charset"]) {
-			return nil, newError(http.StatusUnsupportedMediaType, handlers.CodeUnsupportedMediaType,
+			return nil, apierr.New(http.StatusUnsupportedMediaType, apierr.CodeUnsupportedMediaType,
 				fmt.Sprintf("Content-Type must be application/json, not %q", ct))
 		}
 	}
 	// The validator and the binder know the document's media type only.
 	req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 
-	tooLarge := newError(http.StatusRequestEntityTooLarge, handlers.CodePayloadTooLarge,
+	tooLarge := apierr.New(http.StatusRequestEntityTooLarge, apierr.CodePayloadTooLarge,
 		fmt.Sprintf("Request body is larger than %d bytes", v.maxBodyBytes))
 	if req.ContentLength > v.maxBodyBytes {
 		return nil, tooLarge
 	}
 	data, err := readAll(io.LimitReader(req.Body, v.maxBodyBytes+1), req.ContentLength)
 	if err != nil {
-		return nil, newError(http.StatusBadRequest, handlers.CodeBadRequest, "The request body could not be read")
+		return nil, apierr.New(http.StatusBadRequest, apierr.CodeBadRequest, "The request body could not be read")
 	}
 	if int64(len(data)) > v.maxBodyBytes {
 		return nil, tooLarge
@@ -310,7 +311,7 @@ func validationError(err error) error {
 	case reqErr.Err != nil:
 		reason = reqErr.Err.Error()
 	}
-	return newError(http.StatusUnprocessableEntity, handlers.CodeValidation, location+": "+reason)
+	return apierr.New(http.StatusUnprocessableEntity, apierr.CodeValidation, location+": "+reason)
 }
 
 // schemaProblem words a schema error the same way whichever validator made
