@@ -8,11 +8,6 @@ type Caller struct {
 	// Subject is the token's "sub" claim, "" for the security key or an open
 	// server.
 	Subject string
-	// Scopes are the token's "scopes" claim.
-	Scopes []string
-	// Admin is true for the security key, the agent_os:admin scope and an
-	// open server.
-	Admin bool
 	// Isolated confines the caller to sessions whose user_id is Subject.
 	Isolated bool
 }

@@ -1,9 +1,9 @@
 // Package handlers gives the API its meaning: it implements the strict
 // server interface generated from openapi.yaml on top of the store. What the
-// document says (required fields, enums, minItems) is enforced by the
-// request validator before a handler runs; handlers own what the document
-// cannot say: lengths that must match, database and table resolution,
-// batch limits and ownership.
+// document says (required fields, enums, minItems), and the input limits it
+// cannot state (the batch limit among them), are enforced by the request
+// gate before a handler runs; handlers own what remains: lengths that must
+// match, database and table resolution, and ownership.
 package handlers
 
 import (
@@ -20,14 +20,12 @@ type Resolver interface {
 
 // Handlers implements gen.StrictServerInterface.
 type Handlers struct {
-	dbs      Resolver
-	maxBatch int
+	dbs Resolver
 }
 
 var _ gen.StrictServerInterface = (*Handlers)(nil)
 
-// New returns the handlers over the given databases. maxBatch is the most
-// session ids one bulk delete may name.
-func New(dbs Resolver, maxBatch int) *Handlers {
-	return &Handlers{dbs: dbs, maxBatch: maxBatch}
+// New returns the handlers over the given databases.
+func New(dbs Resolver) *Handlers {
+	return &Handlers{dbs: dbs}
 }

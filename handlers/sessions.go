@@ -15,12 +15,6 @@ import (
 // all its runs in one transaction.
 func (h *Handlers) DeleteSessions(ctx context.Context, req gen.DeleteSessionsRequestObject) (gen.DeleteSessionsResponseObject, error) {
 	body, params := req.Body, req.Params
-	if len(body.SessionIds) > h.maxBatch {
-		return gen.DeleteSessions422JSONResponse{
-			Detail:    fmt.Sprintf("body.session_ids: at most %d ids per request", h.maxBatch),
-			ErrorCode: apierr.CodeValidation,
-		}, nil
-	}
 	if len(body.SessionIds) != len(body.SessionTypes) {
 		return gen.DeleteSessions400JSONResponse{
 			Detail:    "Session IDs and session types must have the same length",
