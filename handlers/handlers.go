@@ -25,7 +25,22 @@ type Handlers struct {
 
 var _ gen.StrictServerInterface = (*Handlers)(nil)
 
-// New returns the handlers over the given databases.
-func New(dbs Resolver) *Handlers {
-	return &Handlers{dbs: dbs}
+// New returns the handlers over the given databases. Every table they
+// resolve reports what its deletes remove to deletes (store.CountDeletes).
+func New(dbs Resolver, deletes store.DeleteCounter) *Handlers {
+	return &Handlers{dbs: countingResolver{dbs: dbs, deletes: deletes}}
+}
+
+// countingResolver resolves tables whose deletes are counted.
+type countingResolver struct {
+	dbs     Resolver
+	deletes store.DeleteCounter
+}
+
+func (r countingResolver) Resolve(dbID, table string) (store.Sessions, error) {
+	s, err := r.dbs.Resolve(dbID, table)
+	if err != nil {
+		return nil, err
+	}
+	return store.CountDeletes(s, r.deletes), nil
 }

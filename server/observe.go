@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"database/sql"
 	"log/slog"
 	"net/http"
@@ -15,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/agentos-sessions/agentos-sessions/handlers"
-	"github.com/agentos-sessions/agentos-sessions/store"
 )
 
 // observer measures and logs every request, counts what deletes remove and
@@ -107,53 +105,9 @@ func (o *observer) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// countDeletes wraps dbs so that every session table it resolves reports
-// what its deletes removed to the deletion counters.
-func (o *observer) countDeletes(dbs handlers.Resolver) handlers.Resolver {
-	return countingResolver{dbs: dbs, o: o}
-}
+// SessionsDeleted counts sessions a delete removed (store.DeleteCounter).
+func (o *observer) SessionsDeleted(n int64) { o.sessionsDeleted.Add(float64(n)) }
 
-type countingResolver struct {
-	dbs handlers.Resolver
-	o   *observer
-}
-
-func (r countingResolver) Resolve(dbID, table string) (store.Sessions, error) {
-	s, err := r.dbs.Resolve(dbID, table)
-	if err != nil {
-		return nil, err
-	}
-	return countingSessions{Sessions: s, o: r.o}, nil
-}
-
-// countingSessions counts sessions on every successful delete, and runs
-// when the store reported them: asking it to always would make every bulk
-// delete pay for a report the client did not request.
-type countingSessions struct {
-	store.Sessions
-	o *observer
-}
-
-func (s countingSessions) DeleteSession(ctx context.Context, id string, owner store.Owner) error {
-	if err := s.Sessions.DeleteSession(ctx, id, owner); err != nil {
-		return err
-	}
-	s.o.sessionsDeleted.Inc()
-	return nil
-}
-
-func (s countingSessions) DeleteSessions(ctx context.Context, keys []store.SessionKey, opts store.DeleteOptions) (store.DeleteResult, error) {
-	res, err := s.Sessions.DeleteSessions(ctx, keys, opts)
-	if err != nil {
-		return res, err
-	}
-	s.o.sessionsDeleted.Add(float64(res.Sessions))
-	if opts.Report {
-		var runs int64
-		for _, d := range res.Deleted {
-			runs += d.RunsDeleted
-		}
-		s.o.runsDeleted.Add(float64(runs))
-	}
-	return res, nil
-}
+// RunsDeleted counts runs a delete removed with its sessions
+// (store.DeleteCounter).
+func (o *observer) RunsDeleted(n int64) { o.runsDeleted.Add(float64(n)) }

@@ -93,7 +93,7 @@ func NewServer(cfg Config, dbs handlers.Resolver, logger *slog.Logger) (*echo.Ec
 	if p, ok := dbs.(Pinger); ok {
 		e.GET("/ready", ready(p, logger))
 	}
-	gen.RegisterHandlers(e, gen.NewStrictHandler(handlers.New(obs.countDeletes(dbs)), nil))
+	gen.RegisterHandlers(e, gen.NewStrictHandler(handlers.New(dbs, obs), nil))
 	return e, nil
 }
 
