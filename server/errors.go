@@ -6,14 +6,14 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
 	"github.com/agentos-sessions/agentos-sessions/apierr"
+	"github.com/agentos-sessions/agentos-sessions/server/gate"
 )
 
 // errorHandler renders every error that reaches Echo — from the router, the
-// validator, the binder, a handler or a recovered panic — as one JSON shape.
+// gate, the binder, a handler or a recovered panic — as one JSON shape.
 // Unexpected errors are logged once, with the request id, and the client
 // gets the operation's own 500 description and that id, never driver text.
 func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
@@ -50,7 +50,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 // internalErrorDescription is the description the document gives the
 // operation's 500 response, or a generic sentence outside any operation.
 func internalErrorDescription(c echo.Context) string {
-	if op, ok := c.Get(operationKey).(*openapi3.Operation); ok && op.Responses != nil {
+	if op, ok := gate.Operation(c); ok && op.Responses != nil {
 		if r := op.Responses.Status(http.StatusInternalServerError); r != nil && r.Value != nil && r.Value.Description != nil {
 			return *r.Value.Description
 		}

@@ -10,13 +10,14 @@ import (
 	"testing"
 
 	"github.com/agentos-sessions/agentos-sessions/server"
+	"github.com/agentos-sessions/agentos-sessions/server/gate"
 )
 
 func TestHostileInput_URL(t *testing.T) {
 	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
 		a := newAPI(t, newURL(t), testConfig())
 		a.seed("default", session{id: "a1", typ: "agent", runs: 1})
-		long := strings.Repeat("x", server.MaxIDBytes+1)
+		long := strings.Repeat("x", gate.MaxIDBytes+1)
 		tests := []struct {
 			name, method, target, detail string
 		}{
@@ -24,7 +25,7 @@ func TestHostileInput_URL(t *testing.T) {
 			{"NULInPathDelete", http.MethodDelete, "/sessions/a%00", "path.session_id: value must not contain NUL characters"},
 			{"NULInRunID", http.MethodGet, "/sessions/a1/runs/r%00", "path.run_id: value must not contain NUL characters"},
 			{"BadUTF8InPath", http.MethodGet, "/sessions/%C3%28", "path.session_id: value is not valid UTF-8"},
-			{"LongPathID", http.MethodGet, "/sessions/" + long, fmt.Sprintf("path.session_id: ids are at most %d bytes long", server.MaxIDBytes)},
+			{"LongPathID", http.MethodGet, "/sessions/" + long, fmt.Sprintf("path.session_id: ids are at most %d bytes long", gate.MaxIDBytes)},
 			{"NULInQuery", http.MethodGet, "/sessions?user_id=%00", "query.user_id: value must not contain NUL characters"},
 			{"BadUTF8InQuery", http.MethodGet, "/sessions?session_name=%FF", "query.session_name: value is not valid UTF-8"},
 			{"NULInQueryName", http.MethodGet, "/sessions?a%00=1", "query: value must not contain NUL characters"},
@@ -40,7 +41,7 @@ func TestHostileInput_URL(t *testing.T) {
 		a.wantRows([]string{"a1"}, 1, 1)
 		t.Run("LongestIDIsNotFound", func(t *testing.T) {
 			a.t = t
-			id := strings.Repeat("x", server.MaxIDBytes)
+			id := strings.Repeat("x", gate.MaxIDBytes)
 			a.do(http.MethodGet, "/sessions/"+id, "").wantError(t, 404, "NOT_FOUND", "Session with id '"+id+"' not found")
 		})
 	})
@@ -95,15 +96,15 @@ func TestHostileInput_Body(t *testing.T) {
 				"body.metadata.k: member appears more than once"},
 			{"LongNameIsCut", http.MethodPatch, "/sessions/a1", `{"metadata":{"` + megaID + `":1,"` + megaID + `":2}}`,
 				"body.metadata." + strings.Repeat("x", 128-len(".metadata.")) + "…: member appears more than once"},
-			{"DeepBody", http.MethodDelete, "/sessions", deep, fmt.Sprintf("body: JSON nests deeper than %d levels", server.MaxJSONDepth)},
+			{"DeepBody", http.MethodDelete, "/sessions", deep, fmt.Sprintf("body: JSON nests deeper than %d levels", gate.MaxJSONDepth)},
 			{"DeepMetadata", http.MethodPost, "/sessions", `{"metadata":{"m":` + deep + `}}`,
-				fmt.Sprintf("body: JSON nests deeper than %d levels", server.MaxJSONDepth)},
+				fmt.Sprintf("body: JSON nests deeper than %d levels", gate.MaxJSONDepth)},
 			{"MegabyteID", http.MethodDelete, "/sessions", deleteBody([]string{"a1", megaID}, []string{"agent", "agent"}),
-				fmt.Sprintf("body.session_ids.1: ids are at most %d bytes long", server.MaxIDBytes)},
+				fmt.Sprintf("body.session_ids.1: ids are at most %d bytes long", gate.MaxIDBytes)},
 			{"MegabyteCreateID", http.MethodPost, "/sessions", `{"session_id":"` + megaID + `"}`,
-				fmt.Sprintf("body.session_id: ids are at most %d bytes long", server.MaxIDBytes)},
+				fmt.Sprintf("body.session_id: ids are at most %d bytes long", gate.MaxIDBytes)},
 			{"MegabyteRunID", http.MethodPost, "/sessions/a1/runs", `{"run_id":"` + megaID + `"}`,
-				fmt.Sprintf("body.run_id: ids are at most %d bytes long", server.MaxIDBytes)},
+				fmt.Sprintf("body.run_id: ids are at most %d bytes long", gate.MaxIDBytes)},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -7,13 +7,13 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/agentos-sessions/agentos-sessions/handlers"
+	"github.com/agentos-sessions/agentos-sessions/server/gate"
 )
 
 // observer measures and logs every request, counts what deletes remove and
@@ -85,7 +85,7 @@ func (o *observer) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		req, status := c.Request(), c.Response().Status
 		route := c.Path()
 		operation := route
-		if op, ok := c.Get(operationKey).(*openapi3.Operation); ok {
+		if op, ok := gate.Operation(c); ok {
 			operation = op.OperationID
 		} else if status == http.StatusNotFound || status == http.StatusMethodNotAllowed {
 			operation = "unmatched" // bounded labels whatever paths clients try

@@ -1,7 +1,8 @@
 // Package server builds the whole HTTP stack of the API: the Echo instance,
-// the request validator driven by openapi.yaml, authentication, the routes
-// of the generated strict server and the one error handler that renders
-// every error. Tests call the same constructor that main does.
+// the request gate driven by openapi.yaml (package gate) with the
+// authentication it is given, the routes of the generated strict server,
+// metrics and the one error handler that renders every error. Tests call
+// the same constructor that main does.
 package server
 
 import (
@@ -19,6 +20,7 @@ import (
 	agentossessions "github.com/agentos-sessions/agentos-sessions"
 	"github.com/agentos-sessions/agentos-sessions/gen"
 	"github.com/agentos-sessions/agentos-sessions/handlers"
+	"github.com/agentos-sessions/agentos-sessions/server/gate"
 )
 
 // Config is what the HTTP stack needs to know.
@@ -81,7 +83,13 @@ func NewServer(cfg Config, dbs handlers.Resolver, logger *slog.Logger) (*echo.Ec
 	if len(cfg.CORSOrigins) > 0 {
 		e.Use(cors(cfg.CORSOrigins))
 	}
-	e.Use(newValidator(doc, auth, cfg.MaxBodyBytes, cfg.MaxBatch).middleware)
+	e.Use(gate.New(gate.Config{
+		Document:     doc,
+		Authenticate: auth.authenticate,
+		Scopes:       requiredScopes,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		MaxBatch:     cfg.MaxBatch,
+	}).Middleware)
 
 	e.GET("/health", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

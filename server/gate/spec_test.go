@@ -1,14 +1,16 @@
-package server
+package gate
 
 import (
 	"context"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	agentossessions "github.com/agentos-sessions/agentos-sessions"
 )
 
 func TestValidationSpec(t *testing.T) {
-	doc, err := loadDocument()
+	doc, err := openapi3.NewLoader().LoadFromData(agentossessions.OpenAPI)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,77 +1,14 @@
-package server
+package gate
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
-
-	"github.com/agentos-sessions/agentos-sessions/apierr"
 )
-
-// Limits on request text that the document cannot state without breaking
-// clients of the seed (a maxLength on its body is a breaking change).
-const (
-	// MaxIDBytes is the longest session or run id accepted, in bytes, in the
-	// path and in a body.
-	MaxIDBytes = 255
-	// MaxJSONDepth is how deeply a request body's arrays and objects may nest.
-	MaxJSONDepth = 64
-)
-
-// idParams are the path parameters and top-level body members holding ids.
-var idParams = map[string]bool{"session_id": true, "run_id": true}
-
-func invalidInput(format string, args ...any) *apierr.Error {
-	return apierr.New(http.StatusUnprocessableEntity, apierr.CodeValidation, fmt.Sprintf(format, args...))
-}
-
-// checkText refuses what no database column should receive: bytes that are
-// not UTF-8, and NUL, which PostgreSQL cannot store in text or jsonb.
-func checkText(location, s string) error {
-	if !utf8.ValidString(s) {
-		return invalidInput("%s: value is not valid UTF-8", location)
-	}
-	if strings.IndexByte(s, 0) >= 0 {
-		return invalidInput("%s: value must not contain NUL characters", location)
-	}
-	return nil
-}
-
-// checkURL checks the path parameters and every query name and value of a
-// request before anything else reads them.
-func checkURL(req *http.Request, names, values []string) error {
-	for i, name := range names {
-		v := values[i]
-		if u, err := url.PathUnescape(v); err == nil {
-			v = u
-		}
-		if err := checkText("path."+name, v); err != nil {
-			return err
-		}
-		if idParams[name] && len(v) > MaxIDBytes {
-			return invalidInput("path.%s: ids are at most %d bytes long", name, MaxIDBytes)
-		}
-	}
-	for name, vs := range req.URL.Query() {
-		if err := checkText("query", name); err != nil {
-			return err
-		}
-		for _, v := range vs {
-			if err := checkText("query."+name, v); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
 
 // scanBody reads a JSON body token by token and refuses what the decoders
 // behind it would accept silently or at great cost: duplicate member names,
@@ -88,8 +25,8 @@ func checkURL(req *http.Request, names, values []string) error {
 // body holds no whole JSON value (a syntax error, an empty body): those are
 // left to kin-openapi, which words them.
 func scanBody(data []byte, maxBatch int) (value any, complete bool, err error) {
-	if !utf8.Valid(data) {
-		return nil, false, invalidInput("body: the JSON text is not valid UTF-8")
+	if err := checkBodyText(data); err != nil {
+		return nil, false, err
 	}
 	dec := jsontext.NewDecoder(bytes.NewReader(data))
 	var (
@@ -126,12 +63,14 @@ func scanBody(data []byte, maxBatch int) (value any, complete bool, err error) {
 			return nil, false, invalidInput("body: text follows the JSON value")
 		}
 		depth := dec.StackDepth()
-		if depth > MaxJSONDepth {
-			return nil, false, invalidInput("body: JSON nests deeper than %d levels", MaxJSONDepth)
+		if err := checkDepth(depth); err != nil {
+			return nil, false, err
 		}
 		if depth == 2 && member == "session_ids" {
-			if kind, n := dec.StackIndex(2); kind == '[' && n > int64(maxBatch) {
-				return nil, false, invalidInput("body.session_ids: at most %d ids per request", maxBatch)
+			if kind, n := dec.StackIndex(2); kind == '[' {
+				if err := checkBatch(n, maxBatch); err != nil {
+					return nil, false, err
+				}
 			}
 		}
 		switch tok.Kind() {
@@ -165,7 +104,7 @@ func scanBody(data []byte, maxBatch int) (value any, complete bool, err error) {
 				if isName {
 					at = at.Parent() // the name itself cannot be echoed
 				}
-				return nil, false, invalidInput("body%s: text must not contain NUL characters", location(at))
+				return nil, false, nulInBody(location(at))
 			}
 			if isName {
 				stack[len(stack)-1].name = s
@@ -175,8 +114,10 @@ func scanBody(data []byte, maxBatch int) (value any, complete bool, err error) {
 				continue
 			}
 			isID := (depth == 1 && idParams[member]) || (depth == 2 && member == "session_ids")
-			if isID && len(s) > MaxIDBytes {
-				return nil, false, invalidInput("body%s: ids are at most %d bytes long", location(dec.StackPointer()), MaxIDBytes)
+			if isID {
+				if err := checkIDLength("body"+location(dec.StackPointer()), s); err != nil {
+					return nil, false, err
+				}
 			}
 			add(s)
 		}
