@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/agentos-sessions/agentos-sessions/apierr"
 	"github.com/agentos-sessions/agentos-sessions/gen"
@@ -26,7 +25,7 @@ func (h *Handlers) DeleteSessions(ctx context.Context, req gen.DeleteSessionsReq
 		return res, err
 	}
 
-	wantReport := prefersRepresentation(params.Prefer)
+	wantReport := PreferencesFrom(ctx).ReturnRepresentation
 	// Only a report needs each pair once; the store deletes a repeated
 	// pair once either way.
 	keys := toStoreKeys(body.SessionIds, body.SessionTypes, wantReport)
@@ -88,24 +87,6 @@ func toDeleteReport(keys []store.SessionKey, deleted []store.DeletedSession) gen
 		report.NotFound = append(report.NotFound, gen.SessionRef{SessionId: k.ID, SessionType: gen.SessionType(k.Type)})
 	}
 	return report
-}
-
-// prefersRepresentation reports whether an RFC 7240 Prefer header asks for
-// return=representation. Preferences are comma-separated, may carry
-// parameters after ';', and are compared case-insensitively.
-func prefersRepresentation(prefer *string) bool {
-	if prefer == nil {
-		return false
-	}
-	for pref := range strings.SplitSeq(*prefer, ",") {
-		pref, _, _ = strings.Cut(pref, ";")
-		name, value, _ := strings.Cut(pref, "=")
-		value = strings.Trim(strings.TrimSpace(value), `"`)
-		if strings.EqualFold(strings.TrimSpace(name), "return") && strings.EqualFold(value, "representation") {
-			return true
-		}
-	}
-	return false
 }
 
 // resolve finds the session table a request names by its db_id and table.

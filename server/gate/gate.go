@@ -143,7 +143,7 @@ func (g *Gate) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		req = req.WithContext(handlers.WithCaller(req.Context(), caller))
+		req = req.WithContext(handlers.WithPreferences(handlers.WithCaller(req.Context(), caller), preferences(req.Header)))
 		c.SetRequest(req)
 		ctx := req.Context()
 

@@ -1,6 +1,9 @@
-package handlers
+package gate
 
-import "testing"
+import (
+	"net/http"
+	"testing"
+)
 
 func TestPrefersRepresentation(t *testing.T) {
 	tests := []struct {
@@ -17,12 +20,11 @@ func TestPrefersRepresentation(t *testing.T) {
 		{"", false},
 	}
 	for _, tt := range tests {
-		h := tt.header
-		if got := prefersRepresentation(&h); got != tt.want {
+		if got := prefersRepresentation(tt.header); got != tt.want {
 			t.Errorf("prefersRepresentation(%q) = %v, want %v", tt.header, got, tt.want)
 		}
 	}
-	if prefersRepresentation(nil) {
-		t.Error("prefersRepresentation(nil) = true, want false")
+	if preferences(http.Header{}).ReturnRepresentation {
+		t.Error("no Prefer header: ReturnRepresentation, want none")
 	}
 }
