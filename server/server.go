@@ -68,6 +68,7 @@ func NewServer(cfg Config, dbs handlers.Resolver, logger *slog.Logger) (*echo.Ec
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	e.Binder = gate.Binder{}
 	e.HTTPErrorHandler = errorHandler(logger)
 	// A DELETE body cannot follow a redirect, so a trailing slash is
 	// rewritten in place rather than redirected.

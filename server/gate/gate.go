@@ -49,63 +49,66 @@ func Operation(c echo.Context) (*openapi3.Operation, bool) {
 // Gate checks every request that Echo routed to an operation of the
 // document (Middleware).
 type Gate struct {
-	// routes maps "METHOD /echo/:path" to the document's route, so the
-	// operation checked is always the one Echo will run: no second router
-	// can disagree with the first.
-	routes map[string]*routers.Route
-	// scopes maps the same keys to the scopes a JWT needs for the operation.
-	scopes map[string][]string
-	// bodySchemas maps the same keys to the schema of the operation's
-	// application/json body, for the operations whose body the gate checks
-	// itself, from the value scanBody decoded (validateBody).
-	bodySchemas  map[string]*openapi3.SchemaRef
+	// operations maps "METHOD /echo/:path" to the document's operation, so
+	// the operation checked is always the one Echo will run: no second
+	// router can disagree with the first.
+	operations   map[string]*operation
 	authenticate func(req *http.Request, scopes []string) (handlers.Caller, error)
 	maxBodyBytes int64
 	maxBatch     int
-	checkOptions *openapi3filter.Options
-	// checkOptionsNoBody leaves the body to validateBody.
-	checkOptionsNoBody *openapi3filter.Options
+}
+
+// operation is what the gate knows of one operation of the document.
+type operation struct {
+	doc *openapi3.Operation
+	// route is what kin-openapi checks the parameters against: the
+	// operation without its security requirements, which the gate has
+	// already met (kin-openapi would read the whole body again to hand it
+	// to an authentication function), in the validation spec (spec.go).
+	route *routers.Route
+	// scopes are those a JWT needs for the operation.
+	scopes []string
+	// bodySchema is the schema of its application/json body, which
+	// validateBody checks the body against.
+	bodySchema *openapi3.SchemaRef
+}
+
+// checkOptions has kin-openapi check the parameters and leave the body,
+// which the gate reads, decodes and checks itself (validateBody).
+var checkOptions = &openapi3filter.Options{
+	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+	ExcludeRequestBody: true,
 }
 
 // New returns the gate of cfg.Document's operations.
 func New(cfg Config) *Gate {
 	g := &Gate{
-		routes:       make(map[string]*routers.Route),
-		scopes:       make(map[string][]string),
-		bodySchemas:  make(map[string]*openapi3.SchemaRef),
+		operations:   make(map[string]*operation),
 		authenticate: cfg.Authenticate,
 		maxBodyBytes: cfg.MaxBodyBytes,
 		maxBatch:     cfg.MaxBatch,
-		checkOptions: &openapi3filter.Options{
-			// Authentication has already run by the time the rest is checked.
-			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-			// The handler binds the value that was validated, so it never
-			// decodes the body a second time (or differently).
-			KeepValidatedValue: true,
-		},
-		checkOptionsNoBody: &openapi3filter.Options{
-			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-			ExcludeRequestBody: true,
-		},
 	}
 	doc := cfg.Document
 	spec := validationSpec(doc)
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			key := method + " " + echoPath(path)
-			g.routes[key] = &routers.Route{
-				Spec: spec, Path: path, PathItem: item, Method: method, Operation: op,
-			}
 			security := doc.Security
 			if op.Security != nil {
 				security = *op.Security
 			}
-			g.scopes[key] = cfg.Scopes(security)
+			checked := *op
+			checked.Security = &openapi3.SecurityRequirements{}
+			o := &operation{
+				doc:    op,
+				route:  &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: &checked},
+				scopes: cfg.Scopes(security),
+			}
 			if op.RequestBody != nil && op.RequestBody.Value != nil {
 				if mt := op.RequestBody.Value.Content.Get(echo.MIMEApplicationJSON); mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
-					g.bodySchemas[key] = mt.Schema
+					o.bodySchema = mt.Schema
 				}
 			}
+			g.operations[method+" "+echoPath(path)] = o
 		}
 	}
 	return g
@@ -132,14 +135,13 @@ func echoPath(path string) string {
 func (g *Gate) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		key := req.Method + " " + c.Path()
-		route, ok := g.routes[key]
+		op, ok := g.operations[req.Method+" "+c.Path()]
 		if !ok {
 			return next(c) // not an operation of the document: /health, or a 404/405
 		}
-		c.Set(operationKey, route.Operation)
+		c.Set(operationKey, op.doc)
 
-		caller, err := g.authenticate(req, g.scopes[key])
+		caller, err := g.authenticate(req, op.scopes)
 		if err != nil {
 			return err
 		}
@@ -147,9 +149,10 @@ func (g *Gate) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		c.SetRequest(req)
 		ctx := req.Context()
 
-		var body []byte
-		if route.Operation.RequestBody != nil {
-			if body, err = g.readBody(req); err != nil {
+		hasBody := op.doc.RequestBody != nil
+		var data []byte
+		if hasBody {
+			if data, err = g.readBody(req); err != nil {
 				return err
 			}
 		}
@@ -157,9 +160,9 @@ func (g *Gate) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		var value any
-		decoded := false
-		if body != nil {
-			if value, decoded, err = scanBody(body, g.maxBatch); err != nil {
+		complete := false
+		if hasBody {
+			if value, complete, err = scanBody(data, g.maxBatch); err != nil {
 				return err
 			}
 		}
@@ -167,21 +170,16 @@ func (g *Gate) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		for i, name := range c.ParamNames() {
 			params[name] = c.ParamValues()[i]
 		}
-		joinHeaderLines(req.Header, route.Operation)
-		schema := g.bodySchemas[key]
-		ownBody := decoded && schema != nil // validateBody checks it, not kin-openapi
-		options := g.checkOptions
-		if ownBody {
-			options = g.checkOptionsNoBody
-		}
-		input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: options}
+		joinHeaderLines(req.Header, op.doc)
+		input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: op.route, Options: checkOptions}
 		if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
 			return validationError(err)
 		}
-		if ownBody {
-			if err := validateBody(input, schema, value); err != nil {
+		if hasBody {
+			if value, err = validateBody(input, op.bodySchema, data, value, complete); err != nil {
 				return validationError(err)
 			}
+			handOver(req, data, value)
 		}
 		return next(c)
 	}
