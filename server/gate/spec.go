@@ -6,7 +6,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// validationSpec is the document the validator's routes point at. For a
+// validationSpec is the document kin-openapi checks parameters against. For a
 // 3.1 document kin-openapi (v0.153.0) validates every body and parameter
 // with a JSON Schema 2020-12 validator that it converts and compiles again
 // on every request: for a DELETE /sessions of one id that is 1,470 of its
@@ -63,7 +63,9 @@ func usesJSONSchema2020Keywords(doc *openapi3.T) bool {
 	return false
 }
 
-// jsonSchema2020Only mirrors kin-openapi's schemaHasJSONSchema2020FallbackGuardKeyword.
+// jsonSchema2020Only is a copy of kin-openapi's private
+// schemaHasJSONSchema2020FallbackGuardKeyword, pinned to the version in go.mod
+// by TestJSONSchema2020Only_IsKinOpenAPIsList.
 func jsonSchema2020Only(s *openapi3.Schema) bool {
 	return s.Const != nil || len(s.PrefixItems) != 0 || s.Contains != nil ||
 		len(s.PatternProperties) != 0 || len(s.DependentSchemas) != 0 || s.PropertyNames != nil ||
