@@ -1,5 +1,7 @@
-// startServer runs the built binary (bin/agentos-sessions) on a free
-// loopback port over a fresh SQLite file, for the tests in this folder.
+// startServer runs the built binary (bin/agentos-sessions) on a loopback
+// port the kernel picks (--addr 127.0.0.1:0) over a fresh SQLite file, and
+// reads the address back from its "listening" log line, for the tests in
+// this folder.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,7 +31,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     lines.on("line", (line) => {
       try {
         const rec = JSON.parse(line) as { msg?: string; addr?: string };
-        if (rec.msg === "serving" && rec.addr) {
+        if (rec.msg === "listening" && rec.addr) {
           clearTimeout(timer);
           ok(rec.addr);
         }

@@ -125,7 +125,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	srv.BaseContext = func(net.Listener) context.Context { return base }
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	logger.Info("serving", "addr", ln.Addr().String(), "databases", len(dbs))
+	logger.Info("listening", "addr", ln.Addr().String(), "databases", len(dbs))
 	if ready != nil {
 		ready <- ln.Addr()
 	}
