@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/agentos-sessions/agentos-sessions/internal/benchdata"
+	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
 	"github.com/agentos-sessions/agentos-sessions/store"
 )
 
@@ -55,28 +56,14 @@ func openBackend(ctx context.Context, name string, opts options) (*backend, erro
 // openPostgres creates a schema of its own on the server, so that the run
 // can share that server with test runs.
 func openPostgres(ctx context.Context, opts options) (*backend, error) {
-	admin, err := pgx.Connect(ctx, opts.postgresURL)
+	dbURL, drop, err := testdb.NewSchema(ctx, opts.postgresURL, "bench_")
 	if err != nil {
-		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
-	}
-	defer admin.Close(ctx)
-	schema := "bench_" + randomSuffix()
-	quoted := pgx.Identifier{schema}.Sanitize()
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+quoted); err != nil {
-		return nil, fmt.Errorf("create schema: %w", err)
+		return nil, err
 	}
 	dropSchema := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if conn, err := pgx.Connect(ctx, opts.postgresURL); err == nil {
-			_, _ = conn.Exec(ctx, "DROP SCHEMA "+quoted+" CASCADE")
-			_ = conn.Close(ctx)
-		}
-	}
-	dbURL, err := withSearchPath(opts.postgresURL, schema)
-	if err != nil {
-		dropSchema()
-		return nil, err
+		_ = drop(ctx)
 	}
 	srv, err := startServer(ctx, opts.serverBin, dbURL)
 	if err != nil {

@@ -18,7 +18,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -26,7 +25,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
 )
 
 func main() {
@@ -102,27 +101,11 @@ func freshSchema(ctx context.Context, raw string) (string, func(), error) {
 	if !strings.HasPrefix(raw, "postgres://") && !strings.HasPrefix(raw, "postgresql://") {
 		return raw, func() {}, nil
 	}
-	conn, err := pgx.Connect(ctx, raw)
+	schemaURL, drop, err := testdb.NewSchema(ctx, raw, "soak_")
 	if err != nil {
-		return "", nil, fmt.Errorf("connect: %w", err)
-	}
-	schema := "soak_" + randomHex(6)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		conn.Close(ctx)
-		return "", nil, fmt.Errorf("create schema: %w", err)
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		conn.Close(ctx)
 		return "", nil, err
 	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	}, nil
+	return schemaURL, func() { _ = drop(context.Background()) }, nil
 }
 
 type serverProcess struct {

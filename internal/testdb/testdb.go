@@ -1,12 +1,14 @@
 // Package testdb gives tests databases of their own: a fresh PostgreSQL
 // schema on the test server, or a SQLite file in the test's temporary
-// directory. Both are removed when the test ends.
+// directory. Both are removed when the test ends. NewSchema makes the same
+// fresh schema for the programs that need one (the soak and the bench).
 package testdb
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -43,47 +45,73 @@ func PostgresURL(t testing.TB) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
+	u, drop, err := NewSchema(ctx, base, "t_")
+	if errors.Is(err, ErrUnreachable) {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("testdb: PostgreSQL unreachable at %s: %v", redacted(base), err)
+			t.Fatalf("testdb: %v", err)
 		}
-		msg := fmt.Sprintf("testdb: *** PostgreSQL tests SKIPPED: server unreachable at %s (%v); %s, or set TEST_DATABASE_URL ***",
-			redacted(base), err, startHint)
+		msg := fmt.Sprintf("testdb: *** PostgreSQL tests SKIPPED: %v; %s, or set TEST_DATABASE_URL ***", err, startHint)
 		// go test hides skip messages without -v: say it on stderr too, once.
 		warnOnce.Do(func() { fmt.Fprintln(os.Stderr, msg) })
 		t.Skip(msg)
 	}
-	defer conn.Close(context.Background())
-
-	schema := "t_" + randomHex(t, 8)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatalf("testdb: create schema %s: %v", schema, err)
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("testdb: drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("testdb: drop schema %s: %v", schema, err)
+		if err := drop(ctx); err != nil {
+			t.Errorf("testdb: %v", err)
 		}
 	})
+	return u
+}
 
+// ErrUnreachable is returned by NewSchema when it cannot connect.
+var ErrUnreachable = errors.New("PostgreSQL unreachable")
+
+// NewSchema creates a schema with a random name that starts with prefix on
+// the PostgreSQL server at base, and returns a URL whose connections use it
+// as their search_path, and a function that drops it with everything in
+// it. PostgresURL is its form for tests; programs (the soak and the bench)
+// call it directly.
+func NewSchema(ctx context.Context, base, prefix string) (schemaURL string, drop func(context.Context) error, err error) {
 	u, err := url.Parse(base)
 	if err != nil {
-		t.Fatalf("testdb: TEST_DATABASE_URL is not a URL: %v", err)
+		return "", nil, fmt.Errorf("database URL: %w", err)
+	}
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", nil, fmt.Errorf("%w at %s: %v", ErrUnreachable, u.Redacted(), err)
+	}
+	defer conn.Close(context.Background())
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", nil, fmt.Errorf("random schema name: %w", err)
+	}
+	name := prefix + hex.EncodeToString(b)
+	schema := pgx.Identifier{name}.Sanitize()
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return "", nil, fmt.Errorf("create schema %s: %w", schema, err)
+	}
+	drop = func(ctx context.Context) error {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			return fmt.Errorf("drop schema %s: %w", schema, err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			return fmt.Errorf("drop schema %s: %w", schema, err)
+		}
+		return nil
 	}
 	q := u.Query()
 	// pgx sends unknown URL parameters as run-time parameters at connection
 	// start-up, so every pooled connection gets this search_path.
-	q.Set("search_path", schema)
+	q.Set("search_path", name)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), drop, nil
 }
 
 // SQLiteURL returns a sqlite:// URL to a new database file in the test's
@@ -91,21 +119,4 @@ func PostgresURL(t testing.TB) string {
 func SQLiteURL(t testing.TB) string {
 	t.Helper()
 	return "sqlite://" + filepath.Join(t.TempDir(), "test.db")
-}
-
-func randomHex(t testing.TB, n int) string {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatalf("testdb: random schema name: %v", err)
-	}
-	return hex.EncodeToString(b)
-}
-
-func redacted(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "TEST_DATABASE_URL"
-	}
-	return u.Redacted()
 }
