@@ -6,14 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	_ "github.com/glebarez/sqlite" // the "sqlite" database/sql driver
@@ -21,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/agentos-sessions/agentos-sessions/internal/benchdata"
+	"github.com/agentos-sessions/agentos-sessions/internal/spawn"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
 	"github.com/agentos-sessions/agentos-sessions/store"
 )
@@ -191,76 +188,33 @@ func openSQLite(ctx context.Context, opts options) (*backend, error) {
 
 // server is a spawned agentos-sessions process.
 type server struct {
-	cmd  *exec.Cmd
-	base string // http://127.0.0.1:port
-	log  string // its stderr, kept for a failure message
+	*spawn.Server
 }
 
-// startServer spawns the binary on a free loopback port and waits until it
-// answers /health.
+// startServer spawns the binary over dbURL, without a security key, and
+// returns once it listens.
 func startServer(ctx context.Context, bin, dbURL string) (*server, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("server binary %s: %w (run make build)", bin, err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := spawn.Start(ctx, bin, spawn.Options{Args: []string{"--database-url", dbURL}, Env: []string{"OS_SECURITY_KEY="}})
 	if err != nil {
 		return nil, err
 	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	logFile, err := os.CreateTemp("", "agentos-bench-server-*.log")
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--database-url", dbURL)
-	cmd.Env = append(os.Environ(), "OS_SECURITY_KEY=")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		_ = logFile.Close()
-		return nil, err
-	}
-	_ = logFile.Close()
-	s := &server{cmd: cmd, base: "http://" + addr, log: logFile.Name()}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		res, err := http.Get(s.base + "/health")
-		if err == nil {
-			_ = res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			out, _ := os.ReadFile(s.log)
-			s.stop()
-			return nil, fmt.Errorf("server did not start: %v\n%s", err, out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return &server{s}, nil
 }
 
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-	}
-	_ = os.Remove(s.log)
-}
+func (s *server) stop() { _ = s.Stop(10 * time.Second) }
 
 // resetPeakRSS makes the kernel forget the process's peak resident set, so
 // that the next peakRSS reads the peak since now (Linux: clear_refs 5).
 func (s *server) resetPeakRSS() error {
-	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", s.cmd.Process.Pid), []byte("5"), 0)
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", s.Pid()), []byte("5"), 0)
 }
 
 // peakRSS is the process's peak resident set size in bytes (VmHWM).
 func (s *server) peakRSS() (int64, error) {
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.Pid()))
 	if err != nil {
 		return 0, err
 	}

@@ -122,7 +122,7 @@ func bulk(ctx context.Context, be *backend, client *http.Client, tag string, n, 
 		// an id that does not exist, so that neither side's first request
 		// after it pays for planning (which a server in steady state does
 		// not, and which costs the server's larger statement more).
-		if err := deleteHTTP(ctx, client, be.server.base, deleteBody([]string{"absent"})); err != nil {
+		if err := deleteHTTP(ctx, client, be.server.URL, deleteBody([]string{"absent"})); err != nil {
 			return row, err
 		}
 		if _, err := be.rawDelete(ctx, []string{"absent"}); err != nil {
@@ -136,7 +136,7 @@ func bulk(ctx context.Context, be *backend, client *http.Client, tag string, n, 
 				return fmt.Errorf("reset peak RSS: %w", err)
 			}
 			start := time.Now()
-			err := deleteHTTP(ctx, client, be.server.base, body)
+			err := deleteHTTP(ctx, client, be.server.URL, body)
 			httpTimes = append(httpTimes, time.Since(start))
 			if err != nil {
 				return err
@@ -184,7 +184,7 @@ func concurrency(ctx context.Context, be *backend, client *http.Client, opts opt
 	}
 	sides := []side{
 		{"HTTP, 1 id per request", func(ctx context.Context, id string) error {
-			return deleteHTTP(ctx, client, be.server.base, deleteBody([]string{id}))
+			return deleteHTTP(ctx, client, be.server.URL, deleteBody([]string{id}))
 		}},
 		{"raw SQL, 1 id per transaction", func(ctx context.Context, id string) error {
 			n, err := be.rawDelete(ctx, []string{id})

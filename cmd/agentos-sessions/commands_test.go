@@ -26,7 +26,7 @@ func TestRun_HelpListsFlagsEnvAndDefaults(t *testing.T) {
 	for command, wants := range tests {
 		t.Run(command, func(t *testing.T) {
 			var stderr bytes.Buffer
-			if code := run(context.Background(), []string{command, "--help"}, env(nil), &stderr, nil); code != 0 {
+			if code := run(context.Background(), []string{command, "--help"}, env(nil), &stderr); code != 0 {
 				t.Fatalf("%s --help: exit %d, want 0", command, code)
 			}
 			for _, want := range wants {
@@ -37,7 +37,7 @@ func TestRun_HelpListsFlagsEnvAndDefaults(t *testing.T) {
 		})
 	}
 	var stderr bytes.Buffer
-	run(context.Background(), []string{"--help"}, env(nil), &stderr, nil)
+	run(context.Background(), []string{"--help"}, env(nil), &stderr)
 	for _, command := range []string{"serve", "migrate", "seed", "version"} {
 		if !strings.Contains(stderr.String(), "agentos-sessions "+command) {
 			t.Errorf("--help does not list %s:\n%s", command, stderr.String())
@@ -47,13 +47,13 @@ func TestRun_HelpListsFlagsEnvAndDefaults(t *testing.T) {
 
 func TestRun_Version(t *testing.T) {
 	var stderr bytes.Buffer
-	if code := run(context.Background(), []string{"version"}, env(nil), &stderr, nil); code != 0 {
+	if code := run(context.Background(), []string{"version"}, env(nil), &stderr); code != 0 {
 		t.Fatalf("version: exit %d, want 0", code)
 	}
 	if got := stderr.String(); !strings.HasPrefix(got, "agentos-sessions ") || !strings.Contains(got, "go1.") {
 		t.Errorf("version printed %q, want agentos-sessions, a version and the Go version", got)
 	}
-	if code := run(context.Background(), []string{"version", "extra"}, env(nil), &stderr, nil); code != 2 {
+	if code := run(context.Background(), []string{"version", "extra"}, env(nil), &stderr); code != 2 {
 		t.Errorf("version extra: exit %d, want 2", code)
 	}
 }
@@ -73,7 +73,7 @@ func TestParseConfig_LogFlags(t *testing.T) {
 func TestRun_LogsJSON(t *testing.T) {
 	var stderr bytes.Buffer
 	url := testdb.SQLiteURL(t)
-	if code := run(context.Background(), []string{"migrate", "--database-url", url, "--log-format", "json", "--log-level", "debug"}, env(nil), &stderr, nil); code != 0 {
+	if code := run(context.Background(), []string{"migrate", "--database-url", url, "--log-format", "json", "--log-level", "debug"}, env(nil), &stderr); code != 0 {
 		t.Fatalf("migrate: exit %d: %s", code, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
@@ -90,7 +90,7 @@ func TestRun_Seed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var stderr bytes.Buffer
 			args := []string{"seed", "--sessions", "120", "--runs", "2", "--database-url", url}
-			if code := run(context.Background(), args, env(nil), &stderr, nil); code != 0 {
+			if code := run(context.Background(), args, env(nil), &stderr); code != 0 {
 				t.Fatalf("seed: exit %d: %s", code, stderr.String())
 			}
 			if !strings.Contains(stderr.String(), "\rseeding [") || !strings.Contains(stderr.String(), "120/120 sessions") {
@@ -123,7 +123,7 @@ func TestRun_Seed(t *testing.T) {
 
 			// Seeding again adds nothing.
 			stderr.Reset()
-			if code := run(context.Background(), args, env(nil), &stderr, nil); code != 0 {
+			if code := run(context.Background(), args, env(nil), &stderr); code != 0 {
 				t.Fatalf("seed again: exit %d: %s", code, stderr.String())
 			}
 			if _, total, _ := sessions.ListSessions(ctx, store.ListFilter{SortBy: "created_at", Limit: 1, Page: 1}); total != 120 {

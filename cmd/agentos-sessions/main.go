@@ -31,14 +31,13 @@ Run "agentos-sessions COMMAND -h" for a command's flags.
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
-// run executes one command and returns the process exit code. ready, when
-// non-nil, receives the listening address once the server accepts requests.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready chan<- net.Addr) int {
+// run executes one command and returns the process exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stderr, usage)
 		if len(args) == 0 {
@@ -69,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	case "seed":
 		err = seed(ctx, cfg, logger, stderr)
 	default:
-		err = serve(ctx, cfg, logger, ready)
+		err = serve(ctx, cfg, logger)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "agentos-sessions %s: %v\n", command, err)
@@ -86,7 +85,10 @@ func migrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	return store.Migrate(ctx, dbs, logger)
 }
 
-func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.Addr) error {
+// serve runs the server until ctx ends. It logs "listening" with the bound
+// address once, when it accepts requests: with --addr 127.0.0.1:0 that line
+// is how a caller learns the port.
+func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	dbs, err := cfg.Databases()
 	if err != nil {
 		return err
@@ -126,9 +128,6 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "databases", len(dbs))
-	if ready != nil {
-		ready <- ln.Addr()
-	}
 
 	select {
 	case err := <-served:

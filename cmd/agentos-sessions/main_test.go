@@ -5,15 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/agentos-sessions/agentos-sessions/internal/spawn"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
 	"github.com/agentos-sessions/agentos-sessions/store"
 )
@@ -133,7 +132,7 @@ func TestRun_FailsWithOneLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			code := run(context.Background(), tt.args, env(nil), &stderr, nil)
+			code := run(context.Background(), tt.args, env(nil), &stderr)
 			if code != tt.code || !strings.Contains(stderr.String(), tt.want) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr.String(), tt.code, tt.want)
 			}
@@ -145,62 +144,63 @@ func TestRun_FailsWithOneLine(t *testing.T) {
 }
 
 func TestRun_ServesAndShutsDown(t *testing.T) {
+	t.Parallel()
 	backends := map[string]string{"sqlite": "sqlite::memory:", "postgres": testdb.PostgresURL(t)}
 	for name, url := range backends {
 		t.Run(name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			ready := make(chan net.Addr, 1)
-			done := make(chan int, 1)
-			var stderr lockedBuffer
-			go func() {
-				done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--database-url", url}, env(nil), &stderr, ready)
-			}()
-			var addr net.Addr
-			select {
-			case addr = <-ready:
-			case code := <-done:
-				t.Fatalf("serve exited %d before serving: %s", code, stderr.String())
-			case <-time.After(30 * time.Second):
-				t.Fatal("serve did not start")
-			}
-			base := "http://" + addr.String()
-			res, err := http.Get(base + "/health")
+			t.Parallel()
+			s := startServe(t, nil, "--database-url", url)
+			res, err := http.Get(s.url + "/health")
 			if err != nil || res.StatusCode != http.StatusOK {
 				t.Fatalf("GET /health: %v %v", res, err)
 			}
 			res.Body.Close()
-			req, _ := http.NewRequest(http.MethodDelete, base+"/sessions", strings.NewReader(`{"session_ids":["x"],"session_types":["agent"]}`))
+			req, _ := http.NewRequest(http.MethodDelete, s.url+"/sessions", strings.NewReader(`{"session_ids":["x"],"session_types":["agent"]}`))
 			res, err = http.DefaultClient.Do(req)
 			if err != nil || res.StatusCode != http.StatusNoContent {
 				t.Fatalf("DELETE /sessions: %v %v", res, err)
 			}
 			res.Body.Close()
-			if !strings.Contains(stderr.String(), "OS_SECURITY_KEY is not set") {
-				t.Errorf("no warning that the API is open in %q", stderr.String())
+			if !strings.Contains(s.log.String(), "OS_SECURITY_KEY is not set") {
+				t.Errorf("no warning that the API is open in %q", s.log)
 			}
-			cancel()
-			if code := <-done; code != 0 {
-				t.Errorf("exit code after shutdown = %d, want 0 (%s)", code, stderr.String())
+			s.stop()
+			if code := <-s.exit; code != 0 {
+				t.Errorf("exit code after shutdown = %d, want 0 (%s)", code, s.log)
 			}
 		})
 	}
 }
 
-// lockedBuffer is a bytes.Buffer that a server goroutine may write while
-// the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// served is a serve command running in this process.
+type served struct {
+	url  string             // http://127.0.0.1:port
+	stop context.CancelFunc // ends it, as SIGTERM does
+	exit <-chan int         // its exit code, once it has returned
+	log  *spawn.Log         // what it logged
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+// startServe runs "serve --addr 127.0.0.1:0" with args and the environment
+// vars in this process, and returns once it listens, at the address its
+// "listening" line names.
+func startServe(t *testing.T, vars map[string]string, args ...string) *served {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	r, w := io.Pipe()
+	log := spawn.Watch(r, nil)
+	exit := make(chan int, 1)
+	go func() {
+		code := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), env(vars), w)
+		w.Close()
+		<-log.Done() // every line is in log before the exit code is
+		exit <- code
+	}()
+	waitCtx, stopWaiting := context.WithTimeout(ctx, time.Minute)
+	defer stopWaiting()
+	addr, err := log.Addr(waitCtx)
+	if err != nil {
+		t.Fatalf("serve: %v\n%s", err, log)
+	}
+	return &served{url: "http://" + addr, stop: cancel, exit: exit, log: log}
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -66,24 +64,8 @@ func TestParseConfig_SecurityErrors(t *testing.T) {
 // TestRun_SecuritySettings checks that serve hands every security setting
 // to the server: JWT key and audience, isolation and CORS.
 func TestRun_SecuritySettings(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ready := make(chan net.Addr, 1)
-	done := make(chan int, 1)
-	var stderr lockedBuffer
 	vars := map[string]string{"JWT_VERIFICATION_KEY": "secret", "AGENTOS_USER_ISOLATION": "true"}
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--database-url", "sqlite::memory:",
-			"--jwt-audience", "agentos", "--cors-origins", "https://app.example"}, env(vars), &stderr, ready)
-	}()
-	var addr net.Addr
-	select {
-	case addr = <-ready:
-	case code := <-done:
-		t.Fatalf("serve exited %d before serving: %s", code, stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	s := startServe(t, vars, "--database-url", "sqlite::memory:", "--jwt-audience", "agentos", "--cors-origins", "https://app.example")
 	token := func(claims jwt.MapClaims) string {
 		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte("secret"))
 		if err != nil {
@@ -103,7 +85,7 @@ func TestRun_SecuritySettings(t *testing.T) {
 		{"Good", token(jwt.MapClaims{"aud": "agentos", "sub": "u", "scopes": scopes}), 200, ""},
 	}
 	for _, tt := range tests {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+addr.String()+"/sessions", nil)
+		req, _ := http.NewRequest(http.MethodGet, s.url+"/sessions", nil)
 		req.Header.Set("Authorization", tt.auth)
 		req.Header.Set("Origin", "https://app.example")
 		res, err := http.DefaultClient.Do(req)
@@ -119,8 +101,8 @@ func TestRun_SecuritySettings(t *testing.T) {
 			t.Errorf("%s: Access-Control-Allow-Origin = %q, want the allowed origin", tt.name, got)
 		}
 	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Errorf("exit code after shutdown = %d (%s)", code, stderr.String())
+	s.stop()
+	if code := <-s.exit; code != 0 {
+		t.Errorf("exit code after shutdown = %d (%s)", code, s.log)
 	}
 }

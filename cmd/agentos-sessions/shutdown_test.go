@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
@@ -16,26 +15,6 @@ import (
 
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
 )
-
-// startServe runs "serve" on url with extra flags until the returned cancel
-// is called, as SIGTERM would end it; the exit code arrives on done.
-func startServe(t *testing.T, url string, flags ...string) (base string, cancel context.CancelFunc, done <-chan int, stderr *lockedBuffer) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	ready := make(chan net.Addr, 1)
-	exited := make(chan int, 1)
-	stderr = &lockedBuffer{}
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--database-url", url}, flags...)
-	go func() { exited <- run(ctx, args, env(nil), stderr, ready) }()
-	select {
-	case addr := <-ready:
-		return "http://" + addr.String(), cancel, exited, stderr
-	case code := <-exited:
-		t.Fatalf("serve exited %d before serving: %s", code, stderr.String())
-	}
-	return "", nil, nil, nil
-}
 
 // blockedDelete seeds ten sessions with a run each, locks one, and sends a
 // bulk delete of all ten, which blocks on that lock. It returns the
@@ -129,14 +108,14 @@ func countRows(t *testing.T, db *sql.DB) (sessions, runs int) {
 // lets the delete finish, and exits 0.
 func TestServe_GracefulShutdown(t *testing.T) {
 	url, app := testdb.PostgresURL(t), appName(t)
-	base, stop, done, stderr := startServe(t, url, "--db-application-name", app, "--shutdown-timeout", "1m")
+	s := startServe(t, nil, "--database-url", url, "--db-application-name", app, "--shutdown-timeout", "1m")
 	db := openPostgres(t, url)
-	status, release := blockedDelete(t, db, base, app)
+	status, release := blockedDelete(t, db, s.url, app)
 
-	stop()
+	s.stop()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		c, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
 		if err != nil {
 			break // no longer accepting
 		}
@@ -147,16 +126,16 @@ func TestServe_GracefulShutdown(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	select {
-	case code := <-done:
-		t.Fatalf("serve exited %d with a request in flight: %s", code, stderr.String())
+	case code := <-s.exit:
+		t.Fatalf("serve exited %d with a request in flight: %s", code, s.log)
 	default:
 	}
 	release()
 	if got := <-status; got != http.StatusNoContent {
 		t.Errorf("in-flight delete: status %d, want 204", got)
 	}
-	if code := <-done; code != 0 {
-		t.Errorf("exit code %d, want 0: %s", code, stderr.String())
+	if code := <-s.exit; code != 0 {
+		t.Errorf("exit code %d, want 0: %s", code, s.log)
 	}
 	if s, r := countRows(t, db); s != 0 || r != 0 {
 		t.Errorf("after the in-flight delete: %d sessions %d runs left, want none", s, r)
@@ -168,12 +147,12 @@ func TestServe_GracefulShutdown(t *testing.T) {
 // and the exit code says the shutdown was not clean.
 func TestServe_ShutdownTimeout(t *testing.T) {
 	url, app := testdb.PostgresURL(t), appName(t)
-	base, stop, done, stderr := startServe(t, url, "--db-application-name", app, "--shutdown-timeout", "200ms")
+	s := startServe(t, nil, "--database-url", url, "--db-application-name", app, "--shutdown-timeout", "200ms")
 	db := openPostgres(t, url)
-	status, release := blockedDelete(t, db, base, app)
-	stop()
-	if code := <-done; code != 1 || !strings.Contains(stderr.String(), "requests still running after 200ms were cancelled") {
-		t.Errorf("exit code %d, stderr %q; want 1 and a line saying requests were cancelled", code, stderr.String())
+	status, release := blockedDelete(t, db, s.url, app)
+	s.stop()
+	if code := <-s.exit; code != 1 || !strings.Contains(s.log.String(), "requests still running after 200ms were cancelled") {
+		t.Errorf("exit code %d, stderr %q; want 1 and a line saying requests were cancelled", code, s.log)
 	}
 	if got := <-status; got != http.StatusInternalServerError && got != -1 {
 		t.Errorf("cancelled delete: status %d, want 500 or a dropped connection", got)

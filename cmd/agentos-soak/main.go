@@ -16,15 +16,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/agentos-sessions/agentos-sessions/internal/spawn"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
 )
 
@@ -84,7 +82,7 @@ func soak(ctx context.Context, targets, bin string, replicas int, dbURL string, 
 			return Report{}, err
 		}
 		for _, s := range servers {
-			bases = append(bases, s.base)
+			bases = append(bases, s.URL)
 		}
 	}
 	if err := loopbackOnly(bases); err != nil {
@@ -108,80 +106,36 @@ func freshSchema(ctx context.Context, raw string) (string, func(), error) {
 	return schemaURL, func() { _ = drop(context.Background()) }, nil
 }
 
-type serverProcess struct {
-	cmd  *exec.Cmd
-	base string
-}
-
-// startServers starts n servers on free loopback ports over one database
-// and waits until each answers GET /ready.
-func startServers(ctx context.Context, bin string, n int, dbURL string, stderr io.Writer) ([]serverProcess, error) {
-	var servers []serverProcess
+// startServers starts n servers over one database, each on a port of its
+// own, and returns once each listens.
+func startServers(ctx context.Context, bin string, n int, dbURL string, stderr io.Writer) ([]*spawn.Server, error) {
+	var servers []*spawn.Server
 	for i := range n {
-		port, err := freePort()
+		s, err := spawn.Start(ctx, bin, spawn.Options{
+			Args: []string{"--database-url", dbURL, "--db-application-name", fmt.Sprintf("agentos-soak-%d", i)},
+			Log:  stderr,
+		})
 		if err != nil {
 			return servers, err
 		}
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		cmd := exec.Command(bin, "serve", "--addr", addr, "--database-url", dbURL,
-			"--db-application-name", fmt.Sprintf("agentos-soak-%d", i))
-		cmd.Stderr = stderr
-		if err := cmd.Start(); err != nil {
-			return servers, fmt.Errorf("start %s: %w", bin, err)
-		}
-		servers = append(servers, serverProcess{cmd: cmd, base: "http://" + addr})
-	}
-	for _, s := range servers {
-		if err := waitReady(ctx, s.base); err != nil {
-			return servers, err
-		}
+		servers = append(servers, s)
 	}
 	return servers, nil
 }
 
 // stopServers sends SIGTERM to every server and reports any that did not
 // exit 0.
-func stopServers(servers []serverProcess) error {
+func stopServers(servers []*spawn.Server) error {
 	var errs []error
 	for _, s := range servers {
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		_ = s.Signal(syscall.SIGTERM)
 	}
 	for _, s := range servers {
-		if err := s.cmd.Wait(); err != nil {
-			errs = append(errs, fmt.Errorf("server %s: %w", s.base, err))
+		if err := s.Wait(); err != nil {
+			errs = append(errs, fmt.Errorf("server %s: %w", s.URL, err))
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func waitReady(ctx context.Context, base string) error {
-	deadline := time.Now().Add(time.Minute)
-	for {
-		res, err := http.Get(base + "/ready")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("server %s not ready after a minute (last: %v)", base, err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 func randomHex(n int) string {
