@@ -3,16 +3,13 @@ package client_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/agentos-sessions/agentos-sessions/client"
-	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/server"
-	"github.com/agentos-sessions/agentos-sessions/store"
 )
 
 const key = "e2e-key"
@@ -21,124 +18,111 @@ const key = "e2e-key"
 // returns a generated client that authenticates to it, and its address.
 func listen(t *testing.T, url string) (*client.ClientWithResponses, string) {
 	t.Helper()
-	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	catalog, err := store.Open(ctx, []store.DatabaseConfig{{ID: "default", URL: url}}, log)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = catalog.Close() })
-	e, err := server.NewServer(server.Config{SecurityKey: key, MaxBatch: server.DefaultMaxBatch, MaxBodyBytes: server.DefaultMaxBodyBytes}, catalog, log)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	c, err := client.NewClientWithResponses(srv.URL, client.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
+	base := testkit.NewAPI(t, url, server.Config{SecurityKey: key}).Listen(t)
+	c, err := client.NewClientWithResponses(base, client.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
 		req.Header.Set("Authorization", "Bearer "+key)
 		return nil
 	}))
 	if err != nil {
 		t.Fatalf("new client: %v", err)
 	}
-	return c, srv.URL
+	return c, base
 }
 
 func ptr[T any](v T) *T { return &v }
 
 func TestClient_EndToEnd(t *testing.T) {
-	for name, newURL := range map[string]func(testing.TB) string{"postgres": testdb.PostgresURL, "sqlite": testdb.SQLiteURL} {
-		t.Run(name, func(t *testing.T) {
-			c, base := listen(t, newURL(t))
-			ctx := context.Background()
+	t.Parallel()
+	testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
+		c, base := listen(t, newURL(t))
+		ctx := context.Background()
 
-			// Create one session of each type, each with runs.
-			created := map[string]client.SessionType{"e2e-agent": client.Agent, "e2e-team": client.Team, "e2e-workflow": client.Workflow}
-			for id, typ := range created {
-				res, err := c.CreateSessionWithResponse(ctx, &client.CreateSessionParams{Type: ptr(typ)},
-					client.CreateSessionRequest{SessionId: ptr(id), SessionName: ptr("Trip " + id), UserId: ptr("u-1")})
+		// Create one session of each type, each with runs.
+		created := map[string]client.SessionType{"e2e-agent": client.Agent, "e2e-team": client.Team, "e2e-workflow": client.Workflow}
+		for id, typ := range created {
+			res, err := c.CreateSessionWithResponse(ctx, &client.CreateSessionParams{Type: ptr(typ)},
+				client.CreateSessionRequest{SessionId: ptr(id), SessionName: ptr("Trip " + id), UserId: ptr("u-1")})
+			if err != nil || res.JSON201 == nil {
+				t.Fatalf("create %s: %v, status %d %s", id, err, res.StatusCode(), res.Body)
+			}
+			for _, run := range []string{"r1", "r2"} {
+				res, err := c.RecordSessionRunWithResponse(ctx, id, &client.RecordSessionRunParams{},
+					client.CreateRunRequest{RunId: ptr(run), Status: ptr("COMPLETED"), RunData: &map[string]any{"content": "hi"}})
 				if err != nil || res.JSON201 == nil {
-					t.Fatalf("create %s: %v, status %d %s", id, err, res.StatusCode(), res.Body)
-				}
-				for _, run := range []string{"r1", "r2"} {
-					res, err := c.RecordSessionRunWithResponse(ctx, id, &client.RecordSessionRunParams{},
-						client.CreateRunRequest{RunId: ptr(run), Status: ptr("COMPLETED"), RunData: &map[string]any{"content": "hi"}})
-					if err != nil || res.JSON201 == nil {
-						t.Fatalf("record run %s of %s: %v, status %d %s", run, id, err, res.StatusCode(), res.Body)
-					}
+					t.Fatalf("record run %s of %s: %v, status %d %s", run, id, err, res.StatusCode(), res.Body)
 				}
 			}
+		}
 
-			// List, all and by type.
-			list, err := c.GetSessionsWithResponse(ctx, &client.GetSessionsParams{UserId: ptr("u-1")})
-			if err != nil || list.JSON200 == nil || list.JSON200.Meta.TotalCount == nil || *list.JSON200.Meta.TotalCount != 3 || len(list.JSON200.Data) != 3 {
-				t.Fatalf("list: %v, status %d %s; want 3 sessions", err, list.StatusCode(), list.Body)
-			}
-			teams, err := c.GetSessionsWithResponse(ctx, &client.GetSessionsParams{Type: ptr(client.Team)})
-			if err != nil || teams.JSON200 == nil || len(teams.JSON200.Data) != 1 || teams.JSON200.Data[0].SessionId != "e2e-team" {
-				t.Fatalf("list teams: %v, status %d %s; want e2e-team alone", err, teams.StatusCode(), teams.Body)
-			}
-			one, err := c.GetSessionByIdWithResponse(ctx, "e2e-team", &client.GetSessionByIdParams{})
-			if err != nil || one.JSON200 == nil {
-				t.Fatalf("get e2e-team: %v, status %d", err, one.StatusCode())
-			}
-			if team, err := one.JSON200.AsTeamSessionDetailSchema(); err != nil || team.SessionName != "Trip e2e-team" {
-				t.Errorf("e2e-team as a team session: %+v (%v)", team, err)
-			}
+		// List, all and by type.
+		list, err := c.GetSessionsWithResponse(ctx, &client.GetSessionsParams{UserId: ptr("u-1")})
+		if err != nil || list.JSON200 == nil || list.JSON200.Meta.TotalCount == nil || *list.JSON200.Meta.TotalCount != 3 || len(list.JSON200.Data) != 3 {
+			t.Fatalf("list: %v, status %d %s; want 3 sessions", err, list.StatusCode(), list.Body)
+		}
+		teams, err := c.GetSessionsWithResponse(ctx, &client.GetSessionsParams{Type: ptr(client.Team)})
+		if err != nil || teams.JSON200 == nil || len(teams.JSON200.Data) != 1 || teams.JSON200.Data[0].SessionId != "e2e-team" {
+			t.Fatalf("list teams: %v, status %d %s; want e2e-team alone", err, teams.StatusCode(), teams.Body)
+		}
+		one, err := c.GetSessionByIdWithResponse(ctx, "e2e-team", &client.GetSessionByIdParams{})
+		if err != nil || one.JSON200 == nil {
+			t.Fatalf("get e2e-team: %v, status %d", err, one.StatusCode())
+		}
+		if team, err := one.JSON200.AsTeamSessionDetailSchema(); err != nil || team.SessionName != "Trip e2e-team" {
+			t.Errorf("e2e-team as a team session: %+v (%v)", team, err)
+		}
 
-			// Bulk delete two of them, with a report.
-			del, err := c.DeleteSessionsWithResponse(ctx, &client.DeleteSessionsParams{Prefer: ptr("return=representation")},
-				client.DeleteSessionRequest{SessionIds: []string{"e2e-agent", "e2e-team", "e2e-ghost"},
-					SessionTypes: []client.SessionType{client.Agent, client.Team, client.Agent}})
-			if err != nil || del.JSON200 == nil {
-				t.Fatalf("bulk delete: %v, status %d %s", err, del.StatusCode(), del.Body)
+		// Bulk delete two of them, with a report.
+		del, err := c.DeleteSessionsWithResponse(ctx, &client.DeleteSessionsParams{Prefer: ptr("return=representation")},
+			client.DeleteSessionRequest{SessionIds: []string{"e2e-agent", "e2e-team", "e2e-ghost"},
+				SessionTypes: []client.SessionType{client.Agent, client.Team, client.Agent}})
+		if err != nil || del.JSON200 == nil {
+			t.Fatalf("bulk delete: %v, status %d %s", err, del.StatusCode(), del.Body)
+		}
+		if got := del.JSON200; len(got.Deleted) != 2 || len(got.NotFound) != 1 || got.NotFound[0].SessionId != "e2e-ghost" {
+			t.Errorf("report = %+v, want 2 deleted and e2e-ghost not found", got)
+		}
+		for _, d := range del.JSON200.Deleted {
+			if d.RunsDeleted != 2 {
+				t.Errorf("%s: runs_deleted = %d, want 2", d.SessionId, d.RunsDeleted)
 			}
-			if got := del.JSON200; len(got.Deleted) != 2 || len(got.NotFound) != 1 || got.NotFound[0].SessionId != "e2e-ghost" {
-				t.Errorf("report = %+v, want 2 deleted and e2e-ghost not found", got)
-			}
-			for _, d := range del.JSON200.Deleted {
-				if d.RunsDeleted != 2 {
-					t.Errorf("%s: runs_deleted = %d, want 2", d.SessionId, d.RunsDeleted)
-				}
-			}
-			if left, _ := c.GetSessionsWithResponse(ctx, &client.GetSessionsParams{}); left.JSON200 == nil || left.JSON200.Meta.TotalCount == nil || *left.JSON200.Meta.TotalCount != 1 {
-				t.Errorf("after the delete: %s, want only e2e-workflow", left.Body)
-			}
+		}
+		if left, _ := c.GetSessionsWithResponse(ctx, &client.GetSessionsParams{}); left.JSON200 == nil || left.JSON200.Meta.TotalCount == nil || *left.JSON200.Meta.TotalCount != 1 {
+			t.Errorf("after the delete: %s, want only e2e-workflow", left.Body)
+		}
 
-			// Error bodies, typed.
-			mismatch, _ := c.DeleteSessionsWithResponse(ctx, nil, client.DeleteSessionRequest{SessionIds: []string{"a", "b"}, SessionTypes: []client.SessionType{client.Agent}})
-			if mismatch.JSON400 == nil || mismatch.JSON400.ErrorCode != "BAD_REQUEST" || mismatch.JSON400.Detail != "Session IDs and session types must have the same length" {
-				t.Errorf("length mismatch: status %d %s, want 400 BAD_REQUEST", mismatch.StatusCode(), mismatch.Body)
-			}
-			empty, _ := c.DeleteSessionsWithResponse(ctx, nil, client.DeleteSessionRequest{SessionIds: []string{}, SessionTypes: []client.SessionType{}})
-			if empty.JSON422 == nil || empty.JSON422.ErrorCode != "VALIDATION_ERROR" || !strings.HasPrefix(empty.JSON422.Detail, "body.session_ids") {
-				t.Errorf("empty ids: status %d %s, want 422 VALIDATION_ERROR on body.session_ids", empty.StatusCode(), empty.Body)
-			}
-			gone, _ := c.GetSessionByIdWithResponse(ctx, "e2e-agent", &client.GetSessionByIdParams{})
-			if gone.JSON404 == nil || gone.JSON404.ErrorCode != "NOT_FOUND" {
-				t.Errorf("deleted session: status %d %s, want 404 NOT_FOUND", gone.StatusCode(), gone.Body)
-			}
-			dup, _ := c.CreateSessionWithResponse(ctx, &client.CreateSessionParams{Type: ptr(client.Workflow)}, client.CreateSessionRequest{SessionId: ptr("e2e-workflow")})
-			if dup.JSON409 == nil || dup.JSON409.ErrorCode != "CONFLICT" {
-				t.Errorf("duplicate id: status %d %s, want 409 CONFLICT", dup.StatusCode(), dup.Body)
-			}
-			anon, _ := client.NewClientWithResponses(base)
-			if res, _ := anon.GetSessionsWithResponse(ctx, nil); res.JSON401 == nil || res.JSON401.ErrorCode != "UNAUTHENTICATED" {
-				t.Errorf("no key: status %d %s, want 401 UNAUTHENTICATED", res.StatusCode(), res.Body)
-			}
+		// Error bodies, typed.
+		mismatch, _ := c.DeleteSessionsWithResponse(ctx, nil, client.DeleteSessionRequest{SessionIds: []string{"a", "b"}, SessionTypes: []client.SessionType{client.Agent}})
+		if mismatch.JSON400 == nil || mismatch.JSON400.ErrorCode != "BAD_REQUEST" || mismatch.JSON400.Detail != "Session IDs and session types must have the same length" {
+			t.Errorf("length mismatch: status %d %s, want 400 BAD_REQUEST", mismatch.StatusCode(), mismatch.Body)
+		}
+		empty, _ := c.DeleteSessionsWithResponse(ctx, nil, client.DeleteSessionRequest{SessionIds: []string{}, SessionTypes: []client.SessionType{}})
+		if empty.JSON422 == nil || empty.JSON422.ErrorCode != "VALIDATION_ERROR" || !strings.HasPrefix(empty.JSON422.Detail, "body.session_ids") {
+			t.Errorf("empty ids: status %d %s, want 422 VALIDATION_ERROR on body.session_ids", empty.StatusCode(), empty.Body)
+		}
+		gone, _ := c.GetSessionByIdWithResponse(ctx, "e2e-agent", &client.GetSessionByIdParams{})
+		if gone.JSON404 == nil || gone.JSON404.ErrorCode != "NOT_FOUND" {
+			t.Errorf("deleted session: status %d %s, want 404 NOT_FOUND", gone.StatusCode(), gone.Body)
+		}
+		dup, _ := c.CreateSessionWithResponse(ctx, &client.CreateSessionParams{Type: ptr(client.Workflow)}, client.CreateSessionRequest{SessionId: ptr("e2e-workflow")})
+		if dup.JSON409 == nil || dup.JSON409.ErrorCode != "CONFLICT" {
+			t.Errorf("duplicate id: status %d %s, want 409 CONFLICT", dup.StatusCode(), dup.Body)
+		}
+		anon, _ := client.NewClientWithResponses(base)
+		if res, _ := anon.GetSessionsWithResponse(ctx, nil); res.JSON401 == nil || res.JSON401.ErrorCode != "UNAUTHENTICATED" {
+			t.Errorf("no key: status %d %s, want 401 UNAUTHENTICATED", res.StatusCode(), res.Body)
+		}
 
-			// The counters saw the delete.
-			res, err := http.Get(base + "/metrics")
-			if err != nil {
-				t.Fatalf("GET /metrics: %v", err)
+		// The counters saw the delete.
+		res, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatalf("GET /metrics: %v", err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		for _, want := range []string{"\nagentos_sessions_deleted_total 2\n", "\nagentos_runs_deleted_total 4\n"} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("GET /metrics lacks %q", strings.TrimSpace(want))
 			}
-			body, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			for _, want := range []string{"\nagentos_sessions_deleted_total 2\n", "\nagentos_runs_deleted_total 4\n"} {
-				if !strings.Contains(string(body), want) {
-					t.Errorf("GET /metrics lacks %q", strings.TrimSpace(want))
-				}
-			}
-		})
-	}
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 )
 
 func TestRequiredScopes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		reqs openapi3.SecurityRequirements
@@ -19,6 +20,7 @@ func TestRequiredScopes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			if got := requiredScopes(tt.reqs); !slices.Equal(got, tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}

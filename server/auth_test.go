@@ -16,6 +16,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/server"
 )
 
@@ -44,7 +45,7 @@ func bearer(t testing.TB, sub string, scopes ...string) string {
 }
 
 func jwtConfig() server.Config {
-	cfg := testConfig()
+	cfg := server.Config{}
 	cfg.JWTVerificationKey = jwtSecret
 	return cfg
 }
@@ -59,7 +60,8 @@ func pemPublic(t *testing.T, pub any) string {
 }
 
 func TestAuth_JWT(t *testing.T) {
-	a := newAPI(t, testdb.SQLiteURL(t), jwtConfig())
+	t.Parallel()
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), jwtConfig())
 	now := time.Now()
 	hs := func(claims jwt.MapClaims) string {
 		return "Bearer " + sign(t, jwt.SigningMethodHS256, []byte(jwtSecret), claims)
@@ -86,31 +88,32 @@ func TestAuth_JWT(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a.t = t
-			a.do(http.MethodGet, "/sessions", "", "Authorization", tt.auth).wantError(t, 401, "UNAUTHENTICATED", tt.detail)
+			t.Parallel()
+			a.Do(t, http.MethodGet, "/sessions", "", "Authorization", tt.auth).WantError(t, 401, "UNAUTHENTICATED", tt.detail)
 		})
 	}
 	t.Run("LeewayOnExpAndNbf", func(t *testing.T) {
-		a.t = t
+		t.Parallel()
 		for _, claims := range []jwt.MapClaims{
 			{"scopes": read, "exp": now.Add(-5 * time.Second).Unix()},
 			{"scopes": read, "nbf": now.Add(5 * time.Second).Unix()},
 		} {
-			if res := a.do(http.MethodGet, "/sessions", "", "Authorization", hs(claims)); res.Status != http.StatusOK {
+			if res := a.Do(t, http.MethodGet, "/sessions", "", "Authorization", hs(claims)); res.Status != http.StatusOK {
 				t.Errorf("claims %v: status = %d, want 200 within %s leeway (%s)", claims, res.Status, server.JWTLeeway, res.Body)
 			}
 		}
 	})
 	t.Run("SecurityKeyIsNotConfigured", func(t *testing.T) {
-		a.t = t
-		a.do(http.MethodGet, "/sessions", "", "Authorization", "Bearer "+jwtSecret).wantError(t, 401, "UNAUTHENTICATED", "Invalid token")
+		t.Parallel()
+		a.Do(t, http.MethodGet, "/sessions", "", "Authorization", "Bearer "+jwtSecret).WantError(t, 401, "UNAUTHENTICATED", "Invalid token")
 	})
 }
 
 func TestAuth_JWTAudience(t *testing.T) {
+	t.Parallel()
 	cfg := jwtConfig()
 	cfg.JWTAudience = "agentos"
-	a := newAPI(t, testdb.SQLiteURL(t), cfg)
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), cfg)
 	for _, tt := range []struct {
 		name   string
 		aud    any
@@ -119,14 +122,14 @@ func TestAuth_JWTAudience(t *testing.T) {
 		{"Missing", nil, 401}, {"Other", "billing", 401}, {"Equal", "agentos", 200}, {"InList", []string{"x", "agentos"}, 200},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			a.t = t
+			t.Parallel()
 			claims := jwt.MapClaims{"scopes": []string{"sessions:read"}}
 			if tt.aud != nil {
 				claims["aud"] = tt.aud
 			}
-			res := a.do(http.MethodGet, "/sessions", "", "Authorization", "Bearer "+sign(t, jwt.SigningMethodHS256, []byte(jwtSecret), claims))
+			res := a.Do(t, http.MethodGet, "/sessions", "", "Authorization", "Bearer "+sign(t, jwt.SigningMethodHS256, []byte(jwtSecret), claims))
 			if tt.status == 401 {
-				res.wantError(t, 401, "UNAUTHENTICATED", "Invalid token audience")
+				res.WantError(t, 401, "UNAUTHENTICATED", "Invalid token audience")
 			} else if res.Status != tt.status {
 				t.Errorf("status = %d, want %d (%s)", res.Status, tt.status, res.Body)
 			}
@@ -135,6 +138,7 @@ func TestAuth_JWTAudience(t *testing.T) {
 }
 
 func TestAuth_PublicKeys(t *testing.T) {
+	t.Parallel()
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -170,22 +174,24 @@ func TestAuth_PublicKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := testConfig()
+			t.Parallel()
+			cfg := server.Config{}
 			cfg.JWTVerificationKey = tt.pem
-			a := newAPI(t, testdb.SQLiteURL(t), cfg)
-			if res := a.do(http.MethodGet, "/sessions", "", "Authorization", "Bearer "+tt.good); res.Status != http.StatusOK {
+			a := testkit.NewAPI(t, testdb.SQLiteURL(t), cfg)
+			if res := a.Do(t, http.MethodGet, "/sessions", "", "Authorization", "Bearer "+tt.good); res.Status != http.StatusOK {
 				t.Errorf("good token: status = %d, want 200 (%s)", res.Status, res.Body)
 			}
 			for name, token := range tt.refused {
 				t.Run(name, func(t *testing.T) {
-					a.t = t
-					a.do(http.MethodGet, "/sessions", "", "Authorization", "Bearer "+token).wantError(t, 401, "UNAUTHENTICATED", "Invalid token")
+					t.Parallel()
+					a.Do(t, http.MethodGet, "/sessions", "", "Authorization", "Bearer "+token).WantError(t, 401, "UNAUTHENTICATED", "Invalid token")
 				})
 			}
 		})
 	}
 	t.Run("NotAKey", func(t *testing.T) {
-		cfg := testConfig()
+		t.Parallel()
+		cfg := server.Config{MaxBatch: server.DefaultMaxBatch, MaxBodyBytes: server.DefaultMaxBodyBytes}
 		cfg.JWTVerificationKey = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"
 		if _, err := server.NewServer(cfg, nil, nil); err == nil {
 			t.Error("NewServer accepted a PEM block that is no public key")
@@ -211,11 +217,12 @@ var operations = []struct {
 }
 
 func TestAuth_Scopes(t *testing.T) {
-	a := newAPI(t, testdb.SQLiteURL(t), jwtConfig())
+	t.Parallel()
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), jwtConfig())
 	all := []string{"sessions:read", "sessions:write", "sessions:delete"}
 	for _, op := range operations {
 		t.Run(op.method+" "+op.path, func(t *testing.T) {
-			a.t = t
+			t.Parallel()
 			var others []string
 			for _, s := range all {
 				if s != op.scope {
@@ -223,27 +230,26 @@ func TestAuth_Scopes(t *testing.T) {
 				}
 			}
 			want := "Insufficient permissions. Required scope(s): " + op.scope
-			a.do(op.method, op.path, op.body, "Content-Type", jsonCT, "Authorization", bearer(t, "u1", others...)).
-				wantError(t, 403, "FORBIDDEN", want)
+			a.Do(t, op.method, op.path, op.body, "Content-Type", jsonCT, "Authorization", bearer(t, "u1", others...)).
+				WantError(t, 403, "FORBIDDEN", want)
 			if op.body != "" {
 				// Scopes are checked before the media type and the body.
-				a.do(op.method, op.path, `{"session_ids":[`, "Content-Type", "text/plain", "Authorization", bearer(t, "u1")).
-					wantError(t, 403, "FORBIDDEN", want)
+				a.Do(t, op.method, op.path, `{"session_ids":[`, "Content-Type", "text/plain", "Authorization", bearer(t, "u1")).
+					WantError(t, 403, "FORBIDDEN", want)
 			}
 			// Authentication comes before scopes.
-			a.do(op.method, op.path, op.body, "Content-Type", jsonCT).wantError(t, 401, "UNAUTHENTICATED", "Authorization header required")
+			a.Do(t, op.method, op.path, op.body, "Content-Type", jsonCT).WantError(t, 401, "UNAUTHENTICATED", "Authorization header required")
 		})
 	}
 	// Each scope lets its operations through, and admin lets all through.
-	a.t = t
 	for _, scopes := range [][]string{nil, {"agent_os:admin"}} {
-		a.seed("default", session{id: "s1", typ: "agent", runs: 1})
+		a.Seed(t, testkit.Session{ID: "s1", Type: "agent", Runs: 1})
 		for _, op := range operations {
 			granted := scopes
 			if granted == nil {
 				granted = []string{op.scope}
 			}
-			res := a.do(op.method, op.path, op.body, "Content-Type", jsonCT, "Authorization", bearer(t, "u1", granted...))
+			res := a.Do(t, op.method, op.path, op.body, "Content-Type", jsonCT, "Authorization", bearer(t, "u1", granted...))
 			if res.Status >= 300 {
 				t.Errorf("%s %s with %v: status = %d, want success (%s)", op.method, op.path, granted, res.Status, res.Body)
 			}
@@ -252,42 +258,45 @@ func TestAuth_Scopes(t *testing.T) {
 }
 
 func TestAuth_KeyAndJWT(t *testing.T) {
+	t.Parallel()
 	cfg := jwtConfig()
 	cfg.SecurityKey = "s3cret-key"
-	a := newAPI(t, testdb.SQLiteURL(t), cfg)
-	a.seed("default", session{id: "s1", typ: "agent"})
-	body := deleteBody([]string{"s1"}, []string{"agent"})
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), cfg)
+	a.Seed(t, testkit.Session{ID: "s1", Type: "agent"})
+	body := testkit.DeleteBody([]string{"s1"}, []string{"agent"})
 
-	a.do(http.MethodDelete, "/sessions", body, "Authorization", bearer(t, "u1", "sessions:read")).
-		wantError(t, 403, "FORBIDDEN", "Insufficient permissions. Required scope(s): sessions:delete")
-	a.do(http.MethodDelete, "/sessions", body, "Authorization", "Bearer s3cret-kez").wantError(t, 401, "UNAUTHENTICATED", "Invalid token")
-	if res := a.do(http.MethodGet, "/sessions", "", "Authorization", bearer(t, "u1", "sessions:read")); res.Status != http.StatusOK {
+	a.Do(t, http.MethodDelete, "/sessions", body, "Authorization", bearer(t, "u1", "sessions:read")).
+		WantError(t, 403, "FORBIDDEN", "Insufficient permissions. Required scope(s): sessions:delete")
+	a.Do(t, http.MethodDelete, "/sessions", body, "Authorization", "Bearer s3cret-kez").WantError(t, 401, "UNAUTHENTICATED", "Invalid token")
+	if res := a.Do(t, http.MethodGet, "/sessions", "", "Authorization", bearer(t, "u1", "sessions:read")); res.Status != http.StatusOK {
 		t.Errorf("JWT beside the key: status = %d, want 200", res.Status)
 	}
 	// The key is an admin: it needs no scope.
-	if res := a.do(http.MethodDelete, "/sessions", body, "Authorization", "Bearer s3cret-key"); res.Status != http.StatusNoContent {
+	if res := a.Do(t, http.MethodDelete, "/sessions", body, "Authorization", "Bearer s3cret-key"); res.Status != http.StatusNoContent {
 		t.Fatalf("key: status = %d, want 204 (%s)", res.Status, res.Body)
 	}
-	a.wantRows([]string{"s1"}, 0, 0)
+	a.WantRows(t, []string{"s1"}, 0, 0)
 }
 
 func TestAuth_PublicRoutes(t *testing.T) {
+	t.Parallel()
 	cfg := jwtConfig()
 	cfg.SecurityKey = "s3cret-key"
-	a := newAPI(t, testdb.SQLiteURL(t), cfg)
-	if res := a.do(http.MethodGet, "/health", ""); res.Status != http.StatusOK {
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), cfg)
+	if res := a.Do(t, http.MethodGet, "/health", ""); res.Status != http.StatusOK {
 		t.Errorf("GET /health status = %d, want 200", res.Status)
 	}
 	// Unknown routes are 404, not 401: the validator authenticates only the
 	// document's operations.
-	res := a.do(http.MethodGet, "/nowhere", "")
+	res := a.Do(t, http.MethodGet, "/nowhere", "")
 	if res.Status != http.StatusNotFound {
 		t.Errorf("GET /nowhere status = %d, want 404", res.Status)
 	}
 }
 
 func TestNewServer_IsolationNeedsJWT(t *testing.T) {
-	cfg := testConfig()
+	t.Parallel()
+	cfg := server.Config{MaxBatch: server.DefaultMaxBatch, MaxBodyBytes: server.DefaultMaxBodyBytes}
 	cfg.SecurityKey, cfg.UserIsolation = "k", true
 	_, err := server.NewServer(cfg, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "JWT") {

@@ -4,23 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for seeding
-
 	"github.com/agentos-sessions/agentos-sessions/internal/benchdata"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/server"
 	"github.com/agentos-sessions/agentos-sessions/store"
 )
 
 // BenchmarkDeleteSessions measures DELETE /sessions through the whole stack
-// that NewServer builds (validator, strict handler, store) on each backend,
+// that NewServer builds (gate, strict handler, store) on each backend,
 // for a batch of 1, 100 and 10,000 sessions of 10 runs each. Seeding and the
 // check that every row went are outside the timer. cmd/agentos-bench
 // compares the same path over a real socket with raw SQL.
@@ -61,7 +58,7 @@ func benchmarkDelete(b *testing.B, e http.Handler, db *sql.DB, dialect string, n
 		if err := benchdata.Seed(ctx, exec, dialect, store.DefaultSessionsTable, store.DefaultRunsTable, prefix, n, 10); err != nil {
 			b.Fatal(err)
 		}
-		body := deleteBody(benchdata.IDs(prefix, n), types)
+		body := testkit.DeleteBody(benchdata.IDs(prefix, n), types)
 		req := httptest.NewRequest(http.MethodDelete, "/sessions", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
@@ -81,32 +78,18 @@ func benchmarkDelete(b *testing.B, e http.Handler, db *sql.DB, dialect string, n
 	}
 }
 
-// benchServer builds the server over url and opens a second pool on the
-// same database for seeding.
+// benchServer builds the server over url and returns the pool of its
+// direct connection for seeding.
 func benchServer(b *testing.B, url string) (http.Handler, *sql.DB, string) {
 	b.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	catalog, err := store.Open(context.Background(), []store.DatabaseConfig{{ID: "default", URL: url}}, log)
-	if err != nil {
-		b.Fatalf("open store: %v", err)
-	}
-	b.Cleanup(func() { _ = catalog.Close() })
-	e, err := server.NewServer(testConfig(), catalog, log)
-	if err != nil {
-		b.Fatalf("new server: %v", err)
-	}
-	dialect, dsn, err := store.ParseURL(url)
+	a := testkit.NewAPI(b, url, server.Config{})
+	dialect, _, err := store.ParseURL(url)
 	if err != nil {
 		b.Fatal(err)
 	}
-	driver := "pgx"
-	if dialect == store.DialectSQLite {
-		driver = "sqlite"
-	}
-	db, err := sql.Open(driver, dsn)
+	db, err := a.DB["default"].DB()
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = db.Close() })
-	return e, db, dialect
+	return a.Handler, db, dialect
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/store"
 )
 
@@ -31,30 +32,28 @@ func TestDeleteSessions_ConcurrentOverlapping(t *testing.T) {
 		bystanders = 20_000
 		rounds     = 4
 	)
-	a := newAPIWith(t, testdb.PostgresURL(t), store.ConnSettings{ApplicationName: uniqueAppName(t), MaxOpenConns: clients})
-	db := a.db["default"]
-	seed := func(sql string, args ...any) {
+	a := testkit.NewAPIWith(t, testkit.Options{Conn: store.ConnSettings{ApplicationName: testkit.AppName(t), MaxOpenConns: clients}},
+		testkit.Database("default", testdb.PostgresURL(t)))
+	db := a.DB["default"]
+	exec := func(sql string) {
 		t.Helper()
-		if err := db.Exec(sql, args...).Error; err != nil {
-			t.Fatalf("seed: %v", err)
+		if err := db.Exec(sql).Error; err != nil {
+			t.Fatalf("%s: %v", sql, err)
 		}
 	}
-	seed(`INSERT INTO agno_sessions (session_id, session_type, created_at)
-		SELECT 'by-' || i, (ARRAY['agent','team','workflow'])[1 + i % 3], 1700000000 FROM generate_series(0, ?) i`, bystanders-1)
-	seed(`INSERT INTO agno_runs (run_id, session_id, created_at) SELECT 'r', 'by-' || i, 1700000000 FROM generate_series(0, ?) i`, bystanders-1)
+	_, _, bystanderRows := group("by", bystanders, 1)
+	a.Seed(t, bystanderRows...)
 
-	srv := httptest.NewServer(a.e)
+	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()
 	client := srv.Client()
 
 	for round := range rounds {
 		// The pool: ids sort in a different order than they are drawn.
-		seed(`INSERT INTO agno_sessions (session_id, session_type, created_at)
-			SELECT 'p-' || i, (ARRAY['agent','team','workflow'])[1 + i % 3], 1700000000 FROM generate_series(0, ?) i`, pool-1)
-		seed(`INSERT INTO agno_runs (run_id, session_id, created_at)
-			SELECT 'r' || j, 'p-' || i, 1700000000 FROM generate_series(0, ?) i, generate_series(1, 2) j`, pool-1)
-		seed(`ANALYZE agno_sessions`)
-		seed(`ANALYZE agno_runs`)
+		_, _, poolRows := group("p", pool, 2)
+		a.Seed(t, poolRows...)
+		exec(`ANALYZE agno_sessions`)
+		exec(`ANALYZE agno_runs`)
 
 		rng := rand.New(rand.NewPCG(uint64(round), 6))
 		targeted := make(map[string]bool)
@@ -65,7 +64,7 @@ func TestDeleteSessions_ConcurrentOverlapping(t *testing.T) {
 				ids[j], types[j] = fmt.Sprintf("p-%d", n), sessionTypes[n%3]
 				targeted[ids[j]] = true
 			}
-			bodies[i] = deleteBody(ids, types)
+			bodies[i] = testkit.DeleteBody(ids, types)
 		}
 
 		var mu sync.Mutex
@@ -141,6 +140,6 @@ func TestDeleteSessions_ConcurrentOverlapping(t *testing.T) {
 		if t.Failed() {
 			return
 		}
-		seed(`DELETE FROM agno_sessions WHERE session_id LIKE 'p-%'`)
+		exec(`DELETE FROM agno_sessions WHERE session_id LIKE 'p-%'`)
 	}
 }

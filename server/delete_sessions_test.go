@@ -10,129 +10,137 @@ import (
 
 	"github.com/agentos-sessions/agentos-sessions/gen"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/server"
 	"github.com/agentos-sessions/agentos-sessions/store"
 )
 
-const jsonCT = "application/json"
-
 func TestDeleteSessions_Deletes(t *testing.T) {
-	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
+	t.Parallel()
+	testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
 		t.Run("ListedPairsWithTheirRuns", func(t *testing.T) {
-			a := newAPI(t, newURL(t), testConfig())
-			a.seed("default",
-				session{id: "a1", typ: "agent", runs: 3},
-				session{id: "t1", typ: "team", runs: 2},
-				session{id: "w1", typ: "workflow", runs: 1},
-				session{id: "keep", typ: "agent", runs: 2},
+			t.Parallel()
+			a := testkit.NewAPI(t, newURL(t), server.Config{})
+			a.Seed(t,
+				testkit.Session{ID: "a1", Type: "agent", Runs: 3},
+				testkit.Session{ID: "t1", Type: "team", Runs: 2},
+				testkit.Session{ID: "w1", Type: "workflow", Runs: 1},
+				testkit.Session{ID: "keep", Type: "agent", Runs: 2},
 			)
-			res := a.do(http.MethodDelete, "/sessions",
-				deleteBody([]string{"a1", "t1", "w1"}, []string{"agent", "team", "workflow"}), "Content-Type", jsonCT)
+			res := a.Do(t, http.MethodDelete, "/sessions",
+				testkit.DeleteBody([]string{"a1", "t1", "w1"}, []string{"agent", "team", "workflow"}), "Content-Type", jsonCT)
 			if res.Status != http.StatusNoContent || len(res.Body) != 0 {
 				t.Fatalf("got %d %q, want 204 and no body", res.Status, res.Body)
 			}
-			a.wantRows([]string{"a1", "t1", "w1"}, 0, 0)
-			a.wantRows([]string{"keep"}, 1, 2)
+			a.WantRows(t, []string{"a1", "t1", "w1"}, 0, 0)
+			a.WantRows(t, []string{"keep"}, 1, 2)
 		})
 		t.Run("OnlyWhenTheTypeMatches", func(t *testing.T) {
-			a := newAPI(t, newURL(t), testConfig())
-			a.seed("default", session{id: "t1", typ: "team", runs: 1})
-			res := a.do(http.MethodDelete, "/sessions", deleteBody([]string{"t1"}, []string{"agent"}), "Content-Type", jsonCT)
+			t.Parallel()
+			a := testkit.NewAPI(t, newURL(t), server.Config{})
+			a.Seed(t, testkit.Session{ID: "t1", Type: "team", Runs: 1})
+			res := a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody([]string{"t1"}, []string{"agent"}), "Content-Type", jsonCT)
 			if res.Status != http.StatusNoContent {
 				t.Fatalf("status = %d, want 204", res.Status)
 			}
-			a.wantRows([]string{"t1"}, 1, 1)
+			a.WantRows(t, []string{"t1"}, 1, 1)
 		})
 		t.Run("UnknownAndRepeatedIdsAreNotErrors", func(t *testing.T) {
-			a := newAPI(t, newURL(t), testConfig())
-			a.seed("default", session{id: "a1", typ: "agent", runs: 1})
-			res := a.do(http.MethodDelete, "/sessions",
-				deleteBody([]string{"nope", "a1", "a1"}, []string{"agent", "agent", "agent"}), "Content-Type", jsonCT)
+			t.Parallel()
+			a := testkit.NewAPI(t, newURL(t), server.Config{})
+			a.Seed(t, testkit.Session{ID: "a1", Type: "agent", Runs: 1})
+			res := a.Do(t, http.MethodDelete, "/sessions",
+				testkit.DeleteBody([]string{"nope", "a1", "a1"}, []string{"agent", "agent", "agent"}), "Content-Type", jsonCT)
 			if res.Status != http.StatusNoContent {
 				t.Fatalf("status = %d, want 204 (body %s)", res.Status, res.Body)
 			}
-			a.wantRows([]string{"a1"}, 0, 0)
+			a.WantRows(t, []string{"a1"}, 0, 0)
 		})
 		t.Run("TypeQueryParameterDoesNotDecide", func(t *testing.T) {
-			a := newAPI(t, newURL(t), testConfig())
-			a.seed("default", session{id: "a1", typ: "agent"}, session{id: "t1", typ: "team"})
-			res := a.do(http.MethodDelete, "/sessions?type=workflow",
-				deleteBody([]string{"a1", "t1"}, []string{"agent", "team"}), "Content-Type", jsonCT)
+			t.Parallel()
+			a := testkit.NewAPI(t, newURL(t), server.Config{})
+			a.Seed(t, testkit.Session{ID: "a1", Type: "agent"}, testkit.Session{ID: "t1", Type: "team"})
+			res := a.Do(t, http.MethodDelete, "/sessions?type=workflow",
+				testkit.DeleteBody([]string{"a1", "t1"}, []string{"agent", "team"}), "Content-Type", jsonCT)
 			if res.Status != http.StatusNoContent {
 				t.Fatalf("status = %d, want 204", res.Status)
 			}
-			a.wantRows([]string{"a1", "t1"}, 0, 0)
+			a.WantRows(t, []string{"a1", "t1"}, 0, 0)
 		})
 		t.Run("PastTheBindParameterLimits", func(t *testing.T) {
-			a := newAPI(t, newURL(t), testConfig())
-			a.seed("default", session{id: "s-0", typ: "agent", runs: 1}, session{id: "s-69999", typ: "team", runs: 1})
+			t.Parallel()
+			a := testkit.NewAPI(t, newURL(t), server.Config{})
+			a.Seed(t, testkit.Session{ID: "s-0", Type: "agent", Runs: 1}, testkit.Session{ID: "s-69999", Type: "team", Runs: 1})
 			const n = 70_000
 			ids, types := make([]string, n), make([]string, n)
 			for i := range n {
 				ids[i], types[i] = fmt.Sprintf("s-%d", i), "agent"
 			}
 			types[n-1] = "team"
-			res := a.do(http.MethodDelete, "/sessions", deleteBody(ids, types), "Content-Type", jsonCT)
+			res := a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody(ids, types), "Content-Type", jsonCT)
 			if res.Status != http.StatusNoContent {
 				t.Fatalf("status = %d, want 204 (body %.200s)", res.Status, res.Body)
 			}
-			a.wantRows([]string{"s-0", "s-69999"}, 0, 0)
+			a.WantRows(t, []string{"s-0", "s-69999"}, 0, 0)
 		})
 		t.Run("TrailingSlashIsRewrittenNotRedirected", func(t *testing.T) {
-			a := newAPI(t, newURL(t), testConfig())
-			a.seed("default", session{id: "a1", typ: "agent"})
-			res := a.do(http.MethodDelete, "/sessions/", deleteBody([]string{"a1"}, []string{"agent"}), "Content-Type", jsonCT)
+			t.Parallel()
+			a := testkit.NewAPI(t, newURL(t), server.Config{})
+			a.Seed(t, testkit.Session{ID: "a1", Type: "agent"})
+			res := a.Do(t, http.MethodDelete, "/sessions/", testkit.DeleteBody([]string{"a1"}, []string{"agent"}), "Content-Type", jsonCT)
 			if res.Status != http.StatusNoContent {
 				t.Fatalf("status = %d, want 204", res.Status)
 			}
-			a.wantRows([]string{"a1"}, 0, 0)
+			a.WantRows(t, []string{"a1"}, 0, 0)
 		})
 	})
 }
 
 func TestDeleteSessions_UserID(t *testing.T) {
-	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
-		a := newAPI(t, newURL(t), testConfig())
-		a.seed("default",
-			session{id: "mine", typ: "agent", user: ptr("u1"), runs: 1},
-			session{id: "theirs", typ: "agent", user: ptr("u2"), runs: 1},
-			session{id: "nobody", typ: "agent", runs: 1},
-			session{id: "blank", typ: "agent", user: ptr(""), runs: 1},
+	t.Parallel()
+	testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
+		a := testkit.NewAPI(t, newURL(t), server.Config{})
+		a.Seed(t,
+			testkit.Session{ID: "mine", Type: "agent", UserID: ptr("u1"), Runs: 1},
+			testkit.Session{ID: "theirs", Type: "agent", UserID: ptr("u2"), Runs: 1},
+			testkit.Session{ID: "nobody", Type: "agent", Runs: 1},
+			testkit.Session{ID: "blank", Type: "agent", UserID: ptr(""), Runs: 1},
 		)
 		all := []string{"mine", "theirs", "nobody", "blank"}
 		types := []string{"agent", "agent", "agent", "agent"}
 
-		res := a.do(http.MethodDelete, "/sessions?user_id=u1", deleteBody(all, types), "Content-Type", jsonCT)
+		res := a.Do(t, http.MethodDelete, "/sessions?user_id=u1", testkit.DeleteBody(all, types), "Content-Type", jsonCT)
 		if res.Status != http.StatusNoContent {
 			t.Fatalf("status = %d, want 204", res.Status)
 		}
-		a.wantRows([]string{"mine"}, 0, 0)
-		a.wantRows([]string{"theirs", "nobody", "blank"}, 3, 3)
+		a.WantRows(t, []string{"mine"}, 0, 0)
+		a.WantRows(t, []string{"theirs", "nobody", "blank"}, 3, 3)
 
 		// An empty user_id filters on the empty string, as AgentOS does:
 		// it never matches a session without an owner.
-		res = a.do(http.MethodDelete, "/sessions?user_id=", deleteBody(all, types), "Content-Type", jsonCT)
+		res = a.Do(t, http.MethodDelete, "/sessions?user_id=", testkit.DeleteBody(all, types), "Content-Type", jsonCT)
 		if res.Status != http.StatusNoContent {
 			t.Fatalf("status = %d, want 204", res.Status)
 		}
-		a.wantRows([]string{"blank"}, 0, 0)
-		a.wantRows([]string{"theirs", "nobody"}, 2, 2)
+		a.WantRows(t, []string{"blank"}, 0, 0)
+		a.WantRows(t, []string{"theirs", "nobody"}, 2, 2)
 	})
 }
 
 func TestDeleteSessions_Report(t *testing.T) {
-	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
-		a := newAPI(t, newURL(t), testConfig())
-		a.seed("default",
-			session{id: "a1", typ: "agent", runs: 3},
-			session{id: "t1", typ: "team", user: ptr("u1")},
-			session{id: "t2", typ: "team", user: ptr("u2"), runs: 1},
+	t.Parallel()
+	testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
+		a := testkit.NewAPI(t, newURL(t), server.Config{})
+		a.Seed(t,
+			testkit.Session{ID: "a1", Type: "agent", Runs: 3},
+			testkit.Session{ID: "t1", Type: "team", UserID: ptr("u1")},
+			testkit.Session{ID: "t2", Type: "team", UserID: ptr("u2"), Runs: 1},
 		)
-		body := deleteBody(
+		body := testkit.DeleteBody(
 			[]string{"t1", "zzz", "a1", "t1", "a1", "t2"},
 			[]string{"team", "agent", "agent", "team", "team", "team"})
 		// Preferences are comma-separated and case-insensitive; others are ignored.
-		res := a.do(http.MethodDelete, "/sessions?user_id=u1", body,
+		res := a.Do(t, http.MethodDelete, "/sessions?user_id=u1", body,
 			"Content-Type", jsonCT, "Prefer", "respond-async, RETURN=Representation")
 		if res.Status != http.StatusOK {
 			t.Fatalf("status = %d, want 200 (body %s)", res.Status, res.Body)
@@ -155,7 +163,7 @@ func TestDeleteSessions_Report(t *testing.T) {
 			t.Errorf("report = %+v, want deleted %+v not_found %+v", report, wantDeleted, wantNotFound)
 		}
 
-		res = a.do(http.MethodDelete, "/sessions", deleteBody([]string{"a1", "t2"}, []string{"agent", "team"}),
+		res = a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody([]string{"a1", "t2"}, []string{"agent", "team"}),
 			"Content-Type", jsonCT, "Prefer", `return="representation"; x=1`)
 		if err := json.Unmarshal(res.Body, &report); err != nil || res.Status != http.StatusOK {
 			t.Fatalf("got %d %s, want 200 with a report", res.Status, res.Body)
@@ -168,7 +176,7 @@ func TestDeleteSessions_Report(t *testing.T) {
 			t.Errorf("body %s: want not_found as [], not null", res.Body)
 		}
 
-		res = a.do(http.MethodDelete, "/sessions", deleteBody([]string{"x"}, []string{"agent"}),
+		res = a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody([]string{"x"}, []string{"agent"}),
 			"Content-Type", jsonCT, "Prefer", "return=minimal")
 		if res.Status != http.StatusNoContent || res.Header.Get("Preference-Applied") != "" {
 			t.Errorf("Prefer: return=minimal got %d (Preference-Applied %q), want 204 without it",
@@ -178,8 +186,9 @@ func TestDeleteSessions_Report(t *testing.T) {
 }
 
 func TestDeleteSessions_Validation(t *testing.T) {
-	a := newAPI(t, testdb.SQLiteURL(t), testConfig())
-	a.seed("default", session{id: "a1", typ: "agent", runs: 1})
+	t.Parallel()
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), server.Config{})
+	a.Seed(t, testkit.Session{ID: "a1", Type: "agent", Runs: 1})
 	tests := []struct {
 		name, target, body string
 		status             int
@@ -195,64 +204,62 @@ func TestDeleteSessions_Validation(t *testing.T) {
 			422, "VALIDATION_ERROR", `body.session_ids.0: value must be a string`},
 		{"NotJSON", "/sessions", `{"session_ids":`,
 			422, "VALIDATION_ERROR", "body: failed to decode request body: unexpected EOF"},
-		{"TextAfterTheValue", "/sessions", deleteBody([]string{"a1"}, []string{"agent"}) + ` x`,
+		{"TextAfterTheValue", "/sessions", testkit.DeleteBody([]string{"a1"}, []string{"agent"}) + ` x`,
 			422, "VALIDATION_ERROR", "body: text follows the JSON value"},
-		{"TwoValues", "/sessions", deleteBody([]string{"a1"}, []string{"agent"}) + deleteBody([]string{"a1"}, []string{"agent"}),
+		{"TwoValues", "/sessions", testkit.DeleteBody([]string{"a1"}, []string{"agent"}) + testkit.DeleteBody([]string{"a1"}, []string{"agent"}),
 			422, "VALIDATION_ERROR", "body: text follows the JSON value"},
 		{"NoBody", "/sessions", ``,
 			422, "VALIDATION_ERROR", "body: value is required but missing"},
-		{"BadTypeQuery", "/sessions?type=robot", deleteBody([]string{"a1"}, []string{"agent"}),
+		{"BadTypeQuery", "/sessions?type=robot", testkit.DeleteBody([]string{"a1"}, []string{"agent"}),
 			422, "VALIDATION_ERROR", `query.type: value must be one of "agent", "team", "workflow"`},
 		{"LengthMismatch", "/sessions", `{"session_ids":["a1","a2"],"session_types":["agent"]}`,
 			400, "BAD_REQUEST", "Session IDs and session types must have the same length"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a.t = t
-			res := a.do(http.MethodDelete, tt.target, tt.body, "Content-Type", jsonCT)
-			res.wantError(t, tt.status, tt.code, tt.detail)
-			a.wantRows([]string{"a1"}, 1, 1)
+			t.Parallel()
+			res := a.Do(t, http.MethodDelete, tt.target, tt.body, "Content-Type", jsonCT)
+			res.WantError(t, tt.status, tt.code, tt.detail)
+			a.WantRows(t, []string{"a1"}, 1, 1)
 		})
 	}
 }
 
 func TestDeleteSessions_Limits(t *testing.T) {
-	cfg := testConfig()
+	t.Parallel()
+	cfg := server.Config{}
 	cfg.MaxBatch, cfg.MaxBodyBytes = 3, 200
-	a := newAPI(t, testdb.SQLiteURL(t), cfg)
-	a.seed("default", session{id: "a1", typ: "agent"})
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), cfg)
+	a.Seed(t, testkit.Session{ID: "a1", Type: "agent"})
 
 	t.Run("MaxBatchBeforeLengthMismatch", func(t *testing.T) {
-		a.t = t
-		res := a.do(http.MethodDelete, "/sessions", deleteBody([]string{"a1", "b", "c", "d"}, []string{"agent"}), "Content-Type", jsonCT)
-		res.wantError(t, 422, "VALIDATION_ERROR", "body.session_ids: at most 3 ids per request")
-		a.wantRows([]string{"a1"}, 1, 0)
+		res := a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody([]string{"a1", "b", "c", "d"}, []string{"agent"}), "Content-Type", jsonCT)
+		res.WantError(t, 422, "VALIDATION_ERROR", "body.session_ids: at most 3 ids per request")
+		a.WantRows(t, []string{"a1"}, 1, 0)
 	})
 	t.Run("BodyTooLarge", func(t *testing.T) {
-		a.t = t
-		big := deleteBody([]string{"a1", strings.Repeat("x", 300)}, []string{"agent", "agent"})
-		res := a.do(http.MethodDelete, "/sessions", big, "Content-Type", jsonCT)
-		res.wantError(t, 413, "PAYLOAD_TOO_LARGE", "Request body is larger than 200 bytes")
-		a.wantRows([]string{"a1"}, 1, 0)
+		big := testkit.DeleteBody([]string{"a1", strings.Repeat("x", 300)}, []string{"agent", "agent"})
+		res := a.Do(t, http.MethodDelete, "/sessions", big, "Content-Type", jsonCT)
+		res.WantError(t, 413, "PAYLOAD_TOO_LARGE", "Request body is larger than 200 bytes")
+		a.WantRows(t, []string{"a1"}, 1, 0)
 	})
 	t.Run("BodyTooLargeWithoutContentLength", func(t *testing.T) {
-		a.t = t
-		req := newStreamingRequest(deleteBody([]string{"a1", strings.Repeat("x", 300)}, []string{"agent", "agent"}))
-		res := a.serve(req)
-		res.wantError(t, 413, "PAYLOAD_TOO_LARGE", "Request body is larger than 200 bytes")
-		a.wantRows([]string{"a1"}, 1, 0)
+		req := newStreamingRequest(testkit.DeleteBody([]string{"a1", strings.Repeat("x", 300)}, []string{"agent", "agent"}))
+		res := a.Serve(t, req)
+		res.WantError(t, 413, "PAYLOAD_TOO_LARGE", "Request body is larger than 200 bytes")
+		a.WantRows(t, []string{"a1"}, 1, 0)
 	})
 	t.Run("MaxBatchIsNotABodyRule", func(t *testing.T) {
-		a.t = t
-		res := a.do(http.MethodDelete, "/sessions", deleteBody([]string{"a1", "b", "c"}, []string{"agent", "agent", "agent"}), "Content-Type", jsonCT)
+		res := a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody([]string{"a1", "b", "c"}, []string{"agent", "agent", "agent"}), "Content-Type", jsonCT)
 		if res.Status != http.StatusNoContent {
 			t.Fatalf("status = %d, want 204 at exactly the limit", res.Status)
 		}
-		a.wantRows([]string{"a1"}, 0, 0)
+		a.WantRows(t, []string{"a1"}, 0, 0)
 	})
 }
 
 func TestDeleteSessions_MediaType(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		contentType string
 		status      int
@@ -268,37 +275,37 @@ func TestDeleteSessions_MediaType(t *testing.T) {
 		{"application/jsonx", http.StatusUnsupportedMediaType},
 		{"not a media type", http.StatusUnsupportedMediaType},
 	}
-	a := newAPI(t, testdb.SQLiteURL(t), testConfig())
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), server.Config{})
 	for _, tt := range tests {
 		t.Run(tt.contentType, func(t *testing.T) {
-			a.t = t
-			a.seed("default", session{id: "a1", typ: "agent"})
-			t.Cleanup(func() { a.db["default"].Exec(`DELETE FROM agno_sessions`) })
+			a.Seed(t, testkit.Session{ID: "a1", Type: "agent"})
+			t.Cleanup(func() { a.DB["default"].Exec(`DELETE FROM agno_sessions`) })
 			var headers []string
 			if tt.contentType != "" {
 				headers = []string{"Content-Type", tt.contentType}
 			}
-			res := a.do(http.MethodDelete, "/sessions", deleteBody([]string{"a1"}, []string{"agent"}), headers...)
+			res := a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody([]string{"a1"}, []string{"agent"}), headers...)
 			if res.Status != tt.status {
 				t.Fatalf("status = %d, want %d (body %s)", res.Status, tt.status, res.Body)
 			}
 			if tt.status == http.StatusUnsupportedMediaType {
-				res.wantError(t, 415, "UNSUPPORTED_MEDIA_TYPE", fmt.Sprintf("Content-Type must be application/json, not %q", tt.contentType))
-				a.wantRows([]string{"a1"}, 1, 0)
+				res.WantError(t, 415, "UNSUPPORTED_MEDIA_TYPE", fmt.Sprintf("Content-Type must be application/json, not %q", tt.contentType))
+				a.WantRows(t, []string{"a1"}, 1, 0)
 			} else {
-				a.wantRows([]string{"a1"}, 0, 0)
+				a.WantRows(t, []string{"a1"}, 0, 0)
 			}
 		})
 	}
 }
 
 func TestDeleteSessions_Auth(t *testing.T) {
-	cfg := testConfig()
+	t.Parallel()
+	cfg := server.Config{}
 	cfg.SecurityKey, cfg.MaxBodyBytes = "s3cret-key", 100
-	a := newAPI(t, testdb.SQLiteURL(t), cfg)
-	a.seed("default", session{id: "a1", typ: "agent"})
-	good := deleteBody([]string{"a1"}, []string{"agent"})
-	huge := deleteBody([]string{strings.Repeat("x", 500)}, []string{"agent"})
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), cfg)
+	a.Seed(t, testkit.Session{ID: "a1", Type: "agent"})
+	good := testkit.DeleteBody([]string{"a1"}, []string{"agent"})
+	huge := testkit.DeleteBody([]string{strings.Repeat("x", 500)}, []string{"agent"})
 
 	tests := []struct {
 		name, auth, body, contentType string
@@ -314,37 +321,35 @@ func TestDeleteSessions_Auth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a.t = t
-			res := a.do(http.MethodDelete, "/sessions", tt.body, "Content-Type", tt.contentType, "Authorization", tt.auth)
-			res.wantError(t, 401, "UNAUTHENTICATED", tt.detail)
-			a.wantRows([]string{"a1"}, 1, 0)
+			res := a.Do(t, http.MethodDelete, "/sessions", tt.body, "Content-Type", tt.contentType, "Authorization", tt.auth)
+			res.WantError(t, 401, "UNAUTHENTICATED", tt.detail)
+			a.WantRows(t, []string{"a1"}, 1, 0)
 		})
 	}
 	t.Run("HealthIsPublic", func(t *testing.T) {
-		a.t = t
-		if res := a.do(http.MethodGet, "/health", ""); res.Status != http.StatusOK {
+		if res := a.Do(t, http.MethodGet, "/health", ""); res.Status != http.StatusOK {
 			t.Errorf("GET /health status = %d, want 200", res.Status)
 		}
 	})
 	t.Run("RightToken", func(t *testing.T) {
-		a.t = t
-		res := a.do(http.MethodDelete, "/sessions", good, "Content-Type", jsonCT, "Authorization", "bearer s3cret-key")
+		res := a.Do(t, http.MethodDelete, "/sessions", good, "Content-Type", jsonCT, "Authorization", "bearer s3cret-key")
 		if res.Status != http.StatusNoContent {
 			t.Fatalf("status = %d, want 204 (body %s)", res.Status, res.Body)
 		}
-		a.wantRows([]string{"a1"}, 0, 0)
+		a.WantRows(t, []string{"a1"}, 0, 0)
 	})
 }
 
 func TestDeleteSessions_Resolution(t *testing.T) {
+	t.Parallel()
 	archive := store.TablePair{Sessions: "archive_sessions", Runs: "archive_runs"}
-	main := store.DatabaseConfig{ID: "main", URL: testdb.PostgresURL(t), Tables: []store.TablePair{store.DefaultTables, archive}}
-	local := store.DatabaseConfig{ID: "local", URL: testdb.SQLiteURL(t)}
-	a := newMultiAPI(t, testConfig(), main, local)
-	a.seed("main", session{id: "s1", typ: "agent", runs: 1})
-	a.seedInto("main", archive, session{id: "s1", typ: "agent", runs: 2})
-	a.seed("local", session{id: "s1", typ: "agent", runs: 1})
-	body := deleteBody([]string{"s1"}, []string{"agent"})
+	main := testkit.Database("main", testdb.PostgresURL(t), store.DefaultTables, archive)
+	local := testkit.Database("local", testdb.SQLiteURL(t))
+	a := testkit.NewAPIWith(t, testkit.Options{}, main, local)
+	a.SeedInto(t, "main", store.DefaultTables, testkit.Session{ID: "s1", Type: "agent", Runs: 1})
+	a.SeedInto(t, "main", archive, testkit.Session{ID: "s1", Type: "agent", Runs: 2})
+	a.SeedInto(t, "local", store.DefaultTables, testkit.Session{ID: "s1", Type: "agent", Runs: 1})
+	body := testkit.DeleteBody([]string{"s1"}, []string{"agent"})
 
 	errorsTests := []struct {
 		name, query string
@@ -364,94 +369,93 @@ func TestDeleteSessions_Resolution(t *testing.T) {
 	}
 	for _, tt := range errorsTests {
 		t.Run(tt.name, func(t *testing.T) {
-			a.t = t
-			res := a.do(http.MethodDelete, "/sessions"+tt.query, body, "Content-Type", jsonCT)
-			res.wantError(t, tt.status, tt.code, tt.detail)
-			a.wantRowsIn("main", store.DefaultTables, []string{"s1"}, 1, 1)
-			a.wantRowsIn("main", archive, []string{"s1"}, 1, 2)
-			a.wantRowsIn("local", store.DefaultTables, []string{"s1"}, 1, 1)
+			res := a.Do(t, http.MethodDelete, "/sessions"+tt.query, body, "Content-Type", jsonCT)
+			res.WantError(t, tt.status, tt.code, tt.detail)
+			a.WantRowsIn(t, "main", store.DefaultTables, []string{"s1"}, 1, 1)
+			a.WantRowsIn(t, "main", archive, []string{"s1"}, 1, 2)
+			a.WantRowsIn(t, "local", store.DefaultTables, []string{"s1"}, 1, 1)
 		})
 	}
 	t.Run("TablePicksThePair", func(t *testing.T) {
-		a.t = t
-		res := a.do(http.MethodDelete, "/sessions?db_id=main&table=archive_sessions", body, "Content-Type", jsonCT)
+		res := a.Do(t, http.MethodDelete, "/sessions?db_id=main&table=archive_sessions", body, "Content-Type", jsonCT)
 		if res.Status != http.StatusNoContent {
 			t.Fatalf("status = %d, want 204 (body %s)", res.Status, res.Body)
 		}
-		a.wantRowsIn("main", archive, []string{"s1"}, 0, 0)
-		a.wantRowsIn("main", store.DefaultTables, []string{"s1"}, 1, 1)
-		a.wantRowsIn("local", store.DefaultTables, []string{"s1"}, 1, 1)
+		a.WantRowsIn(t, "main", archive, []string{"s1"}, 0, 0)
+		a.WantRowsIn(t, "main", store.DefaultTables, []string{"s1"}, 1, 1)
+		a.WantRowsIn(t, "local", store.DefaultTables, []string{"s1"}, 1, 1)
 	})
 	t.Run("DatabaseDefaultsToItsFirstTable", func(t *testing.T) {
-		a.t = t
-		res := a.do(http.MethodDelete, "/sessions?db_id=local", body, "Content-Type", jsonCT)
+		res := a.Do(t, http.MethodDelete, "/sessions?db_id=local", body, "Content-Type", jsonCT)
 		if res.Status != http.StatusNoContent {
 			t.Fatalf("status = %d, want 204 (body %s)", res.Status, res.Body)
 		}
-		a.wantRowsIn("local", store.DefaultTables, []string{"s1"}, 0, 0)
-		a.wantRowsIn("main", store.DefaultTables, []string{"s1"}, 1, 1)
+		a.WantRowsIn(t, "local", store.DefaultTables, []string{"s1"}, 0, 0)
+		a.WantRowsIn(t, "main", store.DefaultTables, []string{"s1"}, 1, 1)
 	})
 }
 
 func TestDeleteSessions_SingleDatabaseResolution(t *testing.T) {
-	a := newAPI(t, testdb.SQLiteURL(t), testConfig())
-	body := deleteBody([]string{"s1"}, []string{"agent"})
+	t.Parallel()
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), server.Config{})
+	body := testkit.DeleteBody([]string{"s1"}, []string{"agent"})
 	t.Run("TableWithoutDatabaseEvenWithOne", func(t *testing.T) {
-		a.t = t
-		res := a.do(http.MethodDelete, "/sessions?table=agno_sessions", body, "Content-Type", jsonCT)
-		res.wantError(t, 400, "BAD_REQUEST", "The db_id query parameter is required when passing a table")
+		res := a.Do(t, http.MethodDelete, "/sessions?table=agno_sessions", body, "Content-Type", jsonCT)
+		res.WantError(t, 400, "BAD_REQUEST", "The db_id query parameter is required when passing a table")
 	})
 	for _, q := range []string{"", "?db_id=", "?db_id=default", "?db_id=default&table=agno_sessions"} {
 		t.Run("Accepts"+q, func(t *testing.T) {
-			a.t = t
-			a.seed("default", session{id: "s1", typ: "agent", runs: 1})
-			res := a.do(http.MethodDelete, "/sessions"+q, body, "Content-Type", jsonCT)
+			a.Seed(t, testkit.Session{ID: "s1", Type: "agent", Runs: 1})
+			res := a.Do(t, http.MethodDelete, "/sessions"+q, body, "Content-Type", jsonCT)
 			if res.Status != http.StatusNoContent {
 				t.Fatalf("status = %d, want 204 (body %s)", res.Status, res.Body)
 			}
-			a.wantRows([]string{"s1"}, 0, 0)
+			a.WantRows(t, []string{"s1"}, 0, 0)
 		})
 	}
 }
 
 func TestDeleteSessions_Failures(t *testing.T) {
-	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
+	t.Parallel()
+	testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
 		t.Run("AllOrNothing", func(t *testing.T) {
-			a := newAPI(t, newURL(t), testConfig())
-			a.seed("default",
-				session{id: "a1", typ: "agent", runs: 2},
-				session{id: "boom", typ: "agent", runs: 1},
-				session{id: "a2", typ: "agent", runs: 2},
+			t.Parallel()
+			a := testkit.NewAPI(t, newURL(t), server.Config{})
+			a.Seed(t,
+				testkit.Session{ID: "a1", Type: "agent", Runs: 2},
+				testkit.Session{ID: "boom", Type: "agent", Runs: 1},
+				testkit.Session{ID: "a2", Type: "agent", Runs: 2},
 			)
 			failOnDelete(t, a, "boom")
-			res := a.do(http.MethodDelete, "/sessions", deleteBody([]string{"a1", "boom", "a2"}, []string{"agent", "agent", "agent"}),
+			res := a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody([]string{"a1", "boom", "a2"}, []string{"agent", "agent", "agent"}),
 				"Content-Type", jsonCT, "X-Request-ID", "req-123")
-			res.wantError(t, 500, "INTERNAL_SERVER_ERROR", "Failed to delete sessions (request id: req-123)")
-			a.wantRows([]string{"a1", "boom", "a2"}, 3, 5)
+			res.WantError(t, 500, "INTERNAL_SERVER_ERROR", "Failed to delete sessions (request id: req-123)")
+			a.WantRows(t, []string{"a1", "boom", "a2"}, 3, 5)
 		})
 		t.Run("DriverTextIsNeverSent", func(t *testing.T) {
-			a := newAPI(t, newURL(t), testConfig())
-			if err := a.db["default"].Exec(`DROP TABLE agno_runs`).Error; err != nil {
+			t.Parallel()
+			a := testkit.NewAPI(t, newURL(t), server.Config{})
+			if err := a.DB["default"].Exec(`DROP TABLE agno_runs`).Error; err != nil {
 				t.Fatal(err)
 			}
-			if err := a.db["default"].Exec(`DROP TABLE agno_sessions`).Error; err != nil {
+			if err := a.DB["default"].Exec(`DROP TABLE agno_sessions`).Error; err != nil {
 				t.Fatal(err)
 			}
-			res := a.do(http.MethodDelete, "/sessions", deleteBody([]string{"a1"}, []string{"agent"}), "Content-Type", jsonCT)
+			res := a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody([]string{"a1"}, []string{"agent"}), "Content-Type", jsonCT)
 			id := res.Header.Get("X-Request-ID")
 			if id == "" {
-				t.Fatal("no X-Request-ID in the response")
+				t.Fatal("no X-Request-ID in the testkit.Response")
 			}
-			res.wantError(t, 500, "INTERNAL_SERVER_ERROR", "Failed to delete sessions (request id: "+id+")")
+			res.WantError(t, 500, "INTERNAL_SERVER_ERROR", "Failed to delete sessions (request id: "+id+")")
 		})
 	})
 }
 
 // failOnDelete makes the database refuse to delete one session, so that a
 // bulk delete fails part-way through its rows.
-func failOnDelete(t *testing.T, a *api, id string) {
+func failOnDelete(t *testing.T, a *testkit.API, id string) {
 	t.Helper()
-	db := a.db["default"]
+	db := a.DB["default"]
 	var stmts []string
 	if db.Dialector.Name() == "sqlite" {
 		stmts = []string{fmt.Sprintf(`CREATE TRIGGER refuse BEFORE DELETE ON agno_sessions WHEN OLD.session_id = '%s'
@@ -471,12 +475,14 @@ func failOnDelete(t *testing.T, a *api, id string) {
 }
 
 func TestRouting_Errors(t *testing.T) {
-	a := newAPI(t, testdb.SQLiteURL(t), testConfig())
-	a.do(http.MethodGet, "/nope", "").wantError(t, 404, "NOT_FOUND", "Not Found")
-	a.do(http.MethodPut, "/sessions", "").wantError(t, 405, "METHOD_NOT_ALLOWED", "Method Not Allowed")
+	t.Parallel()
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), server.Config{})
+	a.Do(t, http.MethodGet, "/nope", "").WantError(t, 404, "NOT_FOUND", "Not Found")
+	a.Do(t, http.MethodPut, "/sessions", "").WantError(t, 405, "METHOD_NOT_ALLOWED", "Method Not Allowed")
 }
 
 func TestNewServer_RejectsBadLimits(t *testing.T) {
+	t.Parallel()
 	for _, cfg := range []server.Config{{MaxBatch: 0, MaxBodyBytes: 1}, {MaxBatch: 1, MaxBodyBytes: 0}} {
 		if _, err := server.NewServer(cfg, nil, nil); err == nil {
 			t.Errorf("NewServer(%+v) succeeded, want an error", cfg)

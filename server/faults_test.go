@@ -14,65 +14,26 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/agentos-sessions/agentos-sessions/apierr"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/store"
 )
 
-// group is a set of sessions, each with two runs, that one request deletes.
-func group(name string, n int) (ids, types []string, rows []session) {
+// group is a set of sessions, name-0 … name-(n-1) of the three types in
+// turn, each with that many runs, and the ids and types that name them.
+func group(name string, n, runs int) (ids, types []string, rows []testkit.Session) {
 	for i := range n {
 		id := fmt.Sprintf("%s-%d", name, i)
 		ids, types = append(ids, id), append(types, sessionTypes[i%3])
-		rows = append(rows, session{id: id, typ: sessionTypes[i%3], runs: 2})
+		rows = append(rows, testkit.Session{ID: id, Type: sessionTypes[i%3], Runs: runs})
 	}
 	return ids, types, rows
 }
 
-// lockSession holds a row lock on one session until the returned release
-// is called, so that a delete naming it blocks in the database.
-func lockSession(t *testing.T, db *gorm.DB, ids ...string) (release func()) {
+func wantInternalDeleteError(t *testing.T, res testkit.Response) {
 	t.Helper()
-	tx := db.Begin()
-	if tx.Error != nil {
-		t.Fatal(tx.Error)
-	}
-	var got []string
-	if err := tx.Raw(`SELECT session_id FROM agno_sessions WHERE session_id IN ? FOR UPDATE`, ids).Scan(&got).Error; err != nil || len(got) != len(ids) {
-		t.Fatalf("lock %v: locked %v, %v", ids, got, err)
-	}
-	var once sync.Once
-	release = func() { once.Do(func() { tx.Rollback() }) }
-	t.Cleanup(release)
-	return release
-}
-
-// waitForBackends polls until the backends with that application name in
-// the given state number n; it fails the test after a minute. It orders
-// events and measures nothing.
-func waitForBackends(t *testing.T, db *gorm.DB, appName, state string, n int) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		var got int
-		if err := db.Raw(`SELECT count(*) FROM pg_stat_activity WHERE application_name = ? AND state = ?`, appName, state).Scan(&got).Error; err != nil {
-			t.Fatal(err)
-		}
-		if got == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s backends of %s: got %d, want %d", state, appName, got, n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func wantInternalDeleteError(t *testing.T, res response) {
-	t.Helper()
-	res.wantError(t, http.StatusInternalServerError, apierr.CodeInternal,
+	res.WantError(t, http.StatusInternalServerError, apierr.CodeInternal,
 		fmt.Sprintf("Failed to delete sessions (request id: %s)", res.Header.Get("X-Request-ID")))
 }
 
@@ -80,41 +41,42 @@ func wantInternalDeleteError(t *testing.T, res response) {
 // connections, found by application_name, while bulk deletes run: half of
 // them are blocked on a row lock the test holds, the rest run freely.
 func TestDeleteSessions_BackendsTerminated(t *testing.T) {
-	app := uniqueAppName(t)
-	a := newAPIWith(t, testdb.PostgresURL(t), store.ConnSettings{ApplicationName: app, MaxOpenConns: 32})
-	db := a.db["default"]
+	app := testkit.AppName(t)
+	a := testkit.NewAPIWith(t, testkit.Options{Conn: store.ConnSettings{ApplicationName: app, MaxOpenConns: 32}},
+		testkit.Database("default", testdb.PostgresURL(t)))
+	db := a.DB["default"]
 	const groups, size = 24, 20
 	ids, types := make([][]string, groups), make([][]string, groups)
 	var firsts []string
 	for g := range groups {
-		var rows []session
-		ids[g], types[g], rows = group(fmt.Sprintf("g%d", g), size)
-		a.seed("default", rows...)
+		var rows []testkit.Session
+		ids[g], types[g], rows = group(fmt.Sprintf("g%d", g), size, 2)
+		a.Seed(t, rows...)
 		if g%2 == 0 {
 			firsts = append(firsts, ids[g][size/2])
 		}
 	}
-	release := lockSession(t, db, firsts...)
+	release := testkit.LockSessions(t, db, firsts...)
 
-	results := make([]response, groups)
+	results := make([]testkit.Response, groups)
 	var wg sync.WaitGroup
 	for g := range groups {
 		wg.Go(func() {
-			results[g] = a.do(http.MethodDelete, "/sessions", deleteBody(ids[g], types[g]), "Content-Type", jsonCT)
+			results[g] = a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody(ids[g], types[g]), "Content-Type", jsonCT)
 		})
 	}
-	waitForLockWaiters(t, db, app, groups/2)
-	if n := terminateBackends(t, db, app); n < groups/2 {
+	testkit.WaitForLockWaiters(t, db, app, groups/2)
+	if n := testkit.TerminateBackends(t, db, app); n < groups/2 {
 		t.Fatalf("terminated %d backends, want at least %d", n, groups/2)
 	}
 	wg.Wait()
 	// Every blocked delete has answered while the lock is still held: had
 	// one been retried on a fresh connection it would still be waiting.
-	waitForLockWaiters(t, db, app, 0)
+	testkit.WaitForLockWaiters(t, db, app, 0)
 	release()
 
 	for g := range groups {
-		s, r := a.counts("default", store.DefaultTables, ids[g]...)
+		s, r := a.Rows(t, "default", store.DefaultTables, ids[g]...)
 		res := results[g]
 		switch {
 		case g%2 == 0:
@@ -141,22 +103,22 @@ func TestDeleteSessions_BackendsTerminated(t *testing.T) {
 		for range 3 {
 			var warm sync.WaitGroup
 			for range 8 {
-				warm.Go(func() { a.do(http.MethodGet, "/sessions?limit=1", "") })
+				warm.Go(func() { a.Do(t, http.MethodGet, "/sessions?limit=1", "") })
 			}
 			warm.Wait()
 		}
-		if n := terminateBackends(t, db, app); n == 0 {
+		if n := testkit.TerminateBackends(t, db, app); n == 0 {
 			t.Fatal("no idle backends to terminate")
 		}
-		waitForBackends(t, db, app, "idle", 0)
-		ids, types, rows := group("after", 3)
-		a.seed("default", rows...)
-		res := a.do(http.MethodDelete, "/sessions", deleteBody(ids, types), "Content-Type", jsonCT)
+		testkit.WaitForBackends(t, db, app, "idle", 0)
+		ids, types, rows := group("after", 3, 2)
+		a.Seed(t, rows...)
+		res := a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody(ids, types), "Content-Type", jsonCT)
 		if res.Status != http.StatusNoContent {
 			t.Fatalf("first delete after the kill: status %d (%s), want 204", res.Status, res.Body)
 		}
-		a.wantRows(ids, 0, 0)
-		if res := a.do(http.MethodGet, "/ready", ""); res.Status != http.StatusOK {
+		a.WantRows(t, ids, 0, 0)
+		if res := a.Do(t, http.MethodGet, "/ready", ""); res.Status != http.StatusOK {
 			t.Errorf("GET /ready after the kill: %d %s, want 200", res.Status, res.Body)
 		}
 	})
@@ -166,17 +128,18 @@ func TestDeleteSessions_BackendsTerminated(t *testing.T) {
 // the database: the request context must reach PostgreSQL, which abandons
 // the statement, and the transaction must roll back.
 func TestDeleteSessions_ClientHangsUp(t *testing.T) {
-	app := uniqueAppName(t)
-	a := newAPIWith(t, testdb.PostgresURL(t), store.ConnSettings{ApplicationName: app})
-	db := a.db["default"]
-	ids, types, rows := group("c", 30)
-	a.seed("default", rows...)
-	release := lockSession(t, db, ids[29])
+	app := testkit.AppName(t)
+	a := testkit.NewAPIWith(t, testkit.Options{Conn: store.ConnSettings{ApplicationName: app}},
+		testkit.Database("default", testdb.PostgresURL(t)))
+	db := a.DB["default"]
+	ids, types, rows := group("c", 30, 2)
+	a.Seed(t, rows...)
+	release := testkit.LockSessions(t, db, ids[29])
 
-	srv := httptest.NewServer(a.e)
+	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, srv.URL+"/sessions", strings.NewReader(deleteBody(ids, types)))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, srv.URL+"/sessions", strings.NewReader(testkit.DeleteBody(ids, types)))
 	req.Header.Set("Content-Type", jsonCT)
 	done := make(chan error, 1)
 	go func() {
@@ -187,36 +150,39 @@ func TestDeleteSessions_ClientHangsUp(t *testing.T) {
 		}
 		done <- err
 	}()
-	waitForLockWaiters(t, db, app, 1)
+	testkit.WaitForLockWaiters(t, db, app, 1)
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("client: %v, want context canceled", err)
 	}
 	// The server's statement stops waiting while the lock is still held.
-	waitForLockWaiters(t, db, app, 0)
-	waitForBackends(t, db, app, "active", 0)
+	testkit.WaitForLockWaiters(t, db, app, 0)
+	testkit.WaitForBackends(t, db, app, "active", 0)
 	release()
-	a.wantRows(ids, 30, 60)
+	a.WantRows(t, ids, 30, 60)
 }
 
 // TestDeleteSessions_StatementTimeout bounds how long a delete waits for
 // locks: with a statement timeout it fails, deleting nothing, while the
 // lock is still held.
 func TestDeleteSessions_StatementTimeout(t *testing.T) {
-	a := newAPIWith(t, testdb.PostgresURL(t), store.ConnSettings{ApplicationName: uniqueAppName(t), StatementTimeout: 200 * time.Millisecond})
-	ids, types, rows := group("st", 10)
-	a.seed("default", rows...)
-	release := lockSession(t, a.db["default"], ids[0])
+	a := testkit.NewAPIWith(t, testkit.Options{Conn: store.ConnSettings{ApplicationName: testkit.AppName(t), StatementTimeout: 200 * time.Millisecond}},
+		testkit.Database("default", testdb.PostgresURL(t)))
+	ids, types, rows := group("st", 10, 2)
+	a.Seed(t, rows...)
+	release := testkit.LockSessions(t, a.DB["default"], ids[0])
 	defer release()
-	done := make(chan response, 1)
-	go func() { done <- a.do(http.MethodDelete, "/sessions", deleteBody(ids, types), "Content-Type", jsonCT) }()
+	done := make(chan testkit.Response, 1)
+	go func() {
+		done <- a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody(ids, types), "Content-Type", jsonCT)
+	}()
 	select {
 	case res := <-done:
 		wantInternalDeleteError(t, res)
 	case <-time.After(time.Minute): // a failsafe against a hang, not a measurement
 		t.Fatal("the delete is still waiting for the lock: statement_timeout was not applied")
 	}
-	a.wantRows(ids, 10, 20)
+	a.WantRows(t, ids, 10, 20)
 }
 
 // proxy forwards TCP connections to PostgreSQL until it is cut: then it
@@ -326,54 +292,56 @@ func (p *proxy) restore() {
 func TestReady_DatabaseOutage(t *testing.T) {
 	direct := testdb.PostgresURL(t)
 	p, through := proxied(t, direct)
-	a := newAPIWith(t, through, store.ConnSettings{ApplicationName: uniqueAppName(t)})
-	a.db["default"] = openDirect(t, direct)
+	a := testkit.NewAPIWith(t, testkit.Options{Conn: store.ConnSettings{ApplicationName: testkit.AppName(t)}},
+		testkit.Database("default", through))
+	a.DB["default"] = testkit.Open(t, direct)
 
-	ids, types, rows := group("o", 6)
-	a.seed("default", rows...)
-	if res := a.do(http.MethodGet, "/ready", ""); res.Status != http.StatusOK || string(res.Body) != `{"status":"ready"}`+"\n" {
+	ids, types, rows := group("o", 6, 2)
+	a.Seed(t, rows...)
+	if res := a.Do(t, http.MethodGet, "/ready", ""); res.Status != http.StatusOK || string(res.Body) != `{"status":"ready"}`+"\n" {
 		t.Fatalf("GET /ready before the outage: %d %q, want 200", res.Status, res.Body)
 	}
-	if res := a.do(http.MethodDelete, "/sessions", deleteBody(ids[:2], types[:2]), "Content-Type", jsonCT); res.Status != http.StatusNoContent {
+	if res := a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody(ids[:2], types[:2]), "Content-Type", jsonCT); res.Status != http.StatusNoContent {
 		t.Fatalf("delete before the outage: %d %s", res.Status, res.Body)
 	}
 
 	p.cut()
-	res := a.do(http.MethodGet, "/ready", "")
-	res.wantError(t, http.StatusServiceUnavailable, apierr.CodeServiceUnavailable, "Database 'default' is unreachable")
-	wantInternalDeleteError(t, a.do(http.MethodDelete, "/sessions", deleteBody(ids[2:4], types[2:4]), "Content-Type", jsonCT))
-	a.wantRows(ids[2:], 4, 8)
-	if res := a.do(http.MethodGet, "/health", ""); res.Status != http.StatusOK {
+	res := a.Do(t, http.MethodGet, "/ready", "")
+	res.WantError(t, http.StatusServiceUnavailable, apierr.CodeServiceUnavailable, "Database 'default' is unreachable")
+	wantInternalDeleteError(t, a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody(ids[2:4], types[2:4]), "Content-Type", jsonCT))
+	a.WantRows(t, ids[2:], 4, 8)
+	if res := a.Do(t, http.MethodGet, "/health", ""); res.Status != http.StatusOK {
 		t.Errorf("GET /health during the outage: %d, want 200: the server stays up", res.Status)
 	}
 
 	p.restore()
 	deadline := time.Now().Add(time.Minute)
-	for a.do(http.MethodGet, "/ready", "").Status != http.StatusOK {
+	for a.Do(t, http.MethodGet, "/ready", "").Status != http.StatusOK {
 		if time.Now().After(deadline) {
 			t.Fatal("GET /ready still failing a minute after the database came back")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if res := a.do(http.MethodDelete, "/sessions", deleteBody(ids[2:], types[2:]), "Content-Type", jsonCT); res.Status != http.StatusNoContent {
+	if res := a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody(ids[2:], types[2:]), "Content-Type", jsonCT); res.Status != http.StatusNoContent {
 		t.Fatalf("delete after the outage: %d %s", res.Status, res.Body)
 	}
-	a.wantRows(ids, 0, 0)
+	a.WantRows(t, ids, 0, 0)
 }
 
 // TestReady_NamesTheUnreachableDatabase configures two databases and cuts
 // one: /ready names that one only, and the other keeps serving.
 func TestReady_NamesTheUnreachableDatabase(t *testing.T) {
+	t.Parallel()
 	p, through := proxied(t, testdb.PostgresURL(t))
-	a := newMultiAPI(t, testConfig(),
-		store.DatabaseConfig{ID: "local", URL: testdb.SQLiteURL(t)},
-		store.DatabaseConfig{ID: "main", URL: through})
-	if res := a.do(http.MethodGet, "/ready", ""); res.Status != http.StatusOK {
+	a := testkit.NewAPIWith(t, testkit.Options{},
+		testkit.Database("local", testdb.SQLiteURL(t)),
+		testkit.Database("main", through))
+	if res := a.Do(t, http.MethodGet, "/ready", ""); res.Status != http.StatusOK {
 		t.Fatalf("GET /ready: %d %s, want 200", res.Status, res.Body)
 	}
 	p.cut()
-	a.do(http.MethodGet, "/ready", "").wantError(t, http.StatusServiceUnavailable, apierr.CodeServiceUnavailable, "Database 'main' is unreachable")
-	if res := a.do(http.MethodGet, "/sessions?db_id=local", ""); res.Status != http.StatusOK {
+	a.Do(t, http.MethodGet, "/ready", "").WantError(t, http.StatusServiceUnavailable, apierr.CodeServiceUnavailable, "Database 'main' is unreachable")
+	if res := a.Do(t, http.MethodGet, "/sessions?db_id=local", ""); res.Status != http.StatusOK {
 		t.Errorf("GET /sessions on the reachable database: %d %s, want 200", res.Status, res.Body)
 	}
 }

@@ -2,18 +2,13 @@ package server_test
 
 import (
 	"bytes"
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/server"
-	"github.com/agentos-sessions/agentos-sessions/store"
 )
 
 var fuzzMethods = []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete, http.MethodPut, http.MethodHead}
@@ -32,27 +27,14 @@ func FuzzRequest(f *testing.F) {
 	f.Add(uint8(1), "/sessions/a1/rename", "application/json; charset=utf-8", []byte(`{"session_name":"n"}`))
 	f.Add(uint8(0), "/sessions?limit=1&page=2&sort_by=updated_at&sort_order=asc&session_name=a", "", []byte(nil))
 
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	servers := map[string]*echo.Echo{}
+	servers := map[string]*testkit.API{}
 	for name, url := range map[string]string{"postgres": testdb.PostgresURL(f), "sqlite": testdb.SQLiteURL(f)} {
-		catalog, err := store.Open(context.Background(), []store.DatabaseConfig{{ID: "default", URL: url}}, log)
-		if err != nil {
-			f.Fatalf("open %s: %v", name, err)
-		}
-		f.Cleanup(func() { _ = catalog.Close() })
-		cfg := testConfig()
-		cfg.MaxBatch = 50
-		e, err := server.NewServer(cfg, catalog, log)
-		if err != nil {
-			f.Fatal(err)
-		}
-		servers[name] = e
+		servers[name] = testkit.NewAPI(f, url, server.Config{MaxBatch: 50})
 	}
-	router := responseRouter(f)
 
 	f.Fuzz(func(t *testing.T, method uint8, target, contentType string, body []byte) {
 		m := fuzzMethods[int(method)%len(fuzzMethods)]
-		for name, e := range servers {
+		for name, a := range servers {
 			req, err := http.NewRequest(m, "http://127.0.0.1"+target, bytes.NewReader(body))
 			if err != nil || req.URL.Path == "" || req.URL.Host != "127.0.0.1" {
 				t.Skip("not a request a client could send")
@@ -62,12 +44,11 @@ func FuzzRequest(f *testing.F) {
 				req.Header.Set("Content-Type", contentType)
 			}
 			rec := httptest.NewRecorder()
-			e.ServeHTTP(rec, req)
+			a.Handler.ServeHTTP(rec, req)
 			if rec.Code >= 500 {
 				t.Fatalf("%s: %s %q %q: status %d: %s", name, m, target, body, rec.Code, rec.Body)
 			}
-			a := &api{t: t, e: e, router: router}
-			a.checkResponse(req, response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()})
+			a.CheckResponse(t, req, testkit.Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()})
 		}
 	})
 }

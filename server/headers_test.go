@@ -5,12 +5,15 @@ import (
 	"testing"
 
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
+	"github.com/agentos-sessions/agentos-sessions/server"
 )
 
 func TestSecurityHeaders(t *testing.T) {
-	cfg := testConfig()
+	t.Parallel()
+	cfg := server.Config{}
 	cfg.SecurityKey = "k"
-	a := newAPI(t, testdb.SQLiteURL(t), cfg)
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), cfg)
 	for _, r := range []struct{ method, target, auth string }{
 		{http.MethodGet, "/sessions", "Bearer k"},      // success
 		{http.MethodGet, "/sessions", ""},              // 401
@@ -21,8 +24,8 @@ func TestSecurityHeaders(t *testing.T) {
 		{http.MethodGet, "/health", ""},                // outside the document
 	} {
 		t.Run(r.method+" "+r.target, func(t *testing.T) {
-			a.t = t
-			res := a.do(r.method, r.target, "", "Authorization", r.auth)
+			t.Parallel()
+			res := a.Do(t, r.method, r.target, "", "Authorization", r.auth)
 			if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
 				t.Errorf("X-Content-Type-Options = %q, want nosniff (status %d)", got, res.Status)
 			}
@@ -34,24 +37,27 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestCORS(t *testing.T) {
-	preflight := func(a *api, origin string) response {
-		return a.do(http.MethodOptions, "/sessions", "", "Origin", origin,
+	t.Parallel()
+	preflight := func(a *testkit.API, origin string) testkit.Response {
+		return a.Do(t, http.MethodOptions, "/sessions", "", "Origin", origin,
 			"Access-Control-Request-Method", "DELETE", "Access-Control-Request-Headers", "authorization,content-type")
 	}
 	t.Run("OffByDefault", func(t *testing.T) {
-		a := newAPI(t, testdb.SQLiteURL(t), testConfig())
+		t.Parallel()
+		a := testkit.NewAPI(t, testdb.SQLiteURL(t), server.Config{})
 		if got := preflight(a, "https://app.example").Header.Get("Access-Control-Allow-Origin"); got != "" {
 			t.Errorf("preflight Access-Control-Allow-Origin = %q, want none", got)
 		}
-		if got := a.do(http.MethodGet, "/sessions", "", "Origin", "https://app.example").Header.Get("Access-Control-Allow-Origin"); got != "" {
+		if got := a.Do(t, http.MethodGet, "/sessions", "", "Origin", "https://app.example").Header.Get("Access-Control-Allow-Origin"); got != "" {
 			t.Errorf("GET Access-Control-Allow-Origin = %q, want none", got)
 		}
 	})
 	t.Run("AllowList", func(t *testing.T) {
-		cfg := testConfig()
+		t.Parallel()
+		cfg := server.Config{}
 		cfg.SecurityKey = "k"
 		cfg.CORSOrigins = []string{"https://app.example"}
-		a := newAPI(t, testdb.SQLiteURL(t), cfg)
+		a := testkit.NewAPI(t, testdb.SQLiteURL(t), cfg)
 		res := preflight(a, "https://app.example")
 		if res.Status != http.StatusNoContent || res.Header.Get("Access-Control-Allow-Origin") != "https://app.example" {
 			t.Errorf("allowed preflight: status %d, Allow-Origin %q; want 204 and the origin", res.Status, res.Header.Get("Access-Control-Allow-Origin"))
@@ -62,7 +68,7 @@ func TestCORS(t *testing.T) {
 		if got := preflight(a, "https://evil.example").Header.Get("Access-Control-Allow-Origin"); got != "" {
 			t.Errorf("other origin's preflight Access-Control-Allow-Origin = %q, want none", got)
 		}
-		res = a.do(http.MethodGet, "/sessions", "", "Origin", "https://app.example", "Authorization", "Bearer k")
+		res = a.Do(t, http.MethodGet, "/sessions", "", "Origin", "https://app.example", "Authorization", "Bearer k")
 		if res.Status != http.StatusOK || res.Header.Get("Access-Control-Allow-Origin") != "https://app.example" {
 			t.Errorf("allowed GET: status %d, Allow-Origin %q", res.Status, res.Header.Get("Access-Control-Allow-Origin"))
 		}

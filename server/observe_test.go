@@ -3,7 +3,6 @@ package server_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -13,15 +12,15 @@ import (
 	"testing"
 
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/server"
-	"github.com/agentos-sessions/agentos-sessions/store"
 )
 
 // metric returns the value of the sample named exactly series (name and
 // labels in the exposition's order), or -1 when there is none.
-func metric(t *testing.T, a *api, series string) float64 {
+func metric(t *testing.T, a *testkit.API, series string) float64 {
 	t.Helper()
-	res := a.do(http.MethodGet, "/metrics", "")
+	res := a.Do(t, http.MethodGet, "/metrics", "")
 	if res.Status != http.StatusOK {
 		t.Fatalf("GET /metrics: status %d", res.Status)
 	}
@@ -40,20 +39,21 @@ func metric(t *testing.T, a *api, series string) float64 {
 }
 
 func TestMetrics(t *testing.T) {
-	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
-		a := newAPI(t, newURL(t), testConfig())
-		a.seed("default",
-			session{id: "m-1", typ: "agent", runs: 2},
-			session{id: "m-2", typ: "team", runs: 3},
-			session{id: "m-3", typ: "workflow", runs: 1},
-			session{id: "m-4", typ: "agent", runs: 4},
+	t.Parallel()
+	testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
+		a := testkit.NewAPI(t, newURL(t), server.Config{})
+		a.Seed(t,
+			testkit.Session{ID: "m-1", Type: "agent", Runs: 2},
+			testkit.Session{ID: "m-2", Type: "team", Runs: 3},
+			testkit.Session{ID: "m-3", Type: "workflow", Runs: 1},
+			testkit.Session{ID: "m-4", Type: "agent", Runs: 4},
 		)
 		if got := metric(t, a, "agentos_sessions_deleted_total"); got != 0 {
 			t.Fatalf("agentos_sessions_deleted_total before any delete = %v, want 0", got)
 		}
 
 		// A report counts the runs too; a miss counts nothing.
-		res := a.do(http.MethodDelete, "/sessions", deleteBody([]string{"m-1", "m-2", "nope"}, []string{"agent", "team", "agent"}),
+		res := a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody([]string{"m-1", "m-2", "nope"}, []string{"agent", "team", "agent"}),
 			"Content-Type", "application/json", "Prefer", "return=representation")
 		if res.Status != http.StatusOK {
 			t.Fatalf("bulk delete: status %d, want 200 (%s)", res.Status, res.Body)
@@ -66,10 +66,10 @@ func TestMetrics(t *testing.T) {
 		}
 
 		// Without a report the runs are not counted; the sessions still are.
-		if res := a.do(http.MethodDelete, "/sessions", deleteBody([]string{"m-3"}, []string{"workflow"}), "Content-Type", "application/json"); res.Status != http.StatusNoContent {
+		if res := a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody([]string{"m-3"}, []string{"workflow"}), "Content-Type", "application/json"); res.Status != http.StatusNoContent {
 			t.Fatalf("bulk delete: status %d, want 204", res.Status)
 		}
-		if res := a.do(http.MethodDelete, "/sessions/m-4", ""); res.Status != http.StatusNoContent {
+		if res := a.Do(t, http.MethodDelete, "/sessions/m-4", ""); res.Status != http.StatusNoContent {
 			t.Fatalf("delete one: status %d, want 204", res.Status)
 		}
 		if got := metric(t, a, "agentos_sessions_deleted_total"); got != 4 {
@@ -78,18 +78,18 @@ func TestMetrics(t *testing.T) {
 		if got := metric(t, a, "agentos_runs_deleted_total"); got != 5 {
 			t.Errorf("agentos_runs_deleted_total = %v, want 5", got)
 		}
-		a.wantRows([]string{"m-1", "m-2", "m-3", "m-4"}, 0, 0)
+		a.WantRows(t, []string{"m-1", "m-2", "m-3", "m-4"}, 0, 0)
 
 		// A failed delete counts nothing.
-		a.do(http.MethodDelete, "/sessions", deleteBody([]string{"m-9"}, []string{"agent", "team"}), "Content-Type", "application/json").
-			wantError(t, http.StatusBadRequest, "BAD_REQUEST", "Session IDs and session types must have the same length")
+		a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody([]string{"m-9"}, []string{"agent", "team"}), "Content-Type", "application/json").
+			WantError(t, http.StatusBadRequest, "BAD_REQUEST", "Session IDs and session types must have the same length")
 		if got := metric(t, a, "agentos_sessions_deleted_total"); got != 4 {
 			t.Errorf("agentos_sessions_deleted_total after a 400 = %v, want 4", got)
 		}
 
 		// Requests by operationId and status, unmatched paths in one label.
-		a.do(http.MethodGet, "/sessions?limit=0", "")
-		a.do(http.MethodGet, "/no/such/path", "")
+		a.Do(t, http.MethodGet, "/sessions?limit=0", "")
+		a.Do(t, http.MethodGet, "/no/such/path", "")
 		for series, want := range map[string]float64{
 			`agentos_http_requests_total{method="DELETE",operation="delete_sessions",status="200"}`:                 1,
 			`agentos_http_requests_total{method="DELETE",operation="delete_sessions",status="204"}`:                 1,
@@ -114,26 +114,16 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestAccessLog(t *testing.T) {
-	ctx := context.Background()
+	t.Parallel()
 	var buf bytes.Buffer
-	logger := slog.New(slog.NewJSONHandler(&buf, nil))
-	catalog, err := store.Open(ctx, []store.DatabaseConfig{{ID: "default", URL: testdb.SQLiteURL(t)}}, logger)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = catalog.Close() })
-	e, err := server.NewServer(testConfig(), catalog, logger)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
+	a := testkit.NewAPIWith(t, testkit.Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil))},
+		testkit.Database("default", testdb.SQLiteURL(t)))
 	buf.Reset()
 
 	req := httptest.NewRequest(http.MethodGet, "/sessions/missing?type=agent", nil)
 	req.Header.Set("X-Request-ID", "req-42")
-	rec := httptest.NewRecorder()
-	e.ServeHTTP(rec, req)
-	if rec.Code != http.StatusNotFound {
-		t.Fatalf("status = %d, want 404", rec.Code)
+	if res := a.Serve(t, req); res.Status != http.StatusNotFound {
+		t.Fatalf("status = %d, want 404", res.Status)
 	}
 
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")

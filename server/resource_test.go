@@ -10,10 +10,12 @@ import (
 	"testing"
 
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
+	"github.com/agentos-sessions/agentos-sessions/server"
 )
 
 // jsonOf decodes a response body, failing the test when it is not JSON.
-func jsonOf[T any](t *testing.T, res response) T {
+func jsonOf[T any](t *testing.T, res testkit.Response) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(res.Body, &v); err != nil {
@@ -22,40 +24,16 @@ func jsonOf[T any](t *testing.T, res response) T {
 	return v
 }
 
-func wantStatus(t *testing.T, res response, status int) {
+func wantStatus(t *testing.T, res testkit.Response, status int) {
 	t.Helper()
 	if res.Status != status {
 		t.Fatalf("status = %d, want %d (body %s)", res.Status, status, res.Body)
 	}
 }
 
-// row is a session seeded with explicit times, names and owners.
-type row struct {
-	id, typ, name string
-	user, agent   *string
-	created       int64
-	updated       *int64
-}
-
-func (a *api) seedRows(rows ...row) {
-	a.t.Helper()
-	for _, r := range rows {
-		data := "{}"
-		if r.name != "" {
-			b, _ := json.Marshal(map[string]string{"session_name": r.name})
-			data = string(b)
-		}
-		err := a.db["default"].Exec(`INSERT INTO agno_sessions (session_id, session_type, user_id, agent_id, session_data, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, r.id, r.typ, r.user, r.agent, data, r.created, r.updated).Error
-		if err != nil {
-			a.t.Fatalf("seed %s: %v", r.id, err)
-		}
-	}
-}
-
 func i64(n int64) *int64 { return &n }
 
-func listIDs(t *testing.T, res response) (ids []string, meta map[string]any) {
+func listIDs(t *testing.T, res testkit.Response) (ids []string, meta map[string]any) {
 	t.Helper()
 	wantStatus(t, res, http.StatusOK)
 	body := jsonOf[struct {
@@ -73,14 +51,15 @@ func listIDs(t *testing.T, res response) (ids []string, meta map[string]any) {
 }
 
 func TestGetSessions(t *testing.T) {
-	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
-		a := newAPI(t, newURL(t), testConfig())
-		a.seedRows(
-			row{id: "s1", typ: "agent", name: "Trip to Japan", user: ptr("u1"), agent: ptr("ag1"), created: 100, updated: i64(500)},
-			row{id: "s2", typ: "team", name: "50%_off sale", user: ptr("u2"), created: 200},
-			row{id: "s3", typ: "agent", name: "japanese lessons", user: ptr("u1"), created: 300, updated: i64(310)},
-			row{id: "s4", typ: "workflow", name: "500 off", created: 300},
-			row{id: "s5", typ: "agent", created: 400},
+	t.Parallel()
+	testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
+		a := testkit.NewAPI(t, newURL(t), server.Config{})
+		a.Seed(t,
+			testkit.Session{ID: "s1", Type: "agent", Name: "Trip to Japan", UserID: ptr("u1"), AgentID: ptr("ag1"), CreatedAt: 100, UpdatedAt: i64(500)},
+			testkit.Session{ID: "s2", Type: "team", Name: "50%_off sale", UserID: ptr("u2"), CreatedAt: 200},
+			testkit.Session{ID: "s3", Type: "agent", Name: "japanese lessons", UserID: ptr("u1"), CreatedAt: 300, UpdatedAt: i64(310)},
+			testkit.Session{ID: "s4", Type: "workflow", Name: "500 off", CreatedAt: 300},
+			testkit.Session{ID: "s5", Type: "agent", CreatedAt: 400},
 		)
 		tests := []struct {
 			name, query string
@@ -100,8 +79,8 @@ func TestGetSessions(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				a.t = t
-				ids, meta := listIDs(t, a.do(http.MethodGet, "/sessions"+tt.query, ""))
+				t.Parallel()
+				ids, meta := listIDs(t, a.Do(t, http.MethodGet, "/sessions"+tt.query, ""))
 				if !reflect.DeepEqual(ids, tt.want) {
 					t.Errorf("ids = %v, want %v", ids, tt.want)
 				}
@@ -114,8 +93,8 @@ func TestGetSessions(t *testing.T) {
 			})
 		}
 		t.Run("Pages", func(t *testing.T) {
-			a.t = t
-			ids, meta := listIDs(t, a.do(http.MethodGet, "/sessions?limit=2&page=2", ""))
+			t.Parallel()
+			ids, meta := listIDs(t, a.Do(t, http.MethodGet, "/sessions?limit=2&page=2", ""))
 			if !reflect.DeepEqual(ids, []string{"s3", "s2"}) {
 				t.Errorf("page 2 = %v, want [s3 s2]", ids)
 			}
@@ -125,14 +104,14 @@ func TestGetSessions(t *testing.T) {
 					t.Errorf("meta.%s = %v, want %v", k, meta[k], v)
 				}
 			}
-			ids, meta = listIDs(t, a.do(http.MethodGet, "/sessions?limit=2&page=9", ""))
+			ids, meta = listIDs(t, a.Do(t, http.MethodGet, "/sessions?limit=2&page=9", ""))
 			if len(ids) != 0 || meta["page"] != 9.0 || meta["total_count"] != 5.0 {
 				t.Errorf("past the end: ids %v meta %v, want [] with page 9 and the total", ids, meta)
 			}
 		})
 		t.Run("RowShape", func(t *testing.T) {
-			a.t = t
-			res := a.do(http.MethodGet, "/sessions?component_id=ag1", "")
+			t.Parallel()
+			res := a.Do(t, http.MethodGet, "/sessions?component_id=ag1", "")
 			rows := jsonOf[struct{ Data []map[string]any }](t, res).Data
 			want := map[string]any{"session_id": "s1", "session_name": "Trip to Japan", "session_type": "agent",
 				"user_id": "u1", "agent_id": "ag1", "created_at": "1970-01-01T00:01:40Z", "updated_at": "1970-01-01T00:08:20Z"}
@@ -141,8 +120,8 @@ func TestGetSessions(t *testing.T) {
 					t.Errorf("%s = %v, want %v", k, rows[0][k], v)
 				}
 			}
-			ids, _ := listIDs(t, a.do(http.MethodGet, "/sessions?type=agent&sort_order=asc&limit=1000", ""))
-			res = a.do(http.MethodGet, "/sessions?user_id=nobody-here", "")
+			ids, _ := listIDs(t, a.Do(t, http.MethodGet, "/sessions?type=agent&sort_order=asc&limit=1000", ""))
+			res = a.Do(t, http.MethodGet, "/sessions?user_id=nobody-here", "")
 			if !strings.Contains(string(res.Body), `"data":[]`) || len(ids) != 3 {
 				t.Errorf("empty page %s: want \"data\":[]", res.Body)
 			}
@@ -151,7 +130,8 @@ func TestGetSessions(t *testing.T) {
 }
 
 func TestGetSessions_Invalid(t *testing.T) {
-	a := newAPI(t, testdb.SQLiteURL(t), testConfig())
+	t.Parallel()
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), server.Config{})
 	tests := []struct{ query, detail string }{
 		{"?limit=0", "query.limit: number must be at least 1"},
 		{"?limit=1001", "query.limit: number must be at most 1000"},
@@ -163,28 +143,26 @@ func TestGetSessions_Invalid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			a.t = t
-			a.do(http.MethodGet, "/sessions"+tt.query, "").wantError(t, 422, "VALIDATION_ERROR", tt.detail)
+			t.Parallel()
+			a.Do(t, http.MethodGet, "/sessions"+tt.query, "").WantError(t, 422, "VALIDATION_ERROR", tt.detail)
 		})
 	}
-	a.t = t
-	a.do(http.MethodGet, "/sessions/x/runs?created_after=soon", "").
-		wantError(t, 422, "VALIDATION_ERROR", `query.created_after: value "soon" is not a valid integer`)
-	a.do(http.MethodPost, "/sessions", `{"session_state":"x"}`, "Content-Type", jsonCT).
-		wantError(t, 422, "VALIDATION_ERROR", "body.session_state: value must be an object")
-	a.t = t
-	a.do(http.MethodGet, "/sessions?table=agno_sessions", "").wantError(t, 400, "BAD_REQUEST", "The db_id query parameter is required when passing a table")
-	a.do(http.MethodGet, "/sessions?db_id=nope", "").wantError(t, 404, "NOT_FOUND", "No database found with id 'nope'")
+	a.Do(t, http.MethodGet, "/sessions/x/runs?created_after=soon", "").
+		WantError(t, 422, "VALIDATION_ERROR", `query.created_after: value "soon" is not a valid integer`)
+	a.Do(t, http.MethodPost, "/sessions", `{"session_state":"x"}`, "Content-Type", jsonCT).
+		WantError(t, 422, "VALIDATION_ERROR", "body.session_state: value must be an object")
+	a.Do(t, http.MethodGet, "/sessions?table=agno_sessions", "").WantError(t, 400, "BAD_REQUEST", "The db_id query parameter is required when passing a table")
+	a.Do(t, http.MethodGet, "/sessions?db_id=nope", "").WantError(t, 404, "NOT_FOUND", "No database found with id 'nope'")
 }
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 func TestCreateSession(t *testing.T) {
-	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
-		a := newAPI(t, newURL(t), testConfig())
+	t.Parallel()
+	testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
+		a := testkit.NewAPI(t, newURL(t), server.Config{})
 		t.Run("WithEverything", func(t *testing.T) {
-			a.t = t
-			res := a.do(http.MethodPost, "/sessions?type=team", `{"session_id":"s1","session_name":"Plan","session_state":{"step":1},
+			res := a.Do(t, http.MethodPost, "/sessions?type=team", `{"session_id":"s1","session_name":"Plan","session_state":{"step":1},
 				"metadata":{"tag":"x"},"user_id":"u1","team_id":"t1"}`, "Content-Type", jsonCT)
 			wantStatus(t, res, http.StatusCreated)
 			got := jsonOf[map[string]any](t, res)
@@ -195,15 +173,14 @@ func TestCreateSession(t *testing.T) {
 					t.Errorf("%s = %v, want %v", k, got[k], v)
 				}
 			}
-			res = a.do(http.MethodGet, "/sessions/s1?type=team", "")
+			res = a.Do(t, http.MethodGet, "/sessions/s1?type=team", "")
 			wantStatus(t, res, http.StatusOK)
 			if got := jsonOf[map[string]any](t, res); got["session_name"] != "Plan" {
 				t.Errorf("stored session = %v, want it named Plan", got)
 			}
 		})
 		t.Run("MakesAnId", func(t *testing.T) {
-			a.t = t
-			res := a.do(http.MethodPost, "/sessions", `{"session_name":"x"}`, "Content-Type", jsonCT)
+			res := a.Do(t, http.MethodPost, "/sessions", `{"session_name":"x"}`, "Content-Type", jsonCT)
 			wantStatus(t, res, http.StatusCreated)
 			got := jsonOf[map[string]any](t, res)
 			id, _ := got["session_id"].(string)
@@ -212,8 +189,7 @@ func TestCreateSession(t *testing.T) {
 			}
 		})
 		t.Run("WithoutBody", func(t *testing.T) {
-			a.t = t
-			res := a.do(http.MethodPost, "/sessions?type=workflow", "")
+			res := a.Do(t, http.MethodPost, "/sessions?type=workflow", "")
 			wantStatus(t, res, http.StatusCreated)
 			got := jsonOf[map[string]any](t, res)
 			if got["session_name"] != "" || got["session_type"] != "workflow" {
@@ -224,17 +200,15 @@ func TestCreateSession(t *testing.T) {
 			}
 		})
 		t.Run("ConflictLeavesTheRow", func(t *testing.T) {
-			a.t = t
-			res := a.do(http.MethodPost, "/sessions", `{"session_id":"s1","session_name":"Other"}`, "Content-Type", jsonCT)
-			res.wantError(t, 409, "CONFLICT", "Session with id 's1' already exists. Use PATCH /sessions/s1 to update it.")
-			got := jsonOf[map[string]any](t, a.do(http.MethodGet, "/sessions/s1", ""))
+			res := a.Do(t, http.MethodPost, "/sessions", `{"session_id":"s1","session_name":"Other"}`, "Content-Type", jsonCT)
+			res.WantError(t, 409, "CONFLICT", "Session with id 's1' already exists. Use PATCH /sessions/s1 to update it.")
+			got := jsonOf[map[string]any](t, a.Do(t, http.MethodGet, "/sessions/s1", ""))
 			if got["session_name"] != "Plan" || got["session_type"] != "team" {
 				t.Errorf("after conflict: %v, want the team session named Plan", got)
 			}
 		})
 		t.Run("BadBody", func(t *testing.T) {
-			a.t = t
-			res := a.do(http.MethodPost, "/sessions", `{"session_state":"not an object"}`, "Content-Type", jsonCT)
+			res := a.Do(t, http.MethodPost, "/sessions", `{"session_state":"not an object"}`, "Content-Type", jsonCT)
 			if res.Status != http.StatusUnprocessableEntity {
 				t.Errorf("status = %d, want 422", res.Status)
 			}
@@ -243,12 +217,13 @@ func TestCreateSession(t *testing.T) {
 }
 
 func TestGetSessionById(t *testing.T) {
-	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
-		a := newAPI(t, newURL(t), testConfig())
-		a.seedRows(row{id: "a1", typ: "agent", name: "A", user: ptr("u1"), agent: ptr("ag"), created: 1_700_000_000})
-		a.seedRows(row{id: "w1", typ: "workflow", name: "W", created: 1_700_000_000, updated: i64(1_700_000_100)})
+	t.Parallel()
+	testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
+		a := testkit.NewAPI(t, newURL(t), server.Config{})
+		a.Seed(t, testkit.Session{ID: "a1", Type: "agent", Name: "A", UserID: ptr("u1"), AgentID: ptr("ag"), CreatedAt: 1_700_000_000})
+		a.Seed(t, testkit.Session{ID: "w1", Type: "workflow", Name: "W", CreatedAt: 1_700_000_000, UpdatedAt: i64(1_700_000_100)})
 
-		got := jsonOf[map[string]any](t, a.do(http.MethodGet, "/sessions/a1", ""))
+		got := jsonOf[map[string]any](t, a.Do(t, http.MethodGet, "/sessions/a1", ""))
 		want := map[string]any{"session_id": "a1", "agent_session_id": "a1", "session_name": "A", "agent_id": "ag",
 			"user_id": "u1", "created_at": "2023-11-14T22:13:20Z"}
 		for k, v := range want {
@@ -256,14 +231,14 @@ func TestGetSessionById(t *testing.T) {
 				t.Errorf("%s = %v, want %v", k, got[k], v)
 			}
 		}
-		got = jsonOf[map[string]any](t, a.do(http.MethodGet, "/sessions/w1?type=workflow", ""))
+		got = jsonOf[map[string]any](t, a.Do(t, http.MethodGet, "/sessions/w1?type=workflow", ""))
 		if got["created_at"] != 1_700_000_000.0 || got["updated_at"] != 1_700_000_100.0 {
 			t.Errorf("workflow times = %v %v, want epoch seconds", got["created_at"], got["updated_at"])
 		}
 		for _, q := range []string{"/sessions/a1?type=team", "/sessions/a1?user_id=u2", "/sessions/a1?user_id=", "/sessions/nope"} {
 			id := strings.TrimPrefix(strings.SplitN(q, "?", 2)[0], "/sessions/")
-			a.do(http.MethodGet, q, "").wantError(t, 404, "NOT_FOUND", fmt.Sprintf("Session with id '%s' not found", id))
+			a.Do(t, http.MethodGet, q, "").WantError(t, 404, "NOT_FOUND", fmt.Sprintf("Session with id '%s' not found", id))
 		}
-		wantStatus(t, a.do(http.MethodGet, "/sessions/a1?user_id=u1&type=agent", ""), http.StatusOK)
+		wantStatus(t, a.Do(t, http.MethodGet, "/sessions/a1?user_id=u1&type=agent", ""), http.StatusOK)
 	})
 }

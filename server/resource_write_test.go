@@ -6,23 +6,22 @@ import (
 	"testing"
 
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
+	"github.com/agentos-sessions/agentos-sessions/server"
 )
 
 func TestSessionRuns(t *testing.T) {
-	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
-		a := newAPI(t, newURL(t), testConfig())
-		a.seedRows(row{id: "a1", typ: "agent", user: ptr("u1"), created: 100}, row{id: "t1", typ: "team", created: 100}, row{id: "empty", typ: "agent", created: 100})
-		runs := a.db["default"]
-		for _, r := range []struct {
-			id      string
-			created int64
-		}{{"r3", 300}, {"r1", 100}, {"r2", 200}, {"r0", 200}} {
-			if err := runs.Exec(`INSERT INTO agno_runs (run_id, session_id, created_at, run_data) VALUES (?, 'a1', ?, ?)`,
-				r.id, r.created, `{"content":"hi","metrics":{"total_tokens":3},"messages":"not a list"}`).Error; err != nil {
-				t.Fatal(err)
-			}
-		}
-		ids := func(res response) []string {
+	testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
+		a := testkit.NewAPI(t, newURL(t), server.Config{})
+		data := map[string]any{"content": "hi", "metrics": map[string]any{"total_tokens": 3}, "messages": "not a list"}
+		a.Seed(t,
+			testkit.Session{ID: "a1", Type: "agent", UserID: ptr("u1"), CreatedAt: 100, RunRows: []testkit.Run{
+				{ID: "r3", CreatedAt: 300, Data: data}, {ID: "r1", CreatedAt: 100, Data: data},
+				{ID: "r2", CreatedAt: 200, Data: data}, {ID: "r0", CreatedAt: 200, Data: data},
+			}},
+			testkit.Session{ID: "t1", Type: "team", CreatedAt: 100},
+			testkit.Session{ID: "empty", Type: "agent", CreatedAt: 100})
+		ids := func(res testkit.Response) []string {
 			t.Helper()
 			wantStatus(t, res, http.StatusOK)
 			out := []string{}
@@ -32,36 +31,36 @@ func TestSessionRuns(t *testing.T) {
 			return out
 		}
 		t.Run("Ordered", func(t *testing.T) {
-			a.t = t
-			if got, want := ids(a.do(http.MethodGet, "/sessions/a1/runs", "")), []string{"r1", "r0", "r2", "r3"}; !reflect.DeepEqual(got, want) {
+			t.Parallel()
+			if got, want := ids(a.Do(t, http.MethodGet, "/sessions/a1/runs", "")), []string{"r1", "r0", "r2", "r3"}; !reflect.DeepEqual(got, want) {
 				t.Errorf("runs = %v, want %v", got, want)
 			}
 		})
 		t.Run("InclusiveBounds", func(t *testing.T) {
-			a.t = t
-			if got, want := ids(a.do(http.MethodGet, "/sessions/a1/runs?created_after=200&created_before=300", "")), []string{"r0", "r2", "r3"}; !reflect.DeepEqual(got, want) {
+			t.Parallel()
+			if got, want := ids(a.Do(t, http.MethodGet, "/sessions/a1/runs?created_after=200&created_before=300", "")), []string{"r0", "r2", "r3"}; !reflect.DeepEqual(got, want) {
 				t.Errorf("runs = %v, want %v", got, want)
 			}
-			if got, want := ids(a.do(http.MethodGet, "/sessions/a1/runs?created_before=100", "")), []string{"r1"}; !reflect.DeepEqual(got, want) {
+			if got, want := ids(a.Do(t, http.MethodGet, "/sessions/a1/runs?created_before=100", "")), []string{"r1"}; !reflect.DeepEqual(got, want) {
 				t.Errorf("runs = %v, want %v", got, want)
 			}
 		})
 		t.Run("EmptyIsAList", func(t *testing.T) {
-			a.t = t
-			res := a.do(http.MethodGet, "/sessions/empty/runs", "")
+			t.Parallel()
+			res := a.Do(t, http.MethodGet, "/sessions/empty/runs", "")
 			if got := ids(res); len(got) != 0 || string(res.Body) != "[]\n" {
 				t.Errorf("body = %q, want []", res.Body)
 			}
 		})
 		t.Run("UnknownSession", func(t *testing.T) {
-			a.t = t
-			a.do(http.MethodGet, "/sessions/nope/runs", "").wantError(t, 404, "NOT_FOUND", "Session with ID nope not found")
-			a.do(http.MethodGet, "/sessions/a1/runs?user_id=u2", "").wantError(t, 404, "NOT_FOUND", "Session with ID a1 not found")
-			a.do(http.MethodGet, "/sessions/a1/runs?type=team", "").wantError(t, 404, "NOT_FOUND", "Session with ID a1 not found")
+			t.Parallel()
+			a.Do(t, http.MethodGet, "/sessions/nope/runs", "").WantError(t, 404, "NOT_FOUND", "Session with ID nope not found")
+			a.Do(t, http.MethodGet, "/sessions/a1/runs?user_id=u2", "").WantError(t, 404, "NOT_FOUND", "Session with ID a1 not found")
+			a.Do(t, http.MethodGet, "/sessions/a1/runs?type=team", "").WantError(t, 404, "NOT_FOUND", "Session with ID a1 not found")
 		})
 		t.Run("OneRun", func(t *testing.T) {
-			a.t = t
-			res := a.do(http.MethodGet, "/sessions/a1/runs/r2", "")
+			t.Parallel()
+			res := a.Do(t, http.MethodGet, "/sessions/a1/runs/r2", "")
 			wantStatus(t, res, http.StatusOK)
 			got := jsonOf[map[string]any](t, res)
 			if got["run_id"] != "r2" || got["content"] != "hi" || !reflect.DeepEqual(got["metrics"], map[string]any{"total_tokens": 3.0}) {
@@ -70,12 +69,12 @@ func TestSessionRuns(t *testing.T) {
 			if _, ok := got["messages"]; ok {
 				t.Errorf("messages = %v: a mistyped run_data key must be left out", got["messages"])
 			}
-			a.do(http.MethodGet, "/sessions/a1/runs/nope", "").wantError(t, 404, "NOT_FOUND", "Run with ID nope not found in session a1")
-			a.do(http.MethodGet, "/sessions/t1/runs/r2", "").wantError(t, 404, "NOT_FOUND", "Run with ID r2 not found in session t1")
+			a.Do(t, http.MethodGet, "/sessions/a1/runs/nope", "").WantError(t, 404, "NOT_FOUND", "Run with ID nope not found in session a1")
+			a.Do(t, http.MethodGet, "/sessions/t1/runs/r2", "").WantError(t, 404, "NOT_FOUND", "Run with ID r2 not found in session t1")
 		})
 		t.Run("Record", func(t *testing.T) {
-			a.t = t
-			res := a.do(http.MethodPost, "/sessions/t1/runs", `{"run_id":"tr1","status":"completed","team_id":"team-9",
+			t.Parallel()
+			res := a.Do(t, http.MethodPost, "/sessions/t1/runs", `{"run_id":"tr1","status":"completed","team_id":"team-9",
 				"run_data":{"content":{"answer":42},"run_input":"q?"}}`, "Content-Type", jsonCT)
 			wantStatus(t, res, http.StatusCreated)
 			got := jsonOf[map[string]any](t, res)
@@ -83,14 +82,14 @@ func TestSessionRuns(t *testing.T) {
 				!reflect.DeepEqual(got["content"], map[string]any{"answer": 42.0}) {
 				t.Errorf("recorded %v", got)
 			}
-			if got := ids(a.do(http.MethodGet, "/sessions/t1/runs", "")); !reflect.DeepEqual(got, []string{"tr1"}) {
+			if got := ids(a.Do(t, http.MethodGet, "/sessions/t1/runs", "")); !reflect.DeepEqual(got, []string{"tr1"}) {
 				t.Errorf("runs of t1 = %v, want [tr1]", got)
 			}
-			a.do(http.MethodPost, "/sessions/t1/runs", `{"run_id":"tr1"}`, "Content-Type", jsonCT).
-				wantError(t, 409, "CONFLICT", "Run with ID tr1 already exists in session t1")
-			a.do(http.MethodPost, "/sessions/nope/runs", `{}`, "Content-Type", jsonCT).
-				wantError(t, 404, "NOT_FOUND", "Session with id 'nope' not found")
-			res = a.do(http.MethodPost, "/sessions/t1/runs", `{}`, "Content-Type", jsonCT)
+			a.Do(t, http.MethodPost, "/sessions/t1/runs", `{"run_id":"tr1"}`, "Content-Type", jsonCT).
+				WantError(t, 409, "CONFLICT", "Run with ID tr1 already exists in session t1")
+			a.Do(t, http.MethodPost, "/sessions/nope/runs", `{}`, "Content-Type", jsonCT).
+				WantError(t, 404, "NOT_FOUND", "Session with id 'nope' not found")
+			res = a.Do(t, http.MethodPost, "/sessions/t1/runs", `{}`, "Content-Type", jsonCT)
 			wantStatus(t, res, http.StatusCreated)
 			if id, _ := jsonOf[map[string]any](t, res)["run_id"].(string); !uuidPattern.MatchString(id) {
 				t.Errorf("run id %q, want a UUID", id)
@@ -100,56 +99,59 @@ func TestSessionRuns(t *testing.T) {
 }
 
 func TestDeleteSession(t *testing.T) {
-	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
-		a := newAPI(t, newURL(t), testConfig())
-		a.seed("default", session{id: "a1", typ: "agent", user: ptr("u1"), runs: 2}, session{id: "keep", typ: "team", runs: 1})
-		a.do(http.MethodDelete, "/sessions/a1?user_id=u2", "").wantError(t, 404, "NOT_FOUND", "Session with id 'a1' not found")
-		a.wantRows([]string{"a1"}, 1, 2)
-		res := a.do(http.MethodDelete, "/sessions/a1?user_id=u1", "")
+	t.Parallel()
+	testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
+		a := testkit.NewAPI(t, newURL(t), server.Config{})
+		a.Seed(t, testkit.Session{ID: "a1", Type: "agent", UserID: ptr("u1"), Runs: 2}, testkit.Session{ID: "keep", Type: "team", Runs: 1})
+		a.Do(t, http.MethodDelete, "/sessions/a1?user_id=u2", "").WantError(t, 404, "NOT_FOUND", "Session with id 'a1' not found")
+		a.WantRows(t, []string{"a1"}, 1, 2)
+		res := a.Do(t, http.MethodDelete, "/sessions/a1?user_id=u1", "")
 		if res.Status != http.StatusNoContent || len(res.Body) != 0 {
 			t.Fatalf("got %d %q, want 204", res.Status, res.Body)
 		}
-		a.wantRows([]string{"a1"}, 0, 0)
-		a.wantRows([]string{"keep"}, 1, 1)
-		a.do(http.MethodDelete, "/sessions/a1", "").wantError(t, 404, "NOT_FOUND", "Session with id 'a1' not found")
+		a.WantRows(t, []string{"a1"}, 0, 0)
+		a.WantRows(t, []string{"keep"}, 1, 1)
+		a.Do(t, http.MethodDelete, "/sessions/a1", "").WantError(t, 404, "NOT_FOUND", "Session with id 'a1' not found")
 	})
 }
 
 func TestRenameSession(t *testing.T) {
-	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
-		a := newAPI(t, newURL(t), testConfig())
-		a.seedRows(row{id: "t1", typ: "team", name: "Old", created: 100})
-		res := a.do(http.MethodPost, "/sessions/t1/rename", `{"session_name":"New name"}`, "Content-Type", jsonCT)
+	t.Parallel()
+	testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
+		a := testkit.NewAPI(t, newURL(t), server.Config{})
+		a.Seed(t, testkit.Session{ID: "t1", Type: "team", Name: "Old", CreatedAt: 100})
+		res := a.Do(t, http.MethodPost, "/sessions/t1/rename", `{"session_name":"New name"}`, "Content-Type", jsonCT)
 		wantStatus(t, res, http.StatusOK)
 		got := jsonOf[map[string]any](t, res)
 		if got["session_name"] != "New name" || got["session_type"] != "team" || got["updated_at"] == nil {
 			t.Errorf("renamed %v, want the team session named New name with updated_at", got)
 		}
 		for _, name := range []string{`""`, `"   "`} {
-			a.do(http.MethodPost, "/sessions/t1/rename", `{"session_name":`+name+`}`, "Content-Type", jsonCT).
-				wantError(t, 400, "BAD_REQUEST", "Invalid session name")
+			a.Do(t, http.MethodPost, "/sessions/t1/rename", `{"session_name":`+name+`}`, "Content-Type", jsonCT).
+				WantError(t, 400, "BAD_REQUEST", "Invalid session name")
 		}
-		res = a.do(http.MethodPost, "/sessions/t1/rename", `{}`, "Content-Type", jsonCT)
-		res.wantError(t, 422, "VALIDATION_ERROR", `body.session_name: property "session_name" is missing`)
-		a.do(http.MethodPost, "/sessions/nope/rename", `{"session_name":"x"}`, "Content-Type", jsonCT).
-			wantError(t, 404, "NOT_FOUND", "Session with id 'nope' not found")
-		if got := jsonOf[map[string]any](t, a.do(http.MethodGet, "/sessions/t1", "")); got["session_name"] != "New name" {
+		res = a.Do(t, http.MethodPost, "/sessions/t1/rename", `{}`, "Content-Type", jsonCT)
+		res.WantError(t, 422, "VALIDATION_ERROR", `body.session_name: property "session_name" is missing`)
+		a.Do(t, http.MethodPost, "/sessions/nope/rename", `{"session_name":"x"}`, "Content-Type", jsonCT).
+			WantError(t, 404, "NOT_FOUND", "Session with id 'nope' not found")
+		if got := jsonOf[map[string]any](t, a.Do(t, http.MethodGet, "/sessions/t1", "")); got["session_name"] != "New name" {
 			t.Errorf("stored name = %v, want New name", got["session_name"])
 		}
 	})
 }
 
 func TestUpdateSession(t *testing.T) {
-	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
-		a := newAPI(t, newURL(t), testConfig())
-		a.seed("default", session{id: "a1", typ: "agent", runs: 2})
+	t.Parallel()
+	testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
+		a := testkit.NewAPI(t, newURL(t), server.Config{})
+		a.Seed(t, testkit.Session{ID: "a1", Type: "agent", Runs: 2})
 		get := func() map[string]any {
 			t.Helper()
-			return jsonOf[map[string]any](t, a.do(http.MethodGet, "/sessions/a1", ""))
+			return jsonOf[map[string]any](t, a.Do(t, http.MethodGet, "/sessions/a1", ""))
 		}
 		patch := func(body string) map[string]any {
 			t.Helper()
-			res := a.do(http.MethodPatch, "/sessions/a1", body, "Content-Type", jsonCT)
+			res := a.Do(t, http.MethodPatch, "/sessions/a1", body, "Content-Type", jsonCT)
 			wantStatus(t, res, http.StatusOK)
 			return jsonOf[map[string]any](t, res)
 		}
@@ -172,16 +174,16 @@ func TestUpdateSession(t *testing.T) {
 			t.Errorf("after clearing: %v, want metadata and state gone, name and summary kept", got)
 		}
 
-		a.db["default"].Exec(`UPDATE agno_sessions SET updated_at = 1 WHERE session_id = 'a1'`)
+		a.DB["default"].Exec(`UPDATE agno_sessions SET updated_at = 1 WHERE session_id = 'a1'`)
 		got = patch(`{}`)
 		if got["updated_at"] != "1970-01-01T00:00:01Z" || !reflect.DeepEqual(get(), got) {
 			t.Errorf("an empty patch changed the session: %v", got)
 		}
-		a.wantRows([]string{"a1"}, 1, 2)
+		a.WantRows(t, []string{"a1"}, 1, 2)
 
-		a.do(http.MethodPatch, "/sessions/nope", `{"session_name":"x"}`, "Content-Type", jsonCT).
-			wantError(t, 404, "NOT_FOUND", "Session with id 'nope' not found")
-		res := a.do(http.MethodPatch, "/sessions/a1", `{"metadata":"text"}`, "Content-Type", jsonCT)
+		a.Do(t, http.MethodPatch, "/sessions/nope", `{"session_name":"x"}`, "Content-Type", jsonCT).
+			WantError(t, 404, "NOT_FOUND", "Session with id 'nope' not found")
+		res := a.Do(t, http.MethodPatch, "/sessions/a1", `{"metadata":"text"}`, "Content-Type", jsonCT)
 		if res.Status != http.StatusUnprocessableEntity {
 			t.Errorf("metadata as text: status %d, want 422", res.Status)
 		}
@@ -189,8 +191,9 @@ func TestUpdateSession(t *testing.T) {
 }
 
 func TestEveryOperation_Resolution(t *testing.T) {
-	a := newAPI(t, testdb.SQLiteURL(t), testConfig())
-	a.seedRows(row{id: "s1", typ: "agent", created: 100})
+	t.Parallel()
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), server.Config{})
+	a.Seed(t, testkit.Session{ID: "s1", Type: "agent", CreatedAt: 100})
 	ops := []struct{ method, path, body string }{
 		{http.MethodGet, "/sessions", ""},
 		{http.MethodPost, "/sessions", `{}`},
@@ -205,14 +208,14 @@ func TestEveryOperation_Resolution(t *testing.T) {
 	}
 	for _, op := range ops {
 		t.Run(op.method+op.path, func(t *testing.T) {
-			a.t = t
-			a.do(op.method, op.path+"?table=agno_sessions", op.body, "Content-Type", jsonCT).
-				wantError(t, 400, "BAD_REQUEST", "The db_id query parameter is required when passing a table")
-			a.do(op.method, op.path+"?db_id=nope", op.body, "Content-Type", jsonCT).
-				wantError(t, 404, "NOT_FOUND", "No database found with id 'nope'")
-			a.do(op.method, op.path+"?db_id=default&table=agno_runs", op.body, "Content-Type", jsonCT).
-				wantError(t, 404, "NOT_FOUND", "No database with id 'default' has table 'agno_runs'")
-			a.wantRows([]string{"s1"}, 1, 0)
+			t.Parallel()
+			a.Do(t, op.method, op.path+"?table=agno_sessions", op.body, "Content-Type", jsonCT).
+				WantError(t, 400, "BAD_REQUEST", "The db_id query parameter is required when passing a table")
+			a.Do(t, op.method, op.path+"?db_id=nope", op.body, "Content-Type", jsonCT).
+				WantError(t, 404, "NOT_FOUND", "No database found with id 'nope'")
+			a.Do(t, op.method, op.path+"?db_id=default&table=agno_runs", op.body, "Content-Type", jsonCT).
+				WantError(t, 404, "NOT_FOUND", "No database with id 'default' has table 'agno_runs'")
+			a.WantRows(t, []string{"s1"}, 1, 0)
 		})
 	}
 }

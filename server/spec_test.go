@@ -14,17 +14,21 @@ import (
 
 	agentossessions "github.com/agentos-sessions/agentos-sessions"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
+	"github.com/agentos-sessions/agentos-sessions/server"
 )
 
 // TestServedDocument checks that the document and the reference are served
 // without authentication, even when the API needs a key.
 func TestServedDocument(t *testing.T) {
-	cfg := testConfig()
+	t.Parallel()
+	cfg := server.Config{}
 	cfg.SecurityKey = "secret"
-	a := newAPI(t, testdb.SQLiteURL(t), cfg)
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), cfg)
 
 	t.Run("YAMLByteForByte", func(t *testing.T) {
-		res := a.do(http.MethodGet, "/openapi.yaml", "")
+		t.Parallel()
+		res := a.Do(t, http.MethodGet, "/openapi.yaml", "")
 		if res.Status != http.StatusOK {
 			t.Fatalf("status = %d, want 200", res.Status)
 		}
@@ -37,7 +41,8 @@ func TestServedDocument(t *testing.T) {
 	})
 
 	t.Run("JSONFaithful", func(t *testing.T) {
-		res := a.do(http.MethodGet, "/openapi.json", "")
+		t.Parallel()
+		res := a.Do(t, http.MethodGet, "/openapi.json", "")
 		if res.Status != http.StatusOK {
 			t.Fatalf("status = %d, want 200", res.Status)
 		}
@@ -74,7 +79,8 @@ func TestServedDocument(t *testing.T) {
 	})
 
 	t.Run("DocsOffline", func(t *testing.T) {
-		res := a.do(http.MethodGet, "/docs", "")
+		t.Parallel()
+		res := a.Do(t, http.MethodGet, "/docs", "")
 		if res.Status != http.StatusOK {
 			t.Fatalf("status = %d, want 200", res.Status)
 		}
@@ -90,7 +96,7 @@ func TestServedDocument(t *testing.T) {
 				t.Errorf("GET /docs page loads from another host (%s)", attr)
 			}
 		}
-		if res := a.do(http.MethodGet, "/docs/", ""); res.Status != http.StatusOK || string(res.Body) != page {
+		if res := a.Do(t, http.MethodGet, "/docs/", ""); res.Status != http.StatusOK || string(res.Body) != page {
 			t.Errorf("GET /docs/: status %d, want the same page as /docs", res.Status)
 		}
 		assets := map[string]string{
@@ -100,7 +106,7 @@ func TestServedDocument(t *testing.T) {
 			"/docs/favicon-32x32.png":               "image/png",
 		}
 		for path, ct := range assets {
-			res := a.do(http.MethodGet, path, "")
+			res := a.Do(t, http.MethodGet, path, "")
 			if res.Status != http.StatusOK || len(res.Body) == 0 {
 				t.Errorf("GET %s: status %d, %d bytes; want 200 with a body", path, res.Status, len(res.Body))
 				continue
@@ -109,13 +115,14 @@ func TestServedDocument(t *testing.T) {
 				t.Errorf("GET %s: Content-Type = %q, want %s", path, got, ct)
 			}
 		}
-		if res := a.do(http.MethodGet, "/docs/swagger-ui-bundle.js", ""); !bytes.Contains(res.Body, []byte("SwaggerUIBundle")) {
+		if res := a.Do(t, http.MethodGet, "/docs/swagger-ui-bundle.js", ""); !bytes.Contains(res.Body, []byte("SwaggerUIBundle")) {
 			t.Errorf("GET /docs/swagger-ui-bundle.js is not the Swagger UI bundle")
 		}
 	})
 
 	t.Run("APIStillNeedsKey", func(t *testing.T) {
-		a.do(http.MethodGet, "/sessions", "").wantError(t, http.StatusUnauthorized, "UNAUTHENTICATED", "Authorization header required")
+		t.Parallel()
+		a.Do(t, http.MethodGet, "/sessions", "").WantError(t, http.StatusUnauthorized, "UNAUTHENTICATED", "Authorization header required")
 	})
 }
 

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -9,11 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"gorm.io/gorm"
-
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
-	"github.com/agentos-sessions/agentos-sessions/server"
-	"github.com/agentos-sessions/agentos-sessions/store"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 )
 
 // syncBuffer collects log lines written from many request goroutines.
@@ -42,17 +38,8 @@ func TestSQLite_ConcurrentWriters(t *testing.T) {
 	const writers, sessionsEach = 16, 6
 	url := testdb.SQLiteURL(t)
 	var logs syncBuffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
-	catalog, err := store.Open(context.Background(), []store.DatabaseConfig{{ID: "default", URL: url}}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = catalog.Close() })
-	e, err := server.NewServer(testConfig(), catalog, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &api{t: t, e: e, router: responseRouter(t), db: map[string]*gorm.DB{"default": openDirect(t, url)}}
+	a := testkit.NewAPIWith(t, testkit.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))},
+		testkit.Database("default", url))
 
 	var wg sync.WaitGroup
 	kept := make([][]string, writers)
@@ -61,40 +48,40 @@ func TestSQLite_ConcurrentWriters(t *testing.T) {
 		wg.Go(func() {
 			for i := range sessionsEach {
 				id := fmt.Sprintf("w%d-%d", w, i)
-				want := func(res response, status int, what string) bool {
+				want := func(res testkit.Response, status int, what string) bool {
 					if res.Status != status || strings.Contains(string(res.Body), "locked") {
 						t.Errorf("writer %d %s %s: %d %s, want %d", w, what, id, res.Status, res.Body, status)
 						return false
 					}
 					return true
 				}
-				if !want(a.do(http.MethodPost, "/sessions?type=agent", `{"session_id":"`+id+`"}`, "Content-Type", jsonCT), http.StatusCreated, "create") {
+				if !want(a.Do(t, http.MethodPost, "/sessions?type=agent", `{"session_id":"`+id+`"}`, "Content-Type", jsonCT), http.StatusCreated, "create") {
 					return
 				}
 				for r := range 2 {
 					body := fmt.Sprintf(`{"run_id":"r%d","status":"completed"}`, r)
-					if !want(a.do(http.MethodPost, "/sessions/"+id+"/runs", body, "Content-Type", jsonCT), http.StatusCreated, "record run") {
+					if !want(a.Do(t, http.MethodPost, "/sessions/"+id+"/runs", body, "Content-Type", jsonCT), http.StatusCreated, "record run") {
 						return
 					}
 				}
 				// Every third session goes again at once, with an id of no one's.
 				if i%3 == 2 {
-					body := deleteBody([]string{id, fmt.Sprintf("w%d-%d", (w+1)%writers, i+100)}, []string{"agent", "agent"})
-					if !want(a.do(http.MethodDelete, "/sessions", body, "Content-Type", jsonCT), http.StatusNoContent, "bulk delete") {
+					body := testkit.DeleteBody([]string{id, fmt.Sprintf("w%d-%d", (w+1)%writers, i+100)}, []string{"agent", "agent"})
+					if !want(a.Do(t, http.MethodDelete, "/sessions", body, "Content-Type", jsonCT), http.StatusNoContent, "bulk delete") {
 						return
 					}
 					gone[w] = append(gone[w], id)
 				} else {
 					kept[w] = append(kept[w], id)
 				}
-				want(a.do(http.MethodGet, "/sessions?limit=5", ""), http.StatusOK, "list")
+				want(a.Do(t, http.MethodGet, "/sessions?limit=5", ""), http.StatusOK, "list")
 			}
 		})
 	}
 	wg.Wait()
 	for w := range writers {
-		a.wantRows(kept[w], int64(len(kept[w])), int64(2*len(kept[w])))
-		a.wantRows(gone[w], 0, 0)
+		a.WantRows(t, kept[w], int64(len(kept[w])), int64(2*len(kept[w])))
+		a.WantRows(t, gone[w], 0, 0)
 	}
 	if strings.Contains(logs.String(), "locked") || strings.Contains(logs.String(), "level=ERROR") {
 		t.Errorf("server log mentions failures:\n%s", logs.String())

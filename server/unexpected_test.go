@@ -3,14 +3,13 @@ package server_test
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/agentos-sessions/agentos-sessions/server"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/store"
 )
 
@@ -34,6 +33,7 @@ func (f fakeSessions) DeleteSessions(ctx context.Context, keys []store.SessionKe
 }
 
 func TestDeleteSessions_Unexpected(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		resolve func(dbID, table string) (store.Sessions, error)
@@ -47,17 +47,11 @@ func TestDeleteSessions_Unexpected(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var logs strings.Builder
-			e, err := server.NewServer(testConfig(), fakeResolver{tt.resolve}, slog.New(slog.NewTextHandler(&logs, nil)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req := httptest.NewRequest(http.MethodDelete, "/sessions", strings.NewReader(deleteBody([]string{"a"}, []string{"agent"})))
-			req.Header.Set("X-Request-ID", "abc-1")
-			rec := httptest.NewRecorder()
-			e.ServeHTTP(rec, req)
-			res := response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
-			res.wantError(t, 500, "INTERNAL_SERVER_ERROR", "Failed to delete sessions (request id: abc-1)")
+			a := testkit.NewAPIWith(t, testkit.Options{Resolver: fakeResolver{tt.resolve}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			res := a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody([]string{"a"}, []string{"agent"}), "X-Request-ID", "abc-1")
+			res.WantError(t, 500, "INTERNAL_SERVER_ERROR", "Failed to delete sessions (request id: abc-1)")
 			if !strings.Contains(logs.String(), "request_id=abc-1") {
 				t.Errorf("log %q does not name the request id", logs.String())
 			}
@@ -66,25 +60,21 @@ func TestDeleteSessions_Unexpected(t *testing.T) {
 }
 
 func TestDeleteSessions_RepeatedPreferLines(t *testing.T) {
+	t.Parallel()
 	var got store.DeleteOptions
 	sessions := fakeSessions{deleteSessions: func(_ context.Context, keys []store.SessionKey, opts store.DeleteOptions) (store.DeleteResult, error) {
 		got = opts
 		return store.DeleteResult{Deleted: []store.DeletedSession{}}, nil
 	}}
-	e, err := server.NewServer(testConfig(), fakeResolver{func(string, string) (store.Sessions, error) { return sessions, nil }},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodDelete, "/sessions", strings.NewReader(deleteBody([]string{"a"}, []string{"agent"})))
+	a := testkit.NewAPIWith(t, testkit.Options{Resolver: fakeResolver{func(string, string) (store.Sessions, error) { return sessions, nil }}})
+	req := httptest.NewRequest(http.MethodDelete, "/sessions", strings.NewReader(testkit.DeleteBody([]string{"a"}, []string{"agent"})))
 	req.Header.Add("Prefer", "respond-async")
 	req.Header.Add("Prefer", "return=representation")
-	rec := httptest.NewRecorder()
-	e.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK || !got.Report {
-		t.Errorf("two Prefer lines: status %d, report asked %v; want 200 with a report (body %s)", rec.Code, got.Report, rec.Body)
+	res := a.Serve(t, req)
+	if res.Status != http.StatusOK || !got.Report {
+		t.Errorf("two Prefer lines: status %d, report asked %v; want 200 with a report (body %s)", res.Status, got.Report, res.Body)
 	}
-	if want := `{"deleted":[],"not_found":[{"session_id":"a","session_type":"agent"}]}`; strings.TrimSpace(rec.Body.String()) != want {
-		t.Errorf("body = %s, want %s", rec.Body, want)
+	if want := `{"deleted":[],"not_found":[{"session_id":"a","session_type":"agent"}]}`; strings.TrimSpace(string(res.Body)) != want {
+		t.Errorf("body = %s, want %s", res.Body, want)
 	}
 }

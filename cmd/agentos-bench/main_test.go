@@ -9,6 +9,7 @@ import (
 )
 
 func TestWriteReport_KeepsTextOutsideMarkers(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "BENCHMARKS.md")
 	if err := writeReport(path, "first\n"); err != nil {
 		t.Fatal(err)
@@ -34,6 +35,7 @@ func TestWriteReport_KeepsTextOutsideMarkers(t *testing.T) {
 }
 
 func TestMedianAndPercentile(t *testing.T) {
+	t.Parallel()
 	ms := func(ns ...int) []time.Duration {
 		out := make([]time.Duration, len(ns))
 		for i, n := range ns {
@@ -69,6 +71,7 @@ func TestMedianAndPercentile(t *testing.T) {
 }
 
 func TestParseFlags_RejectsBadSizes(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"-batches", "0"}, {"-scale", "x"}, {"-rounds", "0"}} {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("parseFlags(%q): got no error", args)

@@ -8,10 +8,12 @@ import (
 	"testing"
 
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/store"
 )
 
 func TestRun_HelpListsFlagsEnvAndDefaults(t *testing.T) {
+	t.Parallel()
 	common := []string{"-database-url", "env DATABASE_URL", "default sqlite://agentos.db", "-db-id", "env AGENTOS_DB_ID",
 		`(default "default")`, "-config", "env AGENTOS_CONFIG", "-log-format", "env AGENTOS_LOG_FORMAT", `(default "text")`,
 		"-log-level", "env AGENTOS_LOG_LEVEL", `(default "info")`}
@@ -25,6 +27,7 @@ func TestRun_HelpListsFlagsEnvAndDefaults(t *testing.T) {
 	}
 	for command, wants := range tests {
 		t.Run(command, func(t *testing.T) {
+			t.Parallel()
 			var stderr bytes.Buffer
 			if code := run(context.Background(), []string{command, "--help"}, env(nil), &stderr); code != 0 {
 				t.Fatalf("%s --help: exit %d, want 0", command, code)
@@ -46,6 +49,7 @@ func TestRun_HelpListsFlagsEnvAndDefaults(t *testing.T) {
 }
 
 func TestRun_Version(t *testing.T) {
+	t.Parallel()
 	var stderr bytes.Buffer
 	if code := run(context.Background(), []string{"version"}, env(nil), &stderr); code != 0 {
 		t.Fatalf("version: exit %d, want 0", code)
@@ -59,6 +63,7 @@ func TestRun_Version(t *testing.T) {
 }
 
 func TestParseConfig_LogFlags(t *testing.T) {
+	t.Parallel()
 	cfg, err := parseConfig("serve", []string{"--log-level", "debug"}, env(map[string]string{"AGENTOS_LOG_FORMAT": "json"}), &bytes.Buffer{})
 	if err != nil || cfg.LogFormat != "json" || cfg.LogLevel != "debug" {
 		t.Errorf("got %q %q (%v), want json debug", cfg.LogFormat, cfg.LogLevel, err)
@@ -71,6 +76,7 @@ func TestParseConfig_LogFlags(t *testing.T) {
 }
 
 func TestRun_LogsJSON(t *testing.T) {
+	t.Parallel()
 	var stderr bytes.Buffer
 	url := testdb.SQLiteURL(t)
 	if code := run(context.Background(), []string{"migrate", "--database-url", url, "--log-format", "json", "--log-level", "debug"}, env(nil), &stderr); code != 0 {
@@ -86,8 +92,10 @@ func TestRun_LogsJSON(t *testing.T) {
 }
 
 func TestRun_Seed(t *testing.T) {
+	t.Parallel()
 	for name, url := range map[string]string{"sqlite": testdb.SQLiteURL(t), "postgres": testdb.PostgresURL(t)} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			var stderr bytes.Buffer
 			args := []string{"seed", "--sessions", "120", "--runs", "2", "--database-url", url}
 			if code := run(context.Background(), args, env(nil), &stderr); code != 0 {
@@ -98,7 +106,7 @@ func TestRun_Seed(t *testing.T) {
 			}
 
 			ctx := context.Background()
-			catalog, err := store.Open(ctx, []store.DatabaseConfig{{ID: "default", URL: url}}, nil)
+			catalog, err := store.Open(ctx, []store.DatabaseConfig{testkit.Database("default", url)}, nil)
 			if err != nil {
 				t.Fatalf("open: %v", err)
 			}

@@ -22,6 +22,7 @@ func env(vars map[string]string) func(string) string {
 }
 
 func TestParseConfig_Precedence(t *testing.T) {
+	t.Parallel()
 	vars := map[string]string{"AGENTOS_ADDR": "127.0.0.1:9000", "AGENTOS_MAX_BATCH": "50", "DATABASE_URL": "sqlite::memory:"}
 	cfg, err := parseConfig("serve", nil, env(vars), io.Discard)
 	if err != nil {
@@ -63,6 +64,7 @@ func wantParseErrors(t *testing.T, cases []parseErrorCase) {
 	t.Helper()
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := parseConfig("serve", tt.args, env(tt.env), io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got error %v, want one containing %q", err, tt.want)
@@ -72,6 +74,7 @@ func wantParseErrors(t *testing.T, cases []parseErrorCase) {
 }
 
 func TestParseConfig_Errors(t *testing.T) {
+	t.Parallel()
 	wantParseErrors(t, []parseErrorCase{
 		{"ConfigAndURL", []string{"--config", "x.yaml", "--database-url", "sqlite::memory:"}, nil, "not both"},
 		{"ConfigFlagAndURLEnv", []string{"--config", "x.yaml"}, map[string]string{"DATABASE_URL": "sqlite::memory:"}, "not both"},
@@ -83,6 +86,7 @@ func TestParseConfig_Errors(t *testing.T) {
 }
 
 func TestConfig_DatabasesFromFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "agentos.yaml")
 	content := `databases:
@@ -118,6 +122,7 @@ func TestConfig_DatabasesFromFile(t *testing.T) {
 }
 
 func TestRun_FailsWithOneLine(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		args []string
@@ -131,6 +136,7 @@ func TestRun_FailsWithOneLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var stderr bytes.Buffer
 			code := run(context.Background(), tt.args, env(nil), &stderr)
 			if code != tt.code || !strings.Contains(stderr.String(), tt.want) {

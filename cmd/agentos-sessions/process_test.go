@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"os"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/agentos-sessions/agentos-sessions/internal/spawn"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 )
 
 // TestMain lets a test start this test binary as the server itself, so
@@ -27,16 +27,13 @@ func TestMain(m *testing.M) {
 // delete is blocked in the database: the delete finishes and the process
 // exits 0.
 func TestProcess_SIGTERM(t *testing.T) {
-	url, app := testdb.PostgresURL(t), appName(t)
-	s, err := spawn.Start(context.Background(), os.Args[0], spawn.Options{
+	t.Parallel()
+	url, app := testdb.PostgresURL(t), testkit.AppName(t)
+	s := testkit.Spawn(t, os.Args[0], spawn.Options{
 		Args: []string{"--database-url", url, "--db-application-name", app},
 		Env:  []string{"AGENTOS_SESSIONS_TEST_MAIN=1"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Stop(time.Minute) })
-	db := openPostgres(t, url)
+	db := testkit.Open(t, url)
 	status, release := blockedDelete(t, db, s.URL, app)
 	if err := s.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestParseConfig_Security(t *testing.T) {
+	t.Parallel()
 	vars := map[string]string{
 		"JWT_VERIFICATION_KEY":        "secret",
 		"JWT_AUDIENCE":                "agentos",
@@ -52,6 +53,7 @@ func TestParseConfig_Security(t *testing.T) {
 }
 
 func TestParseConfig_SecurityErrors(t *testing.T) {
+	t.Parallel()
 	wantParseErrors(t, []parseErrorCase{
 		{"IsolationWithoutJWT", []string{"--user-isolation"}, map[string]string{"OS_SECURITY_KEY": "k"}, "needs JWT_VERIFICATION_KEY"},
 		{"BadIsolationEnv", nil, map[string]string{"AGENTOS_USER_ISOLATION": "maybe"}, `AGENTOS_USER_ISOLATION: "maybe" is not true or false`},
@@ -64,6 +66,7 @@ func TestParseConfig_SecurityErrors(t *testing.T) {
 // TestRun_SecuritySettings checks that serve hands every security setting
 // to the server: JWT key and audience, isolation and CORS.
 func TestRun_SecuritySettings(t *testing.T) {
+	t.Parallel()
 	vars := map[string]string{"JWT_VERIFICATION_KEY": "secret", "AGENTOS_USER_ISOLATION": "true"}
 	s := startServe(t, vars, "--database-url", "sqlite::memory:", "--jwt-audience", "agentos", "--cors-origins", "https://app.example")
 	token := func(claims jwt.MapClaims) string {

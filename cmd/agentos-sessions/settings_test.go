@@ -9,6 +9,7 @@ import (
 )
 
 func TestParseConfig_Reliability(t *testing.T) {
+	t.Parallel()
 	cfg, err := parseConfig("serve", nil, env(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)

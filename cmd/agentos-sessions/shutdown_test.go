@@ -1,9 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,34 +9,30 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	"gorm.io/gorm"
 
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
+	"github.com/agentos-sessions/agentos-sessions/store"
 )
 
 // blockedDelete seeds ten sessions with a run each, locks one, and sends a
 // bulk delete of all ten, which blocks on that lock. It returns the
 // delete's status (or -1) once it answers, and the lock's release.
-func blockedDelete(t *testing.T, db *sql.DB, base, app string) (status <-chan int, release func()) {
+func blockedDelete(t *testing.T, db *gorm.DB, base, app string) (status <-chan int, release func()) {
 	t.Helper()
 	var ids, types []string
+	var rows []testkit.Session
 	for i := range 10 {
 		id := fmt.Sprintf("sd-%d", i)
-		ids, types = append(ids, `"`+id+`"`), append(types, `"agent"`)
-		mustExec(t, db, `INSERT INTO agno_sessions (session_id, session_type, created_at) VALUES ($1, 'agent', 1)`, id)
-		mustExec(t, db, `INSERT INTO agno_runs (run_id, session_id, created_at) VALUES ('r', $1, 1)`, id)
+		ids, types = append(ids, id), append(types, "agent")
+		rows = append(rows, testkit.Session{ID: id, Type: "agent", Runs: 1})
 	}
-	tx, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(`SELECT 1 FROM agno_sessions WHERE session_id = 'sd-9' FOR UPDATE`); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tx.Rollback() })
+	testkit.Seed(t, db, store.DefaultTables, rows...)
+	release = testkit.LockSessions(t, db, "sd-9")
 	got := make(chan int, 1)
 	go func() {
-		body := `{"session_ids":[` + strings.Join(ids, ",") + `],"session_types":[` + strings.Join(types, ",") + `]}`
-		req, _ := http.NewRequest(http.MethodDelete, base+"/sessions", strings.NewReader(body))
+		req, _ := http.NewRequest(http.MethodDelete, base+"/sessions", strings.NewReader(testkit.DeleteBody(ids, types)))
 		req.Header.Set("Content-Type", "application/json")
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -49,55 +42,14 @@ func blockedDelete(t *testing.T, db *sql.DB, base, app string) (status <-chan in
 		res.Body.Close()
 		got <- res.StatusCode
 	}()
-	waitFor(t, db, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, app, 1)
-	return got, func() { _ = tx.Rollback() }
+	testkit.WaitForLockWaiters(t, db, app, 1)
+	return got, release
 }
 
-func mustExec(t *testing.T, db *sql.DB, query string, args ...any) {
+// countRows counts the sessions blockedDelete seeded, and their runs.
+func countRows(t *testing.T, db *gorm.DB) (sessions, runs int) {
 	t.Helper()
-	if _, err := db.Exec(query, args...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-}
-
-// waitFor polls until query answers want, failing the test after a minute.
-// It orders events; it measures nothing.
-func waitFor(t *testing.T, db *sql.DB, query, arg string, want int) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		var got int
-		if err := db.QueryRow(query, arg).Scan(&got); err != nil {
-			t.Fatal(err)
-		}
-		if got == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: got %d, want %d", query, got, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func appName(t *testing.T) string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return "agentos-test-" + hex.EncodeToString(b)
-}
-
-func openPostgres(t *testing.T, url string) *sql.DB {
-	db, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-func countRows(t *testing.T, db *sql.DB) (sessions, runs int) {
-	t.Helper()
-	if err := db.QueryRow(`SELECT (SELECT count(*) FROM agno_sessions WHERE session_id LIKE 'sd-%'), (SELECT count(*) FROM agno_runs WHERE session_id LIKE 'sd-%')`).Scan(&sessions, &runs); err != nil {
+	if err := db.Raw(`SELECT (SELECT count(*) FROM agno_sessions WHERE session_id LIKE 'sd-%'), (SELECT count(*) FROM agno_runs WHERE session_id LIKE 'sd-%')`).Row().Scan(&sessions, &runs); err != nil {
 		t.Fatal(err)
 	}
 	return sessions, runs
@@ -107,9 +59,9 @@ func countRows(t *testing.T, db *sql.DB) (sessions, runs int) {
 // delete is blocked in the database: the server stops accepting at once,
 // lets the delete finish, and exits 0.
 func TestServe_GracefulShutdown(t *testing.T) {
-	url, app := testdb.PostgresURL(t), appName(t)
+	url, app := testdb.PostgresURL(t), testkit.AppName(t)
 	s := startServe(t, nil, "--database-url", url, "--db-application-name", app, "--shutdown-timeout", "1m")
-	db := openPostgres(t, url)
+	db := testkit.Open(t, url)
 	status, release := blockedDelete(t, db, s.url, app)
 
 	s.stop()
@@ -146,9 +98,9 @@ func TestServe_GracefulShutdown(t *testing.T) {
 // past --shutdown-timeout: the delete is cancelled and rolls back whole,
 // and the exit code says the shutdown was not clean.
 func TestServe_ShutdownTimeout(t *testing.T) {
-	url, app := testdb.PostgresURL(t), appName(t)
+	url, app := testdb.PostgresURL(t), testkit.AppName(t)
 	s := startServe(t, nil, "--database-url", url, "--db-application-name", app, "--shutdown-timeout", "200ms")
-	db := openPostgres(t, url)
+	db := testkit.Open(t, url)
 	status, release := blockedDelete(t, db, s.url, app)
 	s.stop()
 	if code := <-s.exit; code != 1 || !strings.Contains(s.log.String(), "requests still running after 200ms were cancelled") {
@@ -158,7 +110,7 @@ func TestServe_ShutdownTimeout(t *testing.T) {
 		t.Errorf("cancelled delete: status %d, want 500 or a dropped connection", got)
 	}
 	// The server's statement stopped waiting while the lock is still held.
-	waitFor(t, db, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'`, app, 0)
+	testkit.WaitForBackends(t, db, app, "active", 0)
 	release()
 	if s, r := countRows(t, db); s != 10 || r != 10 {
 		t.Errorf("after the cancelled delete: %d sessions %d runs, want all 10 and 10", s, r)

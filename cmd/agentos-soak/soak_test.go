@@ -2,50 +2,43 @@ package main
 
 import (
 	"context"
-	"database/sql"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	"gorm.io/gorm"
 
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/server"
-	"github.com/agentos-sessions/agentos-sessions/store"
 )
 
 // replica serves url through the whole stack at a loopback address, with a
-// connection pool of its own, as a separate process would.
-func replica(t *testing.T, url string, wrap func(http.Handler) http.Handler) string {
+// connection pool of its own, as a separate process would, and returns its
+// address and its direct connection to the database.
+func replica(t *testing.T, url string, wrap func(http.Handler) http.Handler) (string, *gorm.DB) {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	catalog, err := store.Open(context.Background(), []store.DatabaseConfig{{ID: "default", URL: url}}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = catalog.Close() })
-	e, err := server.NewServer(server.Config{MaxBatch: server.DefaultMaxBatch, MaxBodyBytes: server.DefaultMaxBodyBytes}, catalog, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h http.Handler = e
+	a := testkit.NewAPI(t, url, server.Config{})
+	h := a.Handler
 	if wrap != nil {
-		h = wrap(e)
+		h = wrap(h)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return srv.URL, a.DB["default"]
 }
 
 // TestSoak_ThreeReplicas drives a short soak round-robin at three servers
 // sharing one PostgreSQL schema; the ledger must balance.
 func TestSoak_ThreeReplicas(t *testing.T) {
 	url := testdb.PostgresURL(t)
-	targets := []string{replica(t, url, nil), replica(t, url, nil), replica(t, url, nil)}
+	var targets []string
+	for range 3 {
+		target, _ := replica(t, url, nil)
+		targets = append(targets, target)
+	}
 	r, err := Run(context.Background(), Load{Targets: targets, Rate: 60, Duration: 3 * time.Second, Prefix: "t"})
 	if err != nil {
 		t.Fatal(err)
@@ -65,17 +58,12 @@ func TestSoak_ThreeReplicas(t *testing.T) {
 // TestSoak_LedgerCatchesLoss removes every recorded run behind the
 // server's back: the ledger check must notice each one it expects to find.
 func TestSoak_LedgerCatchesLoss(t *testing.T) {
-	url := testdb.PostgresURL(t)
-	db, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	target := replica(t, url, func(next http.Handler) http.Handler {
+	var db *gorm.DB // the replica's own connection, set before its first request
+	target, db := replica(t, testdb.PostgresURL(t), func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			next.ServeHTTP(w, r)
 			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/runs") {
-				if _, err := db.Exec(`DELETE FROM agno_runs WHERE session_id = $1`, strings.Split(r.URL.Path, "/")[2]); err != nil {
+				if err := db.Exec(`DELETE FROM agno_runs WHERE session_id = ?`, strings.Split(r.URL.Path, "/")[2]).Error; err != nil {
 					t.Errorf("remove run: %v", err)
 				}
 			}
@@ -94,6 +82,7 @@ func TestSoak_LedgerCatchesLoss(t *testing.T) {
 }
 
 func TestLoopbackOnly(t *testing.T) {
+	t.Parallel()
 	if err := loopbackOnly([]string{"http://127.0.0.1:8080"}); err != nil {
 		t.Errorf("loopback: %v", err)
 	}

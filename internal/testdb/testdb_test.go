@@ -10,6 +10,7 @@ import (
 )
 
 func TestPostgresURL(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	var schema string
 	t.Run("SearchPathIsTheNewSchema", func(t *testing.T) {
@@ -62,6 +63,7 @@ func TestPostgresURL(t *testing.T) {
 }
 
 func TestSQLiteURL(t *testing.T) {
+	t.Parallel()
 	got := SQLiteURL(t)
 	if !strings.HasPrefix(got, "sqlite:///") || !strings.HasSuffix(got, ".db") {
 		t.Errorf("got %q, want sqlite:///<temp dir>/….db", got)

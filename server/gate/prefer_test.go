@@ -6,6 +6,7 @@ import (
 )
 
 func TestPrefersRepresentation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		header string
 		want   bool

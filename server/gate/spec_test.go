@@ -21,6 +21,7 @@ import (
 )
 
 func TestValidationSpec(t *testing.T) {
+	t.Parallel()
 	doc, err := openapi3.NewLoader().LoadFromData(agentossessions.OpenAPI)
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +39,7 @@ func TestValidationSpec(t *testing.T) {
 		{"PrefixItemsBehindRef", `{"$ref": "#/components/schemas/Pair"}`, "3.1.0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			src := `{"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
 "components": {"schemas": {"Pair": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}]}}},
 "paths": {"/x": {"post": {"requestBody": {"content": {"application/json": {"schema": ` + tc.schema + `}}},

@@ -1,4 +1,4 @@
-package server_test
+package gate_test
 
 import (
 	"io"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/agentos-sessions/agentos-sessions/apierr"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
+	"github.com/agentos-sessions/agentos-sessions/server"
 )
 
 // countingReader counts the bytes read from a request body.
@@ -26,16 +28,17 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // fails authentication is refused before any of its body is read, so an
 // unauthenticated client cannot make the server buffer a body at all.
 func TestDeleteSessions_AuthenticationReadsNoBody(t *testing.T) {
-	cfg := testConfig()
+	t.Parallel()
+	cfg := server.Config{}
 	cfg.SecurityKey = "secret"
-	a := newAPI(t, testdb.SQLiteURL(t), cfg)
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), cfg)
 	// A body far larger than the limit, its length not announced.
-	body := &countingReader{r: io.LimitReader(zeroReader{}, 4*cfg.MaxBodyBytes)}
+	body := &countingReader{r: io.LimitReader(zeroReader{}, 4*server.DefaultMaxBodyBytes)}
 	req := httptest.NewRequest(http.MethodDelete, "/sessions", body)
 	req.ContentLength = -1
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer wrong")
-	a.serve(req).wantError(t, http.StatusUnauthorized, apierr.CodeUnauthenticated, "Invalid authentication token")
+	a.Serve(t, req).WantError(t, http.StatusUnauthorized, apierr.CodeUnauthenticated, "Invalid authentication token")
 	if body.read != 0 {
 		t.Errorf("bytes of the body read before refusing: got %d, want 0", body.read)
 	}

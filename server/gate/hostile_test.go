@@ -1,4 +1,4 @@
-package server_test
+package gate_test
 
 import (
 	"fmt"
@@ -9,14 +9,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/server"
 	"github.com/agentos-sessions/agentos-sessions/server/gate"
 )
 
 func TestHostileInput_URL(t *testing.T) {
-	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
-		a := newAPI(t, newURL(t), testConfig())
-		a.seed("default", session{id: "a1", typ: "agent", runs: 1})
+	t.Parallel()
+	testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
+		a := testkit.NewAPI(t, newURL(t), server.Config{})
+		a.Seed(t, testkit.Session{ID: "a1", Type: "agent", Runs: 1})
 		long := strings.Repeat("x", gate.MaxIDBytes+1)
 		tests := []struct {
 			name, method, target, detail string
@@ -33,24 +35,21 @@ func TestHostileInput_URL(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				a.t = t
-				a.do(tt.method, tt.target, "").wantError(t, 422, "VALIDATION_ERROR", tt.detail)
+				a.Do(t, tt.method, tt.target, "").WantError(t, 422, "VALIDATION_ERROR", tt.detail)
 			})
 		}
-		a.t = t
-		a.wantRows([]string{"a1"}, 1, 1)
+		a.WantRows(t, []string{"a1"}, 1, 1)
 		t.Run("LongestIDIsNotFound", func(t *testing.T) {
-			a.t = t
 			id := strings.Repeat("x", gate.MaxIDBytes)
-			a.do(http.MethodGet, "/sessions/"+id, "").wantError(t, 404, "NOT_FOUND", "Session with id '"+id+"' not found")
+			a.Do(t, http.MethodGet, "/sessions/"+id, "").WantError(t, 404, "NOT_FOUND", "Session with id '"+id+"' not found")
 		})
 	})
 }
 
 func TestHostileInput_TableNames(t *testing.T) {
-	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
-		a := newAPI(t, newURL(t), testConfig())
-		a.seed("default", session{id: "a1", typ: "agent", runs: 1})
+	testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
+		a := testkit.NewAPI(t, newURL(t), server.Config{})
+		a.Seed(t, testkit.Session{ID: "a1", Type: "agent", Runs: 1})
 		names := []string{
 			`agno_sessions"; DROP TABLE agno_sessions; --`,
 			`agno_sessions'; DELETE FROM agno_sessions; --`,
@@ -58,25 +57,25 @@ func TestHostileInput_TableNames(t *testing.T) {
 			"agno_sessions;",
 			strings.Repeat("t", 10<<10),
 		}
-		body := deleteBody([]string{"a1"}, []string{"agent"})
+		body := testkit.DeleteBody([]string{"a1"}, []string{"agent"})
 		for i, name := range names {
 			t.Run(fmt.Sprint(i), func(t *testing.T) {
-				a.t = t
+				t.Parallel()
 				q := url.QueryEscape(name)
-				a.do(http.MethodDelete, "/sessions?db_id=default&table="+q, body).
-					wantError(t, 404, "NOT_FOUND", fmt.Sprintf("No database with id 'default' has table '%s'", name))
-				a.do(http.MethodGet, "/sessions/a1?db_id="+q, "").
-					wantError(t, 404, "NOT_FOUND", fmt.Sprintf("No database found with id '%s'", name))
-				a.wantRows([]string{"a1"}, 1, 1)
+				a.Do(t, http.MethodDelete, "/sessions?db_id=default&table="+q, body).
+					WantError(t, 404, "NOT_FOUND", fmt.Sprintf("No database with id 'default' has table '%s'", name))
+				a.Do(t, http.MethodGet, "/sessions/a1?db_id="+q, "").
+					WantError(t, 404, "NOT_FOUND", fmt.Sprintf("No database found with id '%s'", name))
+				a.WantRows(t, []string{"a1"}, 1, 1)
 			})
 		}
 	})
 }
 
 func TestHostileInput_Body(t *testing.T) {
-	backends(t, func(t *testing.T, newURL func(testing.TB) string) {
-		a := newAPI(t, newURL(t), testConfig())
-		a.seed("default", session{id: "a1", typ: "agent", runs: 1}, session{id: "b1", typ: "agent"})
+	testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
+		a := testkit.NewAPI(t, newURL(t), server.Config{})
+		a.Seed(t, testkit.Session{ID: "a1", Type: "agent", Runs: 1}, testkit.Session{ID: "b1", Type: "agent"})
 		deep := strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000)
 		megaID := strings.Repeat("x", 1<<20)
 		tests := []struct {
@@ -99,7 +98,7 @@ func TestHostileInput_Body(t *testing.T) {
 			{"DeepBody", http.MethodDelete, "/sessions", deep, fmt.Sprintf("body: JSON nests deeper than %d levels", gate.MaxJSONDepth)},
 			{"DeepMetadata", http.MethodPost, "/sessions", `{"metadata":{"m":` + deep + `}}`,
 				fmt.Sprintf("body: JSON nests deeper than %d levels", gate.MaxJSONDepth)},
-			{"MegabyteID", http.MethodDelete, "/sessions", deleteBody([]string{"a1", megaID}, []string{"agent", "agent"}),
+			{"MegabyteID", http.MethodDelete, "/sessions", testkit.DeleteBody([]string{"a1", megaID}, []string{"agent", "agent"}),
 				fmt.Sprintf("body.session_ids.1: ids are at most %d bytes long", gate.MaxIDBytes)},
 			{"MegabyteCreateID", http.MethodPost, "/sessions", `{"session_id":"` + megaID + `"}`,
 				fmt.Sprintf("body.session_id: ids are at most %d bytes long", gate.MaxIDBytes)},
@@ -108,9 +107,9 @@ func TestHostileInput_Body(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				a.t = t
-				a.do(tt.method, tt.target, tt.body, "Content-Type", jsonCT).wantError(t, 422, "VALIDATION_ERROR", tt.detail)
-				a.wantRows([]string{"a1", "b1"}, 2, 1)
+				t.Parallel()
+				a.Do(t, tt.method, tt.target, tt.body, "Content-Type", "application/json").WantError(t, 422, "VALIDATION_ERROR", tt.detail)
+				a.WantRows(t, []string{"a1", "b1"}, 2, 1)
 			})
 		}
 	})
@@ -120,7 +119,7 @@ func TestHostileInput_Body(t *testing.T) {
 // body is decoded into a tree, so the request costs little more memory than
 // the body itself.
 func TestHostileInput_MillionIDs(t *testing.T) {
-	a := newAPI(t, "sqlite::memory:", testConfig())
+	a := testkit.NewAPI(t, "sqlite::memory:", server.Config{})
 	const n = 1_000_000
 	var b strings.Builder
 	b.WriteString(`{"session_ids":[`)
@@ -134,14 +133,14 @@ func TestHostileInput_MillionIDs(t *testing.T) {
 	body := b.String()
 
 	req := httptest.NewRequest(http.MethodDelete, "/sessions", strings.NewReader(body))
-	req.Header.Set("Content-Type", jsonCT)
+	req.Header.Set("Content-Type", "application/json")
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	res := a.serve(req)
+	res := a.Serve(t, req)
 	runtime.ReadMemStats(&after)
 
-	res.wantError(t, 422, "VALIDATION_ERROR", fmt.Sprintf("body.session_ids: at most %d ids per request", server.DefaultMaxBatch))
+	res.WantError(t, 422, "VALIDATION_ERROR", fmt.Sprintf("body.session_ids: at most %d ids per request", server.DefaultMaxBatch))
 	t.Logf("allocated %d bytes for a %d-byte body", after.TotalAlloc-before.TotalAlloc, len(body))
 	// Decoding a million strings into []any takes well over 50 MB; the
 	// token scan needs the body's copy and a little more.
