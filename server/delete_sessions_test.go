@@ -233,8 +233,15 @@ func TestDeleteSessions_Limits(t *testing.T) {
 	a.Seed(t, testkit.Session{ID: "a1", Type: "agent"})
 
 	t.Run("MaxBatchBeforeLengthMismatch", func(t *testing.T) {
-		res := a.Do(t, http.MethodDelete, "/sessions", testkit.DeleteBody([]string{"a1", "b", "c", "d"}, []string{"agent"}), "Content-Type", jsonCT)
-		res.WantError(t, 422, "VALIDATION_ERROR", "body.session_ids: at most 3 ids per request")
+		// More ids than the limit, and fewer types than ids: the batch
+		// limit answers, not the length mismatch.
+		tooMany := testkit.DeleteBody([]string{"a1", "b", "c", "d"}, []string{"agent", "agent"})
+		a.Do(t, http.MethodDelete, "/sessions", tooMany, "Content-Type", jsonCT).
+			WantError(t, 422, "VALIDATION_ERROR", "body.session_ids: at most 3 ids per request")
+		// The same mismatch within the limit is the 400 the limit came before.
+		mismatched := testkit.DeleteBody([]string{"a1", "b", "c"}, []string{"agent", "agent"})
+		a.Do(t, http.MethodDelete, "/sessions", mismatched, "Content-Type", jsonCT).
+			WantError(t, 400, "BAD_REQUEST", "Session IDs and session types must have the same length")
 		a.WantRows(t, []string{"a1"}, 1, 0)
 	})
 	t.Run("BodyTooLarge", func(t *testing.T) {
