@@ -47,8 +47,8 @@ func (h *Handlers) GetSessions(ctx context.Context, req gen.GetSessionsRequestOb
 	}, nil
 }
 
-// Defaults of the list query, as openapi.yaml states them; the validator
-// fills them in, so these only matter to a caller that bypasses it.
+// Defaults of the list query, as openapi.yaml states them (the gate leaves
+// an absent parameter absent). TestQueryDefaults keeps them the document's.
 const (
 	defaultLimit = 20
 	defaultPage  = 1

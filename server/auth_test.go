@@ -286,7 +286,7 @@ func TestAuth_PublicRoutes(t *testing.T) {
 	if res := a.Do(t, http.MethodGet, "/health", ""); res.Status != http.StatusOK {
 		t.Errorf("GET /health status = %d, want 200", res.Status)
 	}
-	// Unknown routes are 404, not 401: the validator authenticates only the
+	// Unknown routes are 404, not 401: the gate authenticates only the
 	// document's operations.
 	res := a.Do(t, http.MethodGet, "/nowhere", "")
 	if res.Status != http.StatusNotFound {

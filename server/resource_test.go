@@ -3,12 +3,17 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
+	agentossessions "github.com/agentos-sessions/agentos-sessions"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
 	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/server"
@@ -241,4 +246,54 @@ func TestGetSessionById(t *testing.T) {
 		}
 		wantStatus(t, a.Do(t, http.MethodGet, "/sessions/a1?user_id=u1&type=agent", ""), http.StatusOK)
 	})
+}
+
+// TestQueryDefaults checks that a query parameter left out means the
+// default openapi.yaml gives it: the gate does not write defaults into the
+// request, so the handlers' own must be the document's.
+func TestQueryDefaults(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi3.NewLoader().LoadFromData(agentossessions.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := map[string]string{} // "operationId name" → default
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, p := range op.Parameters {
+				if p.Value.In == openapi3.ParameterInQuery && p.Value.Schema.Value.Default != nil {
+					defaults[op.OperationID+" "+p.Value.Name] = fmt.Sprint(p.Value.Schema.Value.Default)
+				}
+			}
+		}
+	}
+	checked := []string{"get_sessions limit", "get_sessions page", "get_sessions sort_by", "get_sessions sort_order", "create_session type",
+		// Validated and otherwise ignored, as the document says.
+		"delete_sessions type", "update_session type", "rename_session type"}
+	if got := slices.Sorted(maps.Keys(defaults)); !slices.Equal(got, slices.Sorted(slices.Values(checked))) {
+		t.Fatalf("query parameters with a default: %v, want %v: check what a new one means when left out", got, checked)
+	}
+
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), server.Config{})
+	var rows []testkit.Session
+	for i := range 25 {
+		rows = append(rows, testkit.Session{ID: fmt.Sprintf("s%02d", i), Type: "agent", CreatedAt: int64(100 + i%7)})
+	}
+	a.Seed(t, rows...)
+	page := func(query string) (ids []string, meta map[string]any) {
+		ids, meta = listIDs(t, a.Do(t, http.MethodGet, "/sessions"+query, ""))
+		delete(meta, "search_time_ms")
+		return ids, meta
+	}
+	gotIDs, gotMeta := page("")
+	wantIDs, wantMeta := page(fmt.Sprintf("?limit=%s&page=%s&sort_by=%s&sort_order=%s", defaults["get_sessions limit"],
+		defaults["get_sessions page"], defaults["get_sessions sort_by"], defaults["get_sessions sort_order"]))
+	if !slices.Equal(gotIDs, wantIDs) || !reflect.DeepEqual(gotMeta, wantMeta) {
+		t.Errorf("GET /sessions: %v %v, want what the defaults give: %v %v", gotIDs, gotMeta, wantIDs, wantMeta)
+	}
+	res := a.Do(t, http.MethodPost, "/sessions", `{}`, "Content-Type", jsonCT)
+	wantStatus(t, res, http.StatusCreated)
+	if got := jsonOf[map[string]any](t, res)["session_type"]; got != defaults["create_session type"] {
+		t.Errorf("POST /sessions without type: session_type %v, want %s", got, defaults["create_session type"])
+	}
 }

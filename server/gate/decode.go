@@ -56,7 +56,7 @@ func scanBody(data []byte, maxBatch int) (value any, complete bool, err error) {
 			if done && !errors.Is(err, io.EOF) {
 				return nil, false, invalidInput("body: text follows the JSON value")
 			}
-			// The end, or a syntax error the validator reports.
+			// The end, or a syntax error validateBody reports.
 			return value, done, nil
 		}
 		if done {

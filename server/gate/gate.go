@@ -73,11 +73,14 @@ type operation struct {
 	bodySchema *openapi3.SchemaRef
 }
 
-// checkOptions has kin-openapi check the parameters and leave the body,
-// which the gate reads, decodes and checks itself (validateBody).
+// checkOptions has kin-openapi check the parameters, and only check them:
+// the body is left to validateBody, which reads the value the gate decoded,
+// and an absent parameter stays absent rather than be written into the
+// request's query with its default (the handlers apply the defaults).
 var checkOptions = &openapi3filter.Options{
-	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-	ExcludeRequestBody: true,
+	AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
+	ExcludeRequestBody:  true,
+	SkipSettingDefaults: true,
 }
 
 // New returns the gate of cfg.Document's operations.
