@@ -44,18 +44,24 @@ func TestValidationSpec(t *testing.T) {
 "components": {"schemas": {"Pair": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}]}}},
 "paths": {"/x": {"post": {"requestBody": {"content": {"application/json": {"schema": ` + tc.schema + `}}},
 "responses": {"204": {"description": "ok"}}}}}}`
-			doc, err := openapi3.NewLoader().LoadFromData([]byte(src))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := doc.Validate(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			if got := validationSpec(doc).OpenAPI; got != tc.want {
+			if got := validationSpec(loadDocument(t, src)).OpenAPI; got != tc.want {
 				t.Errorf("validator sees %q, want %q", got, tc.want)
 			}
 		})
 	}
+}
+
+// loadDocument loads and checks an OpenAPI document written in the test.
+func loadDocument(t *testing.T, src string) *openapi3.T {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return doc
 }
 
 // guardKeywords are, for each schema field kin-openapi's
@@ -162,15 +168,9 @@ func TestValidationSpec_FollowsKinOpenAPI(t *testing.T) {
 "paths": {"/x": {"post": {"requestBody": {"content": {"application/json": {"schema":
   {"type": "object", "properties": {"name": {"$ref": "#/components/schemas/Name"}, "k": ` + keyword + `}}}}},
 "responses": {"204": {"description": "ok"}}}}}}`
-			doc, err := openapi3.NewLoader().LoadFromData([]byte(src))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := doc.Validate(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			doc := loadDocument(t, src)
 			schema := doc.Paths.Find("/x").Post.RequestBody.Value.Content.Get("application/json").Schema.Value
-			err = schema.VisitJSON(map[string]any{"name": json.Number("1")}, openapi3.VisitAsRequest(), openapi3.EnableJSONSchema2020())
+			err := schema.VisitJSON(map[string]any{"name": json.Number("1")}, openapi3.VisitAsRequest(), openapi3.EnableJSONSchema2020())
 			if err == nil {
 				t.Fatal("kin-openapi accepted a number for a string")
 			}
