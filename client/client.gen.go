@@ -370,6 +370,15 @@ type RunSchema_Content struct {
 	union json.RawMessage
 }
 
+// ServiceUnavailableResponse defines model for ServiceUnavailableResponse.
+type ServiceUnavailableResponse struct {
+	// Detail Error detail message
+	Detail string `json:"detail"`
+
+	// ErrorCode Error code for categorization. One of BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT, VALIDATION_ERROR, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE; clients should accept codes added later.
+	ErrorCode ErrorCode `json:"error_code"`
+}
+
 // SessionRef defines model for SessionRef.
 type SessionRef struct {
 	SessionId   string      `json:"session_id"`
@@ -384,6 +393,12 @@ type SessionSchema struct {
 	// CreatedAt Timestamp when session was created
 	CreatedAt *time.Time `json:"created_at,omitempty"`
 
+	// Metadata Additional metadata
+	Metadata *map[string]interface{} `json:"metadata,omitempty"`
+
+	// Metrics Session metrics (session_data.session_metrics)
+	Metrics *map[string]interface{} `json:"metrics,omitempty"`
+
 	// SessionId Unique identifier for the session
 	SessionId string `json:"session_id"`
 
@@ -392,10 +407,16 @@ type SessionSchema struct {
 
 	// SessionState Current state data of the session
 	SessionState *map[string]interface{} `json:"session_state,omitempty"`
-	SessionType  *SessionType            `json:"session_type,omitempty"`
+
+	// SessionSummary Summary of session interactions (the stored summary, as it is)
+	SessionSummary *map[string]interface{} `json:"session_summary,omitempty"`
+	SessionType    *SessionType            `json:"session_type,omitempty"`
 
 	// TeamId ID of the team the session belongs to
 	TeamId *string `json:"team_id,omitempty"`
+
+	// TotalTokens Total tokens used in this session
+	TotalTokens *int `json:"total_tokens,omitempty"`
 
 	// UpdatedAt Timestamp when session was last updated
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
@@ -721,6 +742,9 @@ type DeleteSessionsParams struct {
 	// UserId When given, only sessions whose `user_id` equals it are deleted; sessions without an owner never match, and an empty value matches only sessions whose owner is the empty string.
 	UserId *string `form:"user_id,omitempty" json:"user_id,omitempty"`
 
+	// DeleteMedia Also delete the sessions' offloaded media from media storage (agno 3.0). This server has no media storage: `true` is answered 503 and deletes nothing; `false` deletes the sessions and their runs as usual.
+	DeleteMedia *bool `form:"delete_media,omitempty" json:"delete_media,omitempty"`
+
 	// Prefer RFC 7240 preferences, comma-separated and case-insensitive. `return=representation` asks for a 200 response with a report of what was deleted; other preferences are ignored.
 	Prefer *string `json:"Prefer,omitempty"`
 }
@@ -788,6 +812,9 @@ type DeleteSessionParams struct {
 
 	// Table Table to use for deletion: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first.
 	Table *string `form:"table,omitempty" json:"table,omitempty"`
+
+	// DeleteMedia Also delete the session's offloaded media from media storage (agno 3.0). This server has no media storage: `true` is answered 503 and deletes nothing.
+	DeleteMedia *bool `form:"delete_media,omitempty" json:"delete_media,omitempty"`
 }
 
 // GetSessionByIdParams defines parameters for GetSessionById.
@@ -2308,6 +2335,18 @@ func NewDeleteSessionsRequestWithBody(server string, params *DeleteSessionsParam
 
 		}
 
+		if params.DeleteMedia != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "delete_media", *params.DeleteMedia, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -2654,6 +2693,18 @@ func NewDeleteSessionRequest(server string, sessionId string, params *DeleteSess
 		if params.Table != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "table", *params.Table, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.DeleteMedia != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "delete_media", *params.DeleteMedia, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -3531,6 +3582,8 @@ type DeleteSessionsResponse struct {
 	JSON422 *ValidationErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalServerErrorResponse
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailableResponse
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteSessionsResponse200Headers
 }
@@ -3578,6 +3631,11 @@ func (r DeleteSessionsResponse) GetJSON422() *ValidationErrorResponse {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteSessionsResponse) GetJSON500() *InternalServerErrorResponse {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteSessionsResponse) GetJSON503() *ServiceUnavailableResponse {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -3811,6 +3869,8 @@ type DeleteSessionResponse struct {
 	JSON422 *ValidationErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalServerErrorResponse
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailableResponse
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -3841,6 +3901,11 @@ func (r DeleteSessionResponse) GetJSON422() *ValidationErrorResponse {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteSessionResponse) GetJSON500() *InternalServerErrorResponse {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteSessionResponse) GetJSON503() *ServiceUnavailableResponse {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4732,6 +4797,13 @@ func ParseDeleteSessionsResponse(rsp *http.Response) (*DeleteSessionsResponse, e
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailableResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -4965,6 +5037,13 @@ func ParseDeleteSessionResponse(rsp *http.Response) (*DeleteSessionResponse, err
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailableResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 

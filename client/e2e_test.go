@@ -41,11 +41,15 @@ func TestClient_EndToEnd(t *testing.T) {
 		created := map[string]client.SessionType{"e2e-agent": client.Agent, "e2e-team": client.Team, "e2e-workflow": client.Workflow}
 		for id, typ := range created {
 			res, err := c.CreateSessionWithResponse(ctx, &client.CreateSessionParams{Type: ptr(typ)},
-				client.CreateSessionRequest{SessionId: ptr(id), SessionName: ptr("Trip " + id), UserId: ptr("u-1")})
+				client.CreateSessionRequest{SessionId: ptr(id), SessionName: ptr("Trip " + id), UserId: ptr("u-1"),
+					AgentId:    map[client.SessionType]*string{client.Agent: ptr("helper")}[typ],
+					TeamId:     map[client.SessionType]*string{client.Team: ptr("planners")}[typ],
+					WorkflowId: map[client.SessionType]*string{client.Workflow: ptr("blog")}[typ]})
 			if err != nil || res.JSON201 == nil {
 				t.Fatalf("create %s: %v, status %d %s", id, err, res.StatusCode(), res.Body)
 			}
-			for _, run := range []string{"r1", "r2"} {
+			// Run ids are unique across sessions, as agno keys runs.
+			for _, run := range []string{id + "-r1", id + "-r2"} {
 				res, err := c.RecordSessionRunWithResponse(ctx, id, &client.RecordSessionRunParams{},
 					client.CreateRunRequest{RunId: ptr(run), Status: ptr("COMPLETED"), RunData: &map[string]any{"content": "hi"}})
 				if err != nil || res.JSON201 == nil {

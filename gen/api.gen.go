@@ -376,6 +376,15 @@ type RunSchema_Content struct {
 	union json.RawMessage
 }
 
+// ServiceUnavailableResponse defines model for ServiceUnavailableResponse.
+type ServiceUnavailableResponse struct {
+	// Detail Error detail message
+	Detail string `json:"detail"`
+
+	// ErrorCode Error code for categorization. One of BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT, VALIDATION_ERROR, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE; clients should accept codes added later.
+	ErrorCode ErrorCode `json:"error_code"`
+}
+
 // SessionRef defines model for SessionRef.
 type SessionRef struct {
 	SessionId   string      `json:"session_id"`
@@ -390,6 +399,12 @@ type SessionSchema struct {
 	// CreatedAt Timestamp when session was created
 	CreatedAt *time.Time `json:"created_at,omitempty"`
 
+	// Metadata Additional metadata
+	Metadata *map[string]interface{} `json:"metadata,omitempty"`
+
+	// Metrics Session metrics (session_data.session_metrics)
+	Metrics *map[string]interface{} `json:"metrics,omitempty"`
+
 	// SessionId Unique identifier for the session
 	SessionId string `json:"session_id"`
 
@@ -398,10 +413,16 @@ type SessionSchema struct {
 
 	// SessionState Current state data of the session
 	SessionState *map[string]interface{} `json:"session_state,omitempty"`
-	SessionType  *SessionType            `json:"session_type,omitempty"`
+
+	// SessionSummary Summary of session interactions (the stored summary, as it is)
+	SessionSummary *map[string]interface{} `json:"session_summary,omitempty"`
+	SessionType    *SessionType            `json:"session_type,omitempty"`
 
 	// TeamId ID of the team the session belongs to
 	TeamId *string `json:"team_id,omitempty"`
+
+	// TotalTokens Total tokens used in this session
+	TotalTokens *int `json:"total_tokens,omitempty"`
 
 	// UpdatedAt Timestamp when session was last updated
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
@@ -727,6 +748,9 @@ type DeleteSessionsParams struct {
 	// UserId When given, only sessions whose `user_id` equals it are deleted; sessions without an owner never match, and an empty value matches only sessions whose owner is the empty string.
 	UserId *string `form:"user_id,omitempty" json:"user_id,omitempty"`
 
+	// DeleteMedia Also delete the sessions' offloaded media from media storage (agno 3.0). This server has no media storage: `true` is answered 503 and deletes nothing; `false` deletes the sessions and their runs as usual.
+	DeleteMedia *bool `form:"delete_media,omitempty" json:"delete_media,omitempty"`
+
 	// Prefer RFC 7240 preferences, comma-separated and case-insensitive. `return=representation` asks for a 200 response with a report of what was deleted; other preferences are ignored.
 	Prefer *string `json:"Prefer,omitempty"`
 }
@@ -794,6 +818,9 @@ type DeleteSessionParams struct {
 
 	// Table Table to use for deletion: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first.
 	Table *string `form:"table,omitempty" json:"table,omitempty"`
+
+	// DeleteMedia Also delete the session's offloaded media from media storage (agno 3.0). This server has no media storage: `true` is answered 503 and deletes nothing.
+	DeleteMedia *bool `form:"delete_media,omitempty" json:"delete_media,omitempty"`
 }
 
 // GetSessionByIdParams defines parameters for GetSessionById.
@@ -1809,6 +1836,13 @@ func (w *ServerInterfaceWrapper) DeleteSessions(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
 	}
 
+	// ------------- Optional query parameter "delete_media" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "delete_media", ctx.QueryParams(), &params.DeleteMedia, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter delete_media: %s", err))
+	}
+
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "Prefer" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
@@ -1976,6 +2010,13 @@ func (w *ServerInterfaceWrapper) DeleteSession(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "table", ctx.QueryParams(), &params.Table, runtime.BindQueryParameterOptions{Type: "", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter table: %s", err))
+	}
+
+	// ------------- Optional query parameter "delete_media" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "delete_media", ctx.QueryParams(), &params.DeleteMedia, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter delete_media: %s", err))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -2487,6 +2528,20 @@ func (response DeleteSessions500JSONResponse) VisitDeleteSessionsResponse(w http
 	return err
 }
 
+type DeleteSessions503JSONResponse ServiceUnavailableResponse
+
+func (response DeleteSessions503JSONResponse) VisitDeleteSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSessionsRequestObject struct {
 	Params GetSessionsParams
 }
@@ -2839,6 +2894,20 @@ func (response DeleteSession500JSONResponse) VisitDeleteSessionResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSession503JSONResponse ServiceUnavailableResponse
+
+func (response DeleteSession503JSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4014,136 +4083,140 @@ func (sh *strictHandler) GetSessionRun(ctx echo.Context, sessionId string, runId
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H39Uhu5tu+rqPreWwNVjWMymZm7SZ0/CJAZZifAATOpqQxl5G7Z1k635JHUEO8UVedpzoOdJzmlJak/",
-	"1bYBm6/4v8SopaUlaWl9/LTWtyDi6YQzwpQMdr4FMhqTFMM/d0eEqTMiJeVsnyhMkzP4o/7bRPAJEYoS",
-	"aIl1y36MFfwNs+nxMNj5/C3AcUwV5QwnJ6X2SmQkDNR0QoKdgA/+RSIV3ITf3C8sS5Lg5iIMYiIjQSe6",
-	"g2DHULMlJySiQxohGCwMFFUJcX9F+/rHm9DSQ+MqNbZ/qQRlo0VHRIf7KJMkRpQhNaYSScOQxtiHcTGy",
-	"bWMpqPZ6zujfGUHQ0HWGaEyYokNKRKNfuwC6/7AxhSAaY9UfU6m4mFZnSxVJzeLcYhHcD1gIPF2ARXs8",
-	"nSREEaTpQI6OYgp7+uff7M+aXEGwInEfqyqxQy5S/VsQY0W2FE2JZ7LziHGcgkH0P3Q/UuF0UqbIUIB2",
-	"YbopUXjF2zbvC+WDFdR8dD8ZWgSN5OpIcfxxA1XIgF9uwmDW1j2btVtn71PXLcMpaXb8W5ZitiUIjvEg",
-	"IfmpgMbNEY6wd3vkY0iFFVkdG/cyIeDs6mEQHyI1Jh6p4Kg9A2rK5GVpiuundanrbAbQpOXyhSkicKQb",
-	"SB+NlqQSlWaIb8H/FWQY7AT/51VxTbyyd8Qr+3lPN9Wygyuc9BX/Qpj0Sl5NxYiIBabQ010h09U88Wva",
-	"9sywN2GQTeLVyZgPWCpkRvCKl3MzuBUvmSTi3tfQuSRC30JYSh5R6P2aqnHLtjOt4+DmJgwE+TujgsTB",
-	"zufmxVQ56rUDelG7hHxKgOfyeIfjU/J3RqQ6JXLCmYQdRL5ifUmYU687CHZ0SyRM0yAMiBBc9CMe6+7e",
-	"7e73Tw/+8/zgrKf7rCoaroO6ADnQPSDzV5QSKfGoLDkM4T6ZUR569maHIfZ0wzprY9d7qbMSBz1c8fGO",
-	"x9O+IJr9bpWaetZsKXpErkFkoiEXc4SSX4TW5tW2JXykema0x9kwodHcveBogk1NY/SD3Nr+AeFEXwdT",
-	"RL5SqWQHnUuCTnZ7e7+hV3ZM+UpubSPF3XGkqlPfS3vHR+8/HO69kI3UYKiP6aDenGbMbrk2Xf32Qsmn",
-	"7U6wvgn7ImP36PAEOkGnGbO96u5Wq5T1xgSJjCGqJEmGaIOySaZCFHGmCFOhW3gZOl0pRORKL2KI/ue/",
-	"/nvzrf4QXZMk2frC+DVDX8hUIiwIwonkSBJxRWKEJRxCPY5Z+h8kGlKSxOUbWM/aWS13Y2N1ZsDF/bcI",
-	"I0au0fn54T66HhOG8EASpmoDG3ZrPSaT9xv2DPpwypDIKjLH9K8VBILTe2yUHsGppfmaiy/DhF/fo7dP",
-	"tgt3WVYNhNIJaj1lVnAt/aS1WKF0aDQgKhFmVfuxxRh9StZN1a64OzuOJ3Y8p9oe7qONEWFEgGZEh4hx",
-	"hSaCX9GYxJt+A8VjkNydoqNbXLkPZ6UcMqpoiU1muBnmyR0PZ02wwhGt7lWke/bp7cVxfkw9+V7CpEpB",
-	"IVJqHHAjeOiYLYZqIsYjivZJQuaLouL0yabO84FKVTYWD/elVqti6LmDdhVKuVRou9sNu90uorFEEyKc",
-	"/o4GUxSTIc4ShTYMr8UVET9IdLm1leKvWwOsovHl5luUckEMP968fq11tdxF1dCmUsoOzR+3fQdYBg1P",
-	"VcVw9UxSG6myNMvSFEPEGYEp0Tg0hiZBUp9qLmIiEGZxbubrXxPCRmqs7/fLEl8vKzO6hdk8c65AdmO2",
-	"LYo6BcZUGXFRVl49W2XelpKnZMKFajL00xgrhNEgS75YPqKYxh10gKMxiqlUlEUKbRS0hahM2SaaYCpy",
-	"jcHuJTyZECwk4iwisBTuD7ASO/qXSzNYfGkUGzhkrpUgKdeqF1Uh4mpMxDWVBD5iXPWHPGPxJdrImNHa",
-	"NEnQCmmCQsQF3B38mpFY72pN2KUVTZdoRK8I29SLXLckgBz9z4VW33A3tuwNburrE3v2dk79wqPkqzws",
-	"j3DEFXoP/czZUXFOSjF0205yO6R1J+VzbYglkTHZLzGwdrFm6YDAFtHt7CbzCvXctUOZ+vlNAGeKplka",
-	"7HQrGq9EDR4XPqmainI7v+at3WWtR7h2goOwyqXGKuTc9fC/MDVbDF1tYoLuEmFFRlzQf4PnvIOOGbg2",
-	"S86YEJ0f7Z73fjs46h3u7fYO9kP0/vj03eH+/sFRiI6Oe/33x+dH+yH6eND77Xi/r3/Z/fDh+JNu6Qzx",
-	"EP2x++Fwf7d3eHzUPzg9PT4N0cnunx+Od/f7vePj/ofd018P9Ehn5ycnx6e9g/3+x4P9w91+78+TgxAd",
-	"HvUOTo92P/TPDk7/ODh1Pej/He4d9M+Pdv/YPfyw++7DwVsUJVRzH8kxz5IY4SgiEwUTlgjHMYlRghUR",
-	"ndJdbHgC/KovdRh83SJfFWGSDhKyRZjeXJ8rzqowqDEoCIOcQ0EY5CwKwqDJoyAsvBVhUOdSEAYNNsGA",
-	"Pj4FYeBlVBAGHk4FFzdh8J6LAY1jwuY5aw6ZzIZDGmne6iszpUYGdNCp3c1IRnxCNuTmTn7V7pjNW/fO",
-	"FMx5Ee6ZJg89J/KQKSIYTs5ASYKx5rH8PaYJiQt1pdBgNty9R+Md9OPw9eDnaJv8I+7iN4Nfov9Pfhpu",
-	"49eDH6M38U/k5+Fmnf3+PXKvpQgL4VyQpin/O+OKmAtbwG1B2QhR9VSWbtaqeBbxiCu4ReetnL5uh/a6",
-	"rbC+EAUvYuc3+OHh2QkeUaaNMteob+8tE07oN5UD57nwGyugBeVmd2RjchPDlduoSDacUdbDrBejpoSl",
-	"xNAzq087S8rZIRvyoG4gFn8u3CUNXpvRYbSKl7TGv88V+i9m8NxR0+BwQlNqNXuw34Kd192wVQkzHNdm",
-	"kuVyir8aJWu72+2WdK6SGfMBRvApW9BHeeiuz0mrWzl/6ob+j0QRz5hCQ8FTtL3Zouqd2MPhUfGwiMZ9",
-	"RVPST+Xs8c+gLSJfSZTlcAJtTKQ0SagkEWdgb/kIsN/29BcfS/YbA24WwVKYzBw2QHjTzNqtQsuopuke",
-	"9OmbvRkT2LjImCxfevPJrEFPbIv6oDeNHVycDc9+nSYcxz3OP2AxIvPE66lzQPB4iqhEif5IywPM0PbP",
-	"v/zyy+vtn9FgqoCwivxt6lIvQg638c/D6tOMzQZzLc1trcZY2UOktRgw17NW+FQWU/4IOKZdPS4a0oRI",
-	"RFmUZLGDHNSjGdASoExUYYOnWB3SxA1hxJ0mJuUxSdAG6Yw6ofn1V6JPJRoJfQNTNnplZFzZ8533A3Sb",
-	"INe81V3mPI4zNcmUC68Vk6lyds8StmqY2Gl2K4iYCfw9wp48gIFREduIMz1DD+dMSz0E7OBHoPX9AicH",
-	"2ui+aepuoAem8hAGnkOmaQR0skmm+imJKV5lnEYfDRgEYaVwNE5hMcvGiW7xEcgANdTEph+Bfx/N0A7n",
-	"mWvfVQZ+dAQ+BKbxhAgQCiwi4KfPgMCZCMd7gRbq+jxYHQKC7tWQDyNSn9kqa5pQB4IlZ5SN+guK5Tmi",
-	"zXWXy1o6RPkY6BpLRBgeJMYB6vyi+d9LErgg7BH3W0HZRPCISJkDM7zklzdeQb9UZPIYxDtDtWC/ocRH",
-	"+Rn8BcgeEkFY9EjsdoOjiKo2+Vi0MgRba96juS0VaAAKmhtNb+v8XqzQZv+ea2kPhyXCEgkScRETE0Qc",
-	"6ubzgD7epwEFvLpFwlr54TEyoGd9X9xPjpgrx4EokOJtRMBQdtx8Kzgt7T4UvIc+ivCgXdcNRb6qV/+S",
-	"nG3WSMmX3nz5gEiLszLCAmEFFJMiZlxDQzVg4auAX4Xl7ejHYnGePIaQ6elxS5DuOn/g7w+CCamOW8KD",
-	"6E3PH4M3f8DAc/RT06jhGrAy5aJyKtqh2qX48AywyFOKg140zpAmvn1qq3VvHO6702aAeKV4NBqQhLOR",
-	"RIq3eDlWat72nEVrwi2OKK372XFbTd0Fnq157qZ2yNsSngLdC8/+SE+CtL5xh3dBd3lxswzMXrGVAag3",
-	"dyeXcXurfGozYyMnxSuceLWPbwrm6O7Q9Zgjfs3kA4IKCwpyFOHcJaqDCudK2PoTj6oMbReyPbtnHR4C",
-	"hGFgNmZQMMHTdc9gWxon9owLdSxiIirdysjG0io95U09/ehdOsvJvXY0f0eOZhBsa2/z2tu89javvc1r",
-	"b/Pa27z2Nq+9zWtvc5tF71GX1i7ntcv53i7nZb4wnAsrKrkpnryv+4V4nKs2t4c63WChhGLrtFbrtFYP",
-	"ltbKXoRynd3qmWW3Aj3lYVJb6atrxZodwWlrekO4zJxCt9R7dF5yrfItuk7v9WTTey3k1W+7fj0X5jnD",
-	"mRprQRiVH520QfFrzeG1pWzA7uvvI18E6L6NU16mymwy4UKRGBxsWrrM46z1kmzptijNpEIDgvBkkujh",
-	"KGdgmTQZ7X0X+kL4PYOJPqbDkZ2XIGP1GpMTHbPUpTD4ujXiW6WOtMbQObL/+JziyWfD7AvMphfl9ls0",
-	"dXkaJliNg51gRNU4G3Qinr7ieEK3NCNHhL1y3WrmFJ/LL3SyxW1yna0Jh2vVzHWp2XIcGxbTgmazw7Li",
-	"4dmwYh2szqPZuXue7qZZuSro+GMHKnEo/+VJ8uamrlHMT8ryB05oDBJ/oUfjAx5PO6W8MDvIvt0rveoz",
-	"DzqpRNv1+6ORfuBeN8cO6DJDKiQ4+AYJSc2zaHAZXf6Vdbs/Rgk39xn8j3TMj5rx5ocdZH4x/m3z22WI",
-	"SGfUQZe3m+xl56lcZW1r6ll+h+h4ZpCGHACyxjWsAtfgYW8Z12D+mdu79zAWtfLJhzkBgqhMsCqS0P7J",
-	"WcxtLrFb24rnjH4tbDGbDSh3hj0vIIVnvZ4qmsJD6pOFVHhoLXAVTxEUsA7ErwPxTz4Q7zlV62j8I0Tj",
-	"c9jvk4jI+3ZFOSy//Nhyy/yLuLI+YH0TCuaiLzL2KNe+Hd/kKtRrR3A0hsNfIZpMUN70NGPFBASRWaIe",
-	"RwDAyEatBKqLfLUe8m3z9RutOSqIC5uvKMEwACDgarcgiAXx/82wfdO2nGGALha+X53yL2vR8GcRA3e+",
-	"idXSk6MWHI9qFDl32b43Jfs6Jj43Jl4Si3OSqd8j1NwW31zC2Sk9m3qSMc2SpFztSXHCrDXengtQd1ZW",
-	"IsLnRL4rUrxEwpJKFtTUK9/ApmbBXULNs66LxnrBgYkyQdUUmphL5Lde7+QdwcI8BWsq3nme+eOz/tnB",
-	"3vnpYe/P/j8P/tTaOEYD+NJgDDroUKGRwExJRK6ImCK9gUymYz0HGDPYCcw3BX1jpSaa879/6hWEmEbv",
-	"Hdrg90+9RprHXfT7px6SdMSqG9/S+/unXv+Pg9PD94d7xsf+z4M/NYkS/RVA8lz5V4CiBNPUBHzHPIlN",
-	"D/qP8K+cfpRQqWSeZl3uaJEaFpl3rwVVBHFRz8W7CenOzVtoLndwnFIWousxjcaOUzhJOuicxUSYt49U",
-	"8sSMSQ2p2SCnk8rKG0lZSlIL6TlxkhCBUjxFkpAFeH4DD2JMzsoab13pE8sCbWBPpSJpp/LYmnEEL66P",
-	"z4IwuCLC5B8PtjvdTlcvKZ8Qhic02Al+7Gx3ukEIQR7Yd3l9qSK7e5MMk3sbpVmi6CQpTdfkjacCqihQ",
-	"hjCSlI2S0pJ1UE+fdwNZQhFmjENQP2MxZ8aFdE2TBLIrY31VJFOb2F4vCbIiqwgPSvjEDKqNj85f7C9m",
-	"kmdSIdFGuUjBZ3pxGRZlC6BEgP5tE8UkojFB11qrpHmy9R1Nv9MBZJ5fn7Nkal7lDrgaw36gMZCh/6kA",
-	"qoBVNNb7x+Ta14YRmRj9jMamWJKeNwRGpGaJHpsnZq/osTQvlMBMGkbtIEIhV785wNA9LL6lTg8OXypp",
-	"TDA9gp2FS+0PH1DDoDPCYnR5Ap6XHevQ/g9BJoJIwoy3/1LbvCOiEEavu93CAQGatzl3104Jd8npYfXc",
-	"j8zl/w0RZVIRDABtzBBJJ2qKXnff6E2bb4zDuJFaH/alwClRREgQ9fVtaApvOC4A64c0UUR0kA0vWaqK",
-	"eghfyESZJYTM7zydYEUHNKFqakJ1EyK2aFzbJpctWwTKXmha/s4IRFzN9RTY5PUyNxEW1YHCIjFp/p54",
-	"4Vnry6TBJKzwAEsCVhPXQgomDvTDecxTl9uKEk5WozGWpmoJ5BTVOzK2fcGWguaXSmuwl5ojUCKigw5g",
-	"dVOC9S6EulttPIoH9hbNmXT3O33OLMsxz4G1Cxu3Kujino93YO5VMCiCeUsUcTako0yzz3msHJPQRn4a",
-	"obHea0TaQn9qs4PsQkrnXHIfQqU0IVW5c+ihdbNB/H05jGzlQhmUaOL9TRZ+0lsC9kFojlgupM21WNQT",
-	"IX9nOJGIqrKkeltqT9WYZ0qLC37NiEBMSz4j+EIj7pwgucJJZiUukd5hTQ/2ljYfGX60MdSZActh6bEm",
-	"qZ69vlRnhQIKVPhxjnUWn77fQ7+8ftNFk8JtHuqtleItSbS4dCIvwpJsUSYJk1TRK9JBly2CHssvxmlX",
-	"E/WwVbHNWa8PQF3gv7UVZEq0wHrSEeOiJBzHBJtEBZa/5uKpsHf+LMtvO9339RKeF0ZZJ1K94zFgb8oh",
-	"pjpuMC/4vljVmhpM5aZqGljYj2Me6E+vu93V0OCqzgANXlhQcSnLDOCowyxJpvqEMVW+j1933xSC35Ut",
-	"iLAQlMh5GoJeX7O0MNuTfK22dvU0fVVtdpNrPJWtO3HDLfxmp7I76uusp/26+6a1SLd/9lr1fbPEJfHU",
-	"tvUsyCG70qpIztytSqkx0F6hOpctrJVSCbLMELu9NGLbkLoeik1TLui/SWzI+HFpZDTrhHgIyBsZjQzM",
-	"WJTg6ItstQQZIbHsGGrfLI3aRm0HD7FFWSk9+PbyWNWW0NxDQyUZfDkTfEmdMzWApKHypyXuqxmI5Hmk",
-	"UmMm/H52DGVw3rx+vTS62uBlHpKKpgjaalJ+WqKcmFVgxbf720reVHxFoIqUvUSfL7S2UPLW5M6qvATR",
-	"hb4gc2CqM+M/OjO+ZHcpPNIWVy5PoU7SiHgq4Z0SJSi5gmoVpkYHWIeVYoOgSBgTRRuhWuZJWwbHYERl",
-	"B52ZXSRL7QbTqpGzAQZRCC+fwtx1twnqj+F5CJqUURC1rtHJ54Tyq0ar1VdESLPg5nmjvuz0N0W5C1j4",
-	"r0o2bdRfiVrUQHXIsXLVReH4VZ2NNqjchDpoFwwna0UVOuPQ2v+aGyuxPJdAvE9pfQ9LWnET5cRACVvo",
-	"7ZXu7NV14SLebJli/u3ydPR7UFhgAPP28YJMyEykoIPKhlPhc8ptBMym2gQlibYqudA/Ma4F6CZYNTby",
-	"V/a5PIxl0z6lxYwZz/eazh2EG9YLktnA0OWMQMqsx/by/13C4b3sX5q/GSNQjUkqSXJFZBszKu77lXEE",
-	"kjhuTLCAisRA4GZrheQmj4oSRLWDmAmW1yNCG9v61+1ut9t2aBJbjMg3y1m1jBYJvC1QP2kG8UG9YpKH",
-	"Cyd6khbPri3VSV5Ox+KYt1umbQfwzvqO09wOFyYuqFVl8p4BksBlr2/E8sbZQZcFkuAShOxlER69LKIe",
-	"1jeSuXczup/cEV95N7/ZQT1qbfSBAK26uGNNkVpuyh1BEznT66TH6Q+mLcx1yQtLYIhKdPdiseepzhVa",
-	"6WZBBgbVZIno3dTHf/iTKXW8gWWEwOUlo81Zs+Y276Jv4jOv2zxn4+zZQq7HcHFCK9O0A8z1BMPECn7p",
-	"U7RkZ/Bb62x7ZGewZ6IL+YPLvlxVcouuxh/81tURb/UHP4j7t23SHvfvxQq9XXMLJs7yfDkt9Sl5fyqG",
-	"DBfWykEl82Ht73k+/p5h7u95dI8FxJC1MmzEXHVDPQkvBrgD7u/DEATHdQ8GvDeY57aYcOnxWxi8JGSP",
-	"vHZBIZdkW4tk93g1F+kWvnAuyTBLjJ4nyJbRr4pQvBXoObSqAtILc6gkXJoueOIAXWhAhvqKFRljxk8y",
-	"RT67s5z0xYAHclwoZqawN0AqpLEeDYjd1ByWJW1PbxqRMeeYlh20i6CidTEb3WpElLRsOj8/3H+LMAO8",
-	"Q6IXZIoU1ocV8nC+6f4DDLGE4Ctio21fqSyzB2VM8Swam+BQ1bFiVqQo6H4b14reZ0ZHnOWaePBY/Z2o",
-	"nK+62T5ybAp7mYpbY5q3CuM3vn7RelvrrNsUt+VHSSvnt3jMn5+Rbzetyd3KIhbZwtA3zWjq7bSjxWwy",
-	"AMr5gJqa6bM+bMsnNO+7WeDQmwvPky57UznB2K75uhInTzDoudZzn3lcs/uP5ckJzoYJjWbuH9dmHVN9",
-	"/jFV8qRiqtUL8u7mCGDL6/aIFdVH5BoVeqzHKLkJC6D1q2+Fsn0zC3V9UoJE28gwbhgaFShw6QUKYKMX",
-	"xF6X8NaeWOl0Dmx3nuaeP5zaL0LcTkOCXEON+Azol1WkVTt0rKX7RZ5tNZXJMnSvrDW68gMQ7YKSSFQ9",
-	"2yjebSa5WFzvYTHHT8RaeQaY4ydmqywAMW76mH2gv1zdRcUd8Bha7zscoxweulZzn6GauwagzQCgrQh/",
-	"NlNTmoc6M0nm4CWpyYEMOtAA3g40lSOTuABAJLkjtuJ8MNAxkRXKTlHownATXWGAi2mpGSPOZkHUKqCu",
-	"GUCyd1NQR26hNrkQ18oUp9IAd1OdzhZkS5vWNESYGQc59HBLDWlpKLgFp+HjgHsHXg9B21D7M9UWZ87q",
-	"TuqhjzkvHoewOAzBaUvNz78LJXEm15YFRXgpruJfSR4ORe+mZke1eovN1fm04BJrDfr5adBuP7EnAIzw",
-	"wW0eWZt2zZFp7zT8ZcIgysd+MLXway8UAl6WNfMdmZofjmklRILMorFWMspQ6XAmqMFSBUAJ4z8iLIYE",
-	"4Fqapzymw2nlwjJd2rIjtkccx9VeXVWS0nf5QLtoCBBQ977DJiUDZ7ggkwRHFoygFXoSmwfDIdIXD4oS",
-	"goVEVOWPio16YLukEiVkqBBOOCNvAZARjTEbaSqURAWetfYmGcY2LaXLvdCBjHcm9wMAdluBEJWs6Lez",
-	"C/L8RquxChrpk1ZkE8xM3tCSt8GuLvRtkjXIai1DOcYrejYzGwRyfxPiuRsL9/Ia26NfyiDzkr3H9dne",
-	"yYtc7+S78ibP4OCKATAt1Sz80sCS6cAuy04l8FIsGquaLAB+yd+/rI2YtRGzJCNmjTx5fsiTGvTsycRS",
-	"soqRtWTgSU1M3g508koQl1XTj5U/L6wvZpNnalOnhu2uYOO5GGFG/+2e+2tpNdKyqAmV14oXZSP9oe7c",
-	"ZCIaEKWIyDPvRjauw2KUYoZHJNVaGto15Cibk80ocnpwSAI1AcPPItO7TTPrFGZ9JzPLMmx1wZeWVMBr",
-	"M2slZhYgYAzTXzjMZ8FJ3stgs2N8JwZbfbZ3MtjqnXxXBtsMDq7YYNOd9c3wfVm2MNa2mM8WMxfmIraY",
-	"4elTfH8LG3ptlK1Tq62Nse8a2WYvndVYYzVBeVtrzNZwmg18w0libvqNPGmZ3LRZXBu4t+qL5qIsRp5r",
-	"zQaniiRplMX0isYZTirPjbVWVowH/Zo0784EvA1arhQRg7wmRn+uZKwJ9TGDZ8p9Gr8tqdsuQTCwQOuF",
-	"soi+JdRoMm1wO6g8dSt7b0TsSBZ/shqzrz7KGni3JOBdztSXg7rz7ZP5mdbgK/dKFCuogjFUcKNRiWo1",
-	"czbIhEdj+AFRfXIjzmIZGhCtpFekNT+fS9aku57NgMUL+nhncEvaN331soYtifPbWWbTNKyEZ6bvVTLt",
-	"1tT7uPbOkLkouLN0AF8ustN3JBeFdebffkeYTh+/lgXoLKohLmR7F8X/FjG2F2/dLC54c3EzB7dptZNq",
-	"ZcYZpnbG1hDOtaG9hnC+HAinkwCLJ7M6hfrLCMPLpQ2IzVkbbRPKcPmCdUWyJ2NdeRI9ub+U7yKX90lf",
-	"1y7rUwcdccjxAWm/bemx0FZfERkDDQOZamwgr2IqSKSSaf028gXp9MwKw+22cTrgiy2ma7LhrCpk1xzp",
-	"Hm/O6901YjSlJXnuEanFZ3qnsFRjZV6mDjprA87XQhtffxd66CyePUiyrNPsduWEVpEA6yF1X29QCdag",
-	"dPd5XduQp1C3XOu4ax13iTruOq/VOqD1QgJaIEdFtvxgVkNA3yGg9eqbsSVuFohsFfErfSsPppDL6nDf",
-	"FHq4RazJ3eulEIL+vwkjmH+VQgn6h805YaM7RY0eJGh0v5iRvl4XSSxh1vAWtHo7znWAbB3Tuk9M6+WF",
-	"tO6bRKJgyosOM9wjyvAdBhkeN2nEI5tXNb9iu221DiCsjav7G1ccgs3rOMKjxhFOs5lpIPR49udGeeZC",
-	"JTHpYJ1unD/ZgXrFUFlM3wM7gLUKLbYgRJoil8shdBg7/UmRXlTrOowgrBA2QAMuUAqVLhTiLIIQgL0W",
-	"cppvLm7+NwAA//8=",
+	"7H3rchu3s+eroGZ3K1LViKYcJ9m/XOeDbMmJchxJK1FxpRwVCc6AJI5nAAbASObfpap9mn2wfZJTaABz",
+	"xZCUROpmfpNIEGg0gEZffuj+FkQ8nXJGmJLB3rdARhOSYvhzf0yYOidSUs4OiMI0OYcv9XdTwadEKEqg",
+	"JdYt+zFW8B1ms5NRsPf5W4DjmCrKGU5OS+2VyEgYqNmUBHsBH/4XiVRwE35zn7AsSYKbyzCIiYwEneoO",
+	"gj1DzY6ckoiOaIRgsDBQVCXEfYsO9Ic3oaWHxlVqbP9SCcrGy46Ijg5QJkmMKENqQiWShiGNsY/iYmTb",
+	"xlJQ7fWC0X8ygqCh6wzRmDBFR5SIRr92AXT/YWMKQTTBqj+hUnExq86WKpKaxbnFIrgPsBB4tgSL3vN0",
+	"mhBFkKYDOTqKKbzXH/9mP9bkCoIViftYVYkdcZHqz4IYK7KjaEo8k11EjOMUDKL/0P1IhdNpmSJDAdqH",
+	"6aZE4TVv27wvlA9WUPOH+8jQImgk10eK448bqEIGfHITBvO27vm83Tp/n7puGU5Js+PfshSzHUFwjIcJ",
+	"yU8FNG6OcIy92yMfQyqsyPrY+D4TAs6uHgbxEVIT4pEKjtpzoKZMXpamuH5aV7rOZgBNWi5fmCICR7qB",
+	"9NFoSSpRaYb4FvxPQUbBXvA/XhXXxCt7R7yyP+/pplp2cIWTvuJfCJNeyaupGBOxxBR6uitkulokfk3b",
+	"nhn2Jgyyabw+GfMRS4XMCF7xcmEGt+Ilk0Tc+xq6kEToWwhLySMKvV9TNWnZdqZ1HNzchIEg/2RUkDjY",
+	"+9y8mCpHvXZAL2uXkE8J8Fwe73B8Rv7JiFRnRE45k7CDyFesLwlz6nUHwZ5uiYRpGoQBEYKLfsRj3d27",
+	"/YP+2eH/uTg87+k+q4qG66AuQA51D8h8i1IiJR6XJYch3CczykPP3+wwxHvdsM7a2PVe6qzEQQ9XfLzj",
+	"8awviGa/W6WmnjVfih6TaxCZaMTFAqHkF6G1ebVtCR+pnhm952yU0GjhXnA0waamMfpB7uz+gHCir4MZ",
+	"Il+pVLKDLiRBp/u997+hV3ZM+Uru7CLF3XGkqlPfS+9Pjj98PHr/QjZSg6E+poN6c5Yxu+XadPXbCyWf",
+	"tjvF+ibsi4zdo8NT6ASdZcz2qrtbr1LWmxAkMoaokiQZoS3KppkKUcSZIkyFbuFl6HSlEJErvYgh+v//",
+	"9/9tv9U/RNckSXa+MH7N0BcykwgLgnAiOZJEXJEYYQmHUI9jlv4HiUaUJHH5BtazdlbL3dhYnRlw8eAt",
+	"woiRa3RxcXSArieEITyUhKnawIbdWo/J5P2GPYc+nDIksorMMf1rBYHg9B4bpUdwamm+5uLLKOHX9+jt",
+	"k+3CXZZVA6F0glpPmRVcKz9pLVYoHRkNiEqEWdV+bDFGn5J1U7Ur7s6Ok6kdz6m2Rwdoa0wYEaAZ0RFi",
+	"XKGp4Fc0JvG230DxGCR3p+j4Flfuw1kpR4wqWmKTGW6OeXLHw1kTrHBEq3sV6Z59entxnB9TT76XMKlS",
+	"UIiUGgfcCB465ouhmojxiKIDkpDFoqg4fbKp83ykUpWNxaMDqdWqGHruoH2FUi4V2u12w263i2gs0ZQI",
+	"p7+j4QzFZISzRKEtw2txRcQPEg12dlL8dWeIVTQZbL9FKRfE8OPN69daV8tdVA1tKqXsyHy56zvAMmh4",
+	"qiqGq2eS2kiVpVmWphgizghMicahMTQJkvpUcxETgTCLczNff5oQNlYTfb8PSnwdVGZ0C7N57lyB7MZs",
+	"WxR1CoypMuKyrLx6tsqiLSXPyJQL1WTopwlWCKNhlnyxfEQxjTvoEEcTFFOpKIsU2ipoC1GZsm00xVTk",
+	"GoPdS3g6JVhIxFlEYCncF7ASe/qTgRksHhjFBg6ZayVIyrXqRVWIuJoQcU0lgR8xrvojnrF4gLYyZrQ2",
+	"TRK0QpqgEHEBdwe/ZiTWu1oTNrCiaYDG9Iqwbb3IdUsCyNF/LrX6hruxZW9wU1+f2LO3c+qXHiVf5VF5",
+	"hGOu0AfoZ8GOinNSiqHbdpLbIa07KZ9rQyyJjMl+iYG1izVLhwS2iG5nN5lXqOeuHcrUz28COFM0zdJg",
+	"r1vReCVq8LjwSdVUlNv5NW/tLms9wrUTHIRVLjVWIeeuh/+Fqdli6GoTE3SXCCsy5oL+GzznHXTCwLVZ",
+	"csaE6OJ4/6L32+Fx7+j9fu/wIEQfTs7eHR0cHB6H6Pik1/9wcnF8EKI/Dnu/nRz09Sf7Hz+efNItnSEe",
+	"oj/3Px4d7PeOTo77h2dnJ2chOt3/6+PJ/kG/d3LS/7h/9uuhHun84vT05Kx3eND/4/DgaL/f++v0MERH",
+	"x73Ds+P9j/3zw7M/D89cD/q/o/eH/Yvj/T/3jz7uv/t4+BZFCdXcR3LCsyRGOIrIVMGEJcJxTGKUYEVE",
+	"p3QXG54Av+pLHQZfd8hXRZikw4TsEKY31+eKsyoMagwKwiDnUBAGOYuCMGjyKAgLb0UY1LkUhEGDTTCg",
+	"j09BGHgZFYSBh1PB5U0YfOBiSOOYsEXOmiMms9GIRpq3+spMqZEBHXRmdzOSEZ+SLbm9l1+1e2bz1r0z",
+	"BXNehHumyUPPiTxiigiGk3NQkmCsRSz/gGlC4kJdKTSYLXfv0XgP/Th6Pfw52iX/irv4zfCX6H+Tn0a7",
+	"+PXwx+hN/BP5ebRdZ79/j9xrKcJCOBekacr/ybgi5sIWcFtQNkZUPZWlm7cqnkU85gpu0UUrp6/bkb1u",
+	"K6wvRMGL2PkNfnh4dorHlGmjzDXq23vLhBP6TeXAeS78xgpoQbnZHdmY3NRw5TYqkg1nlPUw68WoKWEp",
+	"MfTM69POknJ2xEY8qBuIxdeFu6TBazM6jFbxktb497lC/+UcnjtqGhxOaEqtZg/2W7D3uhu2KmGG49pM",
+	"slxO8VejZO12u92SzlUyYz7CCD5lC/ooD931OWl1K+dP3dL/SBTxjCk0EjxFu9stqt6pPRweFQ+LaNJX",
+	"NCX9VM4f/xzaIvKVRFkOJ9DGREqThEoScQb2lo8A+9ue/sUfJfuNATeLYClMZgEbILxpZu1WoWVU0/Q9",
+	"9OmbvRkT2LjMmCxfevOTeYOe2hb1QW8aO7g4G579Oks4jnucf8RiTBaJ1zPngODxDFGJEv0jLQ8wQ7s/",
+	"//LLL693f0bDmQLCKvK3qUu9CDncxj8Pq88yNh/MtTK3tZpgZQ+R1mLAXM9a4VNZTPkj4Jj29bhoRBMi",
+	"EWVRksUOclCPZkBLgDJRhQ2eYn1IEzeEEXeamJTHJEFbpDPuhObTX4k+lWgs9A1M2fiVkXFlz3feD9Bt",
+	"glyLVneV8zjJ1DRTLrxWTKbK2feWsHXDxM6yW0HETODvEfbkIQyMithGnOkZejhnWuohYAc/Aq0fljg5",
+	"0Eb3TVN3Az0wlUcw8AIyTSOgk00z1U9JTPE64zT6aMAgCCuFo0kKi1k2TnSLP4AMUENNbPoR+PeHGdrh",
+	"PHPtu8rAPxyBD4FpPCUChAKLCPjpMyBwLsLxXqCFuj4PVoeAoHs15MOI1Ge2ypom1IFgyRll4/6SYnmB",
+	"aHPd5bKWjlA+BrrGEhGGh4lxgDq/aP59SQIXhD3ifisomwoeESlzYIaX/PLGK+iXikwfg3hnqBbsN5T4",
+	"KD+Hb4DsERGERY/Ebjc4iqhqk49FK0OwteY9mttKgQagoLnR9LbO78UKbfb7XEt7OCwRlkiQiIuYmCDi",
+	"SDdfBPTxPg0o4NUtEtbKD4+RAT3r++J+csRcOQ5EgRRvIwKGsuPmW8Fpafeh4AP0UYQH7bpuKfJVvfov",
+	"ydl2jZR86c0vHxBpcV5GWCCsgGJSxIxraKgGLHwd8KuwvB39WCzOk8cQMj09bgnSXecPfP8gmJDquCU8",
+	"iN70/DF48ycMvEA/NY0argErUy4rp6Idqn1OxBWNyAXDV5gmWiVY5G0BBRRpxU9rWFRCrDzibETHmSAx",
+	"4gyBJX9yXve2+IJOL8LfMoeJXpbnIfk5+JynFHq+bIgtTXz71NbrUTo6cALOYB9LEAA0JAlnY4kUb3Es",
+	"rdWj0HNOBBPhckRpdduOu3mA5nmAVoCDNAUd94/9dvv279Pa9ad2WOYKnqvd683FIz1b0xx/hm/XLMJQ",
+	"cQAamLag61CFqNxe39O2VYBjCwEGiNiF8qsEkP0entbNkaJJ8eouXu9ju2KNdHfoesIRv2byAUHEBQU5",
+	"anjhTqmDiBde7/UnXdULvP2G79mj4/BPcBMH5nwEBRM8XfcMlq0h/c65UCciJqLSrYxs7LzSU97U048+",
+	"LPOCWpvA0ncUWAL5uokubaJLm+jSJrq0iS5tokub6NImurSJLrV5Rzzq0ibEtAkx3TvEtMoXxQthhBVv",
+	"yROPbb2QCFPV5vZQpxsslUBwk8Zuk8buwdLY2YtQbrLZPbNsdqCnPEwqO311rVmzIzhtTWcKl5lT6FZ6",
+	"jy7y+H9fMYdnm85vKa9+2/XruTAvGM7URAvCqPzIrA0MUmsOr6tl45lN/T30iwB9tHHKy1SZTadcKBKD",
+	"g01Ll0WctV6SHd0WpZlUaEgQnk4TPRzlDCyTJqO978BfCL/nMNHHdDiyixLirF9jcqJjnroUBl93xnyn",
+	"1JHWGDrH9o/PKZ5+Nsy+xGx2WW6/Q1OXl2WK1STYC8ZUTbJhJ+LpK46ndEczckzYK9etZk7xc/mFTne4",
+	"Taa1M+VwrZq5rjQ7lmPDclrQfHZYVjw8G9asg9V5ND9X19PdNGtXBR1/7EAlDuWfPEne3NQ1isVJmP7E",
+	"CY1B4i+VJGLI41mnlAdqD9m3uqVXvOYBN5Vot35/NNKN3Ovm2ANdZkSFBAffMCGpSYMALqPB31m3+2OU",
+	"cHOfwX+kYz7UjDcf7CHzifFvm88GISKdcQcNbjfZQeepXGVta+pZfofoeGaQhhwAssE1rAPX4GFvGddg",
+	"/szt3XsYi1r55KOcAEFUJlgVxmq/chZzm0vs1rbiBaNfC1vMZv/KnWHPC0jhWa+niqbwkPpkIRUeWgtc",
+	"xVMEBWwC8ZtA/JMPxHtO1SYa/wjR+Bz2+yQi8r5dUQ7Lrz623DL/Iq6sD1jfhIK56IuMPcq1b8c3uUn1",
+	"2hEcTeDwV4gmU5Q3PctYMQFBZJaoxxEAMLJRK4HqIj+1h3zbfPMmc4EK4sLma0ooDgAIuNotCGJJ/H8z",
+	"bN+0LecYoMuF79en/MtaNPxZxMDL79rWaO061ILjUY0i5y478JZg2MTEF8bES2JxQfGEe4Sa2+KbKzg7",
+	"pWdTTzKmWZKU6z0pTpi1xttzAerOylpE+ILId0WKl0hYUYmSmnrlG9jUKLlLqHneddFYLzgwUSaomkET",
+	"c4n81uudviNYmKdgTcU7rytxct4/P3x/cXbU+6v/n4d/aW0coyH80mAMOuhIobHATElEroiYIb2BTGZz",
+	"PQcYM9gLzG8K+iZKTTXnf//UKwgxjT44tMHvn3qNtK776PdPPSTpmFU3vqX390+9/p+HZ0cfjt4bH/t/",
+	"Hv6lSZTo7wCSZcu/AxQlmKYm4DvhSWx60F/CXzn9KKFSFS+n5Z4WqWGRaftaUEUQF/Xc29tQ3sA8xOdy",
+	"D8cpZSG6ntBo4jiFk6SDLlhMhHn7SCVPzJjUkJoNczqprLyRlKWk1JCOFycJESjFMyQJWYLnN/AgxuSo",
+	"rfHWlTqyLNAG9kwqknYqL/0ZL2WfuCLC1BsIdjvdTlcvKZ8Shqc02At+7Ox2ukEIQR7Yd3k9uaKaQ5MM",
+	"k2sfpVmi6DQpTdfUiaACqqZQhjCSlI2T0pJ1UE+fdwNZQhFmjENQP2MxZ8aFdE2TBLKpY31VJDNbyEIv",
+	"CbIiqwgPSviJGVQbH52/2d/MJMulQqKtclGSz/RyEBZlSqAkiP5sG8UkojFB11qrpHlxhT1Nv9MBZF5P",
+	"g7NkZl7lDrmawH6gMZCh/1QAVcAqmuj9Y2praMOITI1+RmNTHE3PGwIjUrNEj80Ts1f0WJoXSmAmDaP2",
+	"EKFQm8McYOgeFt9SpweHXyppTDA9gp2FK+UBP6CGQeeExWhwCp6XPevQ/g9BpoJIwoy3f6Bt3jFRCKPX",
+	"3W7hgADN25y7a6eEu2IUsHruQ+byfYeIMqkIBoA2ZoikUzVDr7tv9KbNN8ZR3CilAftS4JQoIiSI+vo2",
+	"NIV2HBeA9SOaKCI6yIaXLFVF/ZMvZKrMEkKlB55OsaJDmlA1M6G6KRE7NK5tk0HLFoEyN5qWfzICEVdz",
+	"PQW2WIXMTYRldaCwSEScvydeetb6MmkwCSs8xJKA1cS1kIKJA/1wHvNSBbaCjJPVaIKlqVIEOYT1joxt",
+	"X7CloPlAaQ12oDkCJWE66BBWNyVY70Kos9fGo3hob9GcSXe/0xfMshzzHFq7sHGrgi7u+fEezL0KBkUw",
+	"b1lO+eM8Vo5JaCs/jdBY7zUibWFPtd1BdiGlcy65H0JlRCEr+YSgh9bNBvH31TCylQtlUKKJ9zdZ+Elv",
+	"CdgHoTliuZA212JRP4j8k+EEElWUJNXbUnuqJjxTWlzwa0YEYlryGcEXGnHnBMkVTjIrcYn0Dmt6sLe0",
+	"+ZHhRxtDnRmwGpaeaJLq1SpKdZUooECFH+fY0AASmZe+KO1H+QPio1HCcQwgq5hi49BKK3mqtrBWDX7s",
+	"dLftNVw66YxXG++hgTYvBqbCorwmehv+1P0RmG8IkO5aeYsGI5xIMsi/KJNWu6G1hprJDCetcgH6sI+B",
+	"y0uQS0YYLFwhZ4J6HSH7BjhXzIacJwQz34qcfXiPfnn9poumRSAj1Ic9xTuS6AvMXUIRlmSHMkmYpIpe",
+	"kQ4atFy9WH4xbtTa5QvCA9uqIVok1a/gt7aGV4kWOGF0zLgoXVcTgk3qCMtzowrUuL1oluXXtu739SLK",
+	"l8Z8IlK94zGgocpBvzqSc+/bklemt3rbTdVYs0AsxzzQaF93u+uhwdX9Ahq8QK1CTZIZAIRHWZLMtMxj",
+	"qqwhve6+Ka5iVzgmwkJQIhfpbHp9zdLCbE/ztdrZ19P01RXbT67xTLbuxC238Nudyu6or7Oe9uvum2b/",
+	"c2evjZE3K1wST3Vxz4IcsSutHObM3akUewRpBfURbWnDlEq4XQyxuysjtg077aHYNOWC/pvEhowfV0ZG",
+	"s1KTh4C8kdGRwbGAEhx9ka22OSMklh1D7ZuVUduoruMhtijspwffXR2r2kpKeGiolOMo1+IoKdimCps0",
+	"VP60wn01ByO+iFSbyvL38xMoRPbm9euV0dUG+POQVDRF0FaT8tMK5cS8Ele+3d9WdMzQtboNNieHpoes",
+	"QVlT+g/Q1oxunC7ITrqlGsofI9tvcy9BSaGo+CdB/S17Jj9fan2o5CHMHaR5mbtLrQLkYOhcvXKuo5Kt",
+	"r/BYW/n5jQG1+MbEU231jChByRVURDJ1oMAjUSloC6qSMYv1lDRbpC21ZnDJsoPOzTmRpXbDWdWw3gIj",
+	"PITXdmHuLt4GBc+sXgjau2G81qY6+ZxQfplq5l8RIc2WNk9q9XWuf1OUVIIt9FXJpl/kV6KWdYo4tGK5",
+	"sq9w/KrORhvxbkIdtA/GurXcCztlZH1Omhtr8XasgHifWv4BlrTimsyJgTLp0Nsr3dmr6yIssd0yxfy3",
+	"q7ML70FhgTvN28dLMiEz0akOKhvrhZ8zt0sxm3FGEEkkQVtc6I8Y11fENljSNtpc9vM9jDXdPqXlDGjP",
+	"7zWdewg37DMks6GhyzkeKLNRgsH/GsDhHfQH5jvjeFATkkqSXBHZxoxKyGhtHIEkrFtTLKDqPRC43VqF",
+	"v8mjosxd7SBmguU179DWrv50t9vtth2axBa8881yXr28ZYK9S9Tom0N8UK/K5+HCqZ6kfUOhbfFpXrLN",
+	"Yud3W6ZtB/DO+o7T3A2XJi6oVf7zngGSgDqjb8TyxtlDgwK9MgAhOyhC8oMi0mb9cZl7q6X7yYM/lVwN",
+	"2x3Uo9YLMRRgNxR3rCmEzk1JPWgi53o69Tj94ayFuS5hZgmAU0EUXC73JNq53yvdLMnAoJqgE72b+fgP",
+	"X5ly+ltYRgjcrDLanjdrbnN9+iY+97rN84TOny3kFw2XJ7QyTTvAwugDTKzglz5FKw5AvLUO3kcOQHgm",
+	"ulQMohw/UCVX/HpiEG9RvCAG8SAhh7ZJe0IOl2v05y0syjvPt+e01Kfk36oYMlxYKweVzIeNR+v5eLRG",
+	"uUfr0X0ygFvQyrARc9UN9ST8NOAOKLw0d/VhCILjugcD3rgscltMufT4LQxGFzKWXrtApEvsrkWyezCd",
+	"i3QLmbmQZJQlRs8TZMfoVwX8wwr0HM5XAYaGOTwXLk0XHnIgQjQkI33Fiowx4yeZIZ/dWU40ZAArORYZ",
+	"63OjBcuQGFDfcGYfTpi69rKk7elNIzLmXO+yg/ZRSqUszUa3GhMlLZsuLo4O3iLMAGOT6AWZIYX1YYXc",
+	"r2+6/wJDLCH4ysYdyVcqy+xBGVM8iyYm/FV1rJgVOc/Rh7dxreh9ZnTEea6JB8eH3InKxaqb7aOoQ/Ey",
+	"FbfGNG8FHWn8+kXrba2zblPcVh8HrpzfIoFEfka+3bQmFCyLWIOAvrEB5Ip+eTvtaDmbDMCZPnCwZvq8",
+	"H7blsFr0u3mA5JtLzzNCe1M5wdiu+bqaTk8wrLvRc5955Lb7r9XJCc5GCY3m7h/XZhM1fv5RY/KkosbV",
+	"C/Lu5gi8Z6jbI1ZUH5NrVOixHqPkJizA/a++Fcr2zTyk/2kJhm9j37hhaFTg56VXT4DHXxLvX8L4e2Kl",
+	"swVQ8UWae/5Y76AI4jsNCfJbNeIzoF9WsWTt4LiW7pd5KthUJstw0bLW6EpeQLQLynBR9WyjeLeZ5HJx",
+	"vYfFuT8Ra+UZ4NyfmK1yF1h7C7L4B/mYmOuHQU8vNcdboKeb/nsfZDQ3JVBxvz6GRfEOxygHF29MiGdo",
+	"Qmzgi3Pgixv04h3Ri3P17EWYRZMWE96+m6ztoEEP4bVTU7U2qVYAgpS78SuuK8MzkRWqclGaxywMusIA",
+	"NtR3LlSmnwNwrEAC58AQ381Amb2F0u0CpGtTu0sD3E3xPl+SLW069whhZsIr0MMt9euVYSiXnIaPAy5z",
+	"RR3AYIEaz9TWmDurOxkXPua8eBTL8iAWp2s3f/5dmBhzubYqIMtLCTT8SvJgOno3MzuqNdZgrs6nBbbZ",
+	"2AjPz0Zw+4k9AViND6z1yPaCa45Me2fDrBJEUz72w5kF73uBNPDyspmhzVQpckwr4VlkFk20klEG2odz",
+	"ITGWKoDZGO8jYTGULNDSPOUxHc0qF5bp0hZKsj3iOK726uoolX6XD7SPRgAgdq+DbBpFCKUIMk1w5J7Q",
+	"K67vQ0hxECJ98aAoIVhIRFWeBsGoB7ZLKlFCRgrhhDPyFuA80QSzsaZCSVSgoWtZFGBs07JwMUGOTpOt",
+	"BuDerTCaSh2H29kFeUa29VgFjYRva7IJ5qaback0Y1cX+jbpZWS1+qqc4DU9upoPIbq/CfHcjYV7xRzs",
+	"0S/lvHrJsYf6bO8Ug6h38l3FIuZwcM3wqZb6O35pYMl0UKlVp9p4KRaNVU2WgE7lr6c2RszGiFmREbPB",
+	"LT0/3FINuPhkokVZxchaMWypJiZvB1l6JYjLA+x/aXFRWF/MpvvVpk7tZUDlZQUXY8zov12yCC2txloW",
+	"NR9aaMWLsrH+oe7cZOoaEqWIyHOFRzauw2KUYobHJNVaGto35CibRdIocnpwSFs3BcPPvmvoNs2sM5j1",
+	"ncwsy7D1BV9akpdvzKy1mFmAnzJMf+EgsSUneS+DzY7xnRhs9dneyWCrd/JdGWxzOLhmg0131jfD92XZ",
+	"wtjYYj5bzFyYy9hihqdP8fU2bOiNUbZJPbgxxr5r7J69dNZjjdUE5W2tMVt1bj7wDSeJuem38pR3cttm",
+	"OW7g3qrv4YtCPnmmPhucKlLsURbTKxpnOKk8VtdaWTEe9GsKUzgT8DZouVJEDLLiGP25ku8o1McMHrn3",
+	"afy2pG67lObAAq0XyiL6llCjybTB7aBW3q3svTGxI1n8yXrMvvooG+DdioB3OVNfDurOt08W5+mDX7k3",
+	"xlhB3Z6RghuNSlSr8rVFpjyawAeI6pMbcRbL0IBoJb0irdkdXaov3fV8Bixfgsw7g1vSvu2r8DdqKfXR",
+	"zjKb5GMtPDN9r5Npt6bex7V3hsxlwZ2lA/hykZ2+I7ksrDP/7XeE6fTxa1WAzqJ+61K2d1GudBlje/nW",
+	"zXKoN5c3C3CbVjup1pKdY2pnbAPh3BjaGwjny4FwOgmwfCq0M6gYjzC8XNqC2Jy10bahcKAvWFekCjPW",
+	"lSdNmPumfBe5rGH6unY5wzromEOGGEgab4slhrZelMgYaBjI1I8EeRVTQSKVzOq3kS9Ip2dWGG63jdMB",
+	"X2z5b5NLaV0hu+ZI98hYUO+uEaMpLclzj0gtP9M7haUaK/MyddB5G3CxFtr49Xehh87j2YOkWjvLbldu",
+	"ax3p0x5S9/UGlWANSnef17UNWS51y42Ou9FxV6jjbrKibQJaLySgBXJUZKsPZjUE9B0CWq++GVviZonI",
+	"VhG/0rfycAaZ0I4OTK6cW8Sa3L1eCiHo/00YwfxVCiXoD7YXhI3uFDV6kKDR/WJG+npdJrGEWcNb0Ort",
+	"ONcBsk1M6z4xrZcX0rpvEomCKS86zHCPKMN3GGR43KQRj2xe1fyK7bbVJoCwMa7ub1xxCDZv4giPGkc4",
+	"y+amgdDj2Y8buTkLlcQkE3a6cf5kB+p5Q106fQ/sAdYqtNiCEGmKXC6H0GHsinSbUNExhMsHK4QN0IAL",
+	"lEKdFIU4iyAEYK+FnOaby5v/DgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -3,6 +3,8 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
+	"maps"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,20 +21,27 @@ const (
 	keySessionMetrics = "session_metrics"
 )
 
-// toAPISession is a row of the session list.
+// toAPISession is a row of the session list, as AgentOS renders the raw
+// row (SessionSchema.from_dict): metrics and total_tokens from
+// session_data.session_metrics, the summary column as it is stored.
 func toAPISession(s store.Session) gen.SessionSchema {
 	typ := gen.SessionType(s.Type)
+	metrics := objectAt(s.SessionData, keySessionMetrics)
 	return gen.SessionSchema{
-		SessionId:    s.ID,
-		SessionName:  sessionName(s),
-		SessionState: objectAt(s.SessionData, keySessionState),
-		SessionType:  &typ,
-		UserId:       s.UserID,
-		AgentId:      s.AgentID,
-		TeamId:       s.TeamID,
-		WorkflowId:   s.WorkflowID,
-		CreatedAt:    isoTime(&s.CreatedAt),
-		UpdatedAt:    isoTime(s.UpdatedAt),
+		SessionId:      s.ID,
+		SessionName:    s.Name,
+		SessionState:   objectAt(s.SessionData, keySessionState),
+		SessionType:    &typ,
+		UserId:         s.UserID,
+		AgentId:        s.AgentID,
+		TeamId:         s.TeamID,
+		WorkflowId:     s.WorkflowID,
+		SessionSummary: objectOrNil(s.Summary),
+		Metrics:        metrics,
+		TotalTokens:    totalTokens(metrics),
+		Metadata:       objectOrNil(s.Metadata),
+		CreatedAt:      isoTime(&s.CreatedAt),
+		UpdatedAt:      isoTime(s.UpdatedAt),
 	}
 }
 
@@ -44,32 +53,42 @@ type sessionDetail interface {
 	FromWorkflowSessionDetailSchema(gen.WorkflowSessionDetailSchema) error
 }
 
-// toAPIDetail fills dst with the shape of the session's own type.
-func toAPIDetail(dst sessionDetail, s store.Session) error {
+// toAPIDetail fills dst with the shape of the session's own type, as
+// AgentOS renders a deserialised session (the *SessionDetailSchema
+// from_session methods): chat_history from runs, the summary through
+// agno's SessionSummary, updated_at falling back to created_at. Where
+// agno fails (session_metrics null, a summary with unknown keys or none)
+// it renders what there is instead.
+func toAPIDetail(dst sessionDetail, s store.Session, runs []store.Run) error {
 	typ := gen.SessionType(s.Type)
-	metrics := objectAt(s.SessionData, keySessionMetrics)
+	updated := s.UpdatedAt
+	if updated == nil {
+		updated = &s.CreatedAt
+	}
 	switch typ {
 	case gen.Team:
+		metrics := detailMetrics(s.SessionData)
 		return dst.FromTeamSessionDetailSchema(gen.TeamSessionDetailSchema{
 			SessionId:      s.ID,
-			SessionName:    sessionName(s),
+			SessionName:    s.Name,
 			SessionType:    &typ,
 			UserId:         s.UserID,
 			TeamId:         s.TeamID,
-			SessionSummary: objectOrNil(s.Summary),
+			SessionSummary: sessionSummary(s.Summary),
 			SessionState:   objectAt(s.SessionData, keySessionState),
 			Metrics:        metrics,
 			TotalTokens:    totalTokens(metrics),
 			TeamData:       objectOrNil(s.TeamData),
 			Metadata:       objectOrNil(s.Metadata),
+			ChatHistory:    chatHistory(runs),
 			CreatedAt:      isoTime(&s.CreatedAt),
-			UpdatedAt:      isoTime(s.UpdatedAt),
+			UpdatedAt:      isoTime(updated),
 		})
 	case gen.Workflow:
 		created := int(s.CreatedAt)
 		return dst.FromWorkflowSessionDetailSchema(gen.WorkflowSessionDetailSchema{
 			SessionId:    s.ID,
-			SessionName:  sessionName(s),
+			SessionName:  s.Name,
 			SessionType:  &typ,
 			UserId:       s.UserID,
 			WorkflowId:   s.WorkflowID,
@@ -79,26 +98,123 @@ func toAPIDetail(dst sessionDetail, s store.Session) error {
 			WorkflowData: objectOrNil(s.WorkflowData),
 			Metadata:     objectOrNil(s.Metadata),
 			CreatedAt:    &created,
-			UpdatedAt:    epochInt(s.UpdatedAt),
+			UpdatedAt:    epochInt(updated),
 		})
 	default:
+		metrics := detailMetrics(s.SessionData)
+		var agentID *string
+		if s.AgentID != nil && *s.AgentID != "" {
+			agentID = s.AgentID
+		}
 		return dst.FromAgentSessionDetailSchema(gen.AgentSessionDetailSchema{
 			AgentSessionId: s.ID,
 			SessionId:      s.ID,
-			SessionName:    sessionName(s),
+			SessionName:    s.Name,
 			SessionType:    &typ,
 			UserId:         s.UserID,
-			AgentId:        s.AgentID,
-			SessionSummary: objectOrNil(s.Summary),
+			AgentId:        agentID,
+			SessionSummary: sessionSummary(s.Summary),
 			SessionState:   objectAt(s.SessionData, keySessionState),
 			Metrics:        metrics,
 			TotalTokens:    totalTokens(metrics),
 			AgentData:      objectOrNil(s.AgentData),
 			Metadata:       objectOrNil(s.Metadata),
+			ChatHistory:    chatHistory(runs),
 			CreatedAt:      isoTime(&s.CreatedAt),
-			UpdatedAt:      isoTime(s.UpdatedAt),
+			UpdatedAt:      isoTime(updated),
 		})
 	}
+}
+
+// detailMetrics is the detail's metrics: session_data.session_metrics when
+// session_data is a non-empty object (an empty object when it has none),
+// absent when session_data is null or empty.
+func detailMetrics(data map[string]any) *map[string]any {
+	if len(data) == 0 {
+		return nil
+	}
+	v, ok := data[keySessionMetrics]
+	if !ok {
+		return &map[string]any{}
+	}
+	m, _ := v.(map[string]any)
+	return objectOrNil(m)
+}
+
+// sessionSummary is the summary as agno's SessionSummary keeps it:
+// summary, topics and updated_at, the ones that are set.
+func sessionSummary(summary map[string]any) *map[string]any {
+	if summary == nil {
+		return nil
+	}
+	out := make(map[string]any, 3)
+	for _, k := range []string{"summary", "topics", "updated_at"} {
+		if v, ok := summary[k]; ok && v != nil {
+			out[k] = v
+		}
+	}
+	return &out
+}
+
+// chatHistory is a session's chat history as agno builds it
+// (get_chat_history): from the runs agno deserialises (those whose data has
+// an agent_id or a team_id key), top-level ones only (no parent_run_id), of
+// any status; their messages in order, without system and tool messages
+// and without those marked from_history, each as Message.to_dict writes it.
+func chatHistory(runs []store.Run) *[]map[string]any {
+	history := make([]map[string]any, 0)
+	for _, r := range runs {
+		_, agent := r.Data["agent_id"]
+		_, team := r.Data["team_id"]
+		if (!agent && !team) || r.Data["parent_run_id"] != nil {
+			continue
+		}
+		messages, _ := r.Data["messages"].([]any)
+		for _, m := range messages {
+			msg, ok := m.(map[string]any)
+			if !ok || msg["from_history"] == true {
+				continue
+			}
+			if role, _ := msg["role"].(string); role == "system" || role == "tool" {
+				continue
+			}
+			history = append(history, messageDict(msg))
+		}
+	}
+	return &history
+}
+
+// messageKeys are the keys Message.to_dict writes when they are set (not
+// null, not an empty list or object).
+var messageKeys = []string{
+	"id", "content", "reasoning_content", "from_history", "compressed_content", "stop_after_tool_call",
+	"role", "name", "tool_call_id", "tool_name", "tool_args", "tool_call_error", "tool_calls",
+	"redacted_reasoning_content", "provider_data", "checkpoint_status", "checkpoint_created_at",
+	"images", "audio", "videos", "files", "audio_output", "references", "metrics",
+}
+
+// messageDict renders a stored message as agno's Message.to_dict does.
+func messageDict(msg map[string]any) map[string]any {
+	out := make(map[string]any, len(msg))
+	for _, k := range messageKeys {
+		v, ok := msg[k]
+		if !ok || v == nil {
+			continue
+		}
+		switch c := v.(type) {
+		case []any:
+			if len(c) == 0 {
+				continue
+			}
+		case map[string]any:
+			if len(c) == 0 {
+				continue
+			}
+		}
+		out[k] = v
+	}
+	out["created_at"] = msg["created_at"]
+	return out
 }
 
 // runDetail is one of the three shapes the document gives a run.
@@ -108,47 +224,157 @@ type runDetail interface {
 	FromWorkflowRunSchema(gen.WorkflowRunSchema) error
 }
 
-// toAPIRun fills dst with the run shape of its session's type. The run's
-// columns are authoritative; the well-known keys of run_data (content,
-// messages, metrics, events, …) fill the schema's other fields when they
-// have the documented JSON type, and run_data is also served whole.
-func toAPIRun(dst runDetail, sessionType string, r store.Run) error {
+// runShape is the schema AgentOS renders a run with.
+type runShape int
+
+const (
+	agentRun runShape = iota
+	teamRun
+	workflowRun
+	droppedRun // a team session's run with neither an agent_id nor a team_id
+)
+
+// shapeInSession classifies a run of a session as GET
+// /sessions/{id}/runs does (classify_session_run): an agent session's
+// runs are all RunSchema; a team session's are RunSchema with an
+// agent_id, TeamRunSchema with a team_id, and dropped otherwise; a
+// workflow session's are WorkflowRunSchema with a workflow_id,
+// TeamRunSchema with a team_id, RunSchema otherwise.
+func shapeInSession(sessionType string, data map[string]any) runShape {
 	switch gen.SessionType(sessionType) {
 	case gen.Team:
-		out := fromRunData[gen.TeamRunSchema](r.Data)
-		out.RunId, out.ParentRunId, out.TeamId, out.Status = r.ID, r.ParentRunID, r.TeamID, r.Status
-		out.RunInput, out.Content, out.RunData = runInput(r.Data), content[gen.TeamRunSchema_Content](r.Data), objectOrNil(r.Data)
-		out.CreatedAt = isoTime(&r.CreatedAt)
-		return dst.FromTeamRunSchema(out)
+		switch {
+		case data["agent_id"] != nil:
+			return agentRun
+		case data["team_id"] != nil:
+			return teamRun
+		}
+		return droppedRun
 	case gen.Workflow:
-		out := fromRunData[gen.WorkflowRunSchema](r.Data)
-		created := int(r.CreatedAt)
-		out.RunId, out.WorkflowId, out.UserId, out.Status = r.ID, r.WorkflowID, r.UserID, r.Status
-		out.RunInput, out.Content, out.RunData = runInput(r.Data), content[gen.WorkflowRunSchema_Content](r.Data), objectOrNil(r.Data)
-		out.CreatedAt = &created
+		return shapeAlone(data)
+	}
+	return agentRun
+}
+
+// shapeAlone classifies a run read on its own (GET
+// /sessions/{id}/runs/{run_id}), whatever its session's type.
+func shapeAlone(data map[string]any) runShape {
+	switch {
+	case data["workflow_id"] != nil:
+		return workflowRun
+	case data["team_id"] != nil:
+		return teamRun
+	}
+	return agentRun
+}
+
+// runData is the run as AgentOS sees it: its stored dict, with the run's
+// id, status and creation time taken from its row where the dict has none
+// (runs this server recorded before it wrote whole run dicts).
+func runData(r store.Run) map[string]any {
+	d := maps.Clone(r.Data)
+	if d == nil {
+		d = make(map[string]any)
+	}
+	if _, ok := d["run_id"]; !ok && r.ID != "" {
+		d["run_id"] = r.ID
+	}
+	if _, ok := d["status"]; !ok && r.Status != nil {
+		d["status"] = *r.Status
+	}
+	if _, ok := d["created_at"]; !ok && !r.Inline {
+		d["created_at"] = json.Number(strconv.FormatInt(r.CreatedAt, 10))
+	}
+	return d
+}
+
+// toAPIRun fills dst with the run in the given shape, as AgentOS's
+// RunSchema, TeamRunSchema and WorkflowRunSchema from_dict render a run
+// dict: the well-known keys when they have the documented JSON type, and
+// AgentOS's defaults for the missing ones. run_data is also served whole.
+func toAPIRun(dst runDetail, shape runShape, r store.Run) error {
+	d := runData(r)
+	runID, _ := d["run_id"].(string)
+	switch shape {
+	case teamRun:
+		out := fromRunData[gen.TeamRunSchema](d)
+		out.RunId = runID
+		out.ParentRunId = stringOr(d, "parent_run_id", "")
+		out.TeamId = stringOr(d, "team_id", "")
+		out.RunInput = ptrTo(runInput(d, false))
+		out.Content = content[gen.TeamRunSchema_Content](d)
+		out.RunResponseFormat = ptrTo(responseFormat(d))
+		out.ReasoningContent = stringOr(d, "reasoning_content", "")
+		out.ReasoningSteps = listOr(d, "reasoning_steps", out.ReasoningSteps)
+		out.Metrics = objectOr(d, "metrics", out.Metrics)
+		out.Messages, out.Tools, out.Events = nonEmpty(out.Messages), nonEmpty(out.Tools), nonEmpty(out.Events)
+		out.References = listOr(d, "references", out.References)
+		out.ReasoningMessages = listOr(d, "reasoning_messages", out.ReasoningMessages)
+		out.Images = listOr(d, "images", out.Images)
+		out.Audio = listOr(d, "audio", out.Audio)
+		out.Files = listOr(d, "files", out.Files)
+		out.InputMedia = inputMedia(d)
+		out.CreatedAt = isoTime(epochAt(d, "created_at"))
+		out.RunData = &d
+		return dst.FromTeamRunSchema(out)
+	case workflowRun:
+		out := fromRunData[gen.WorkflowRunSchema](d)
+		out.RunId = runID
+		out.RunInput = ptrTo(runInput(d, true))
+		out.Events = listOr(d, "events", out.Events)
+		out.WorkflowId = stringOr(d, "workflow_id", "")
+		out.UserId = stringOr(d, "user_id", "")
+		out.Content = content[gen.WorkflowRunSchema_Content](d)
+		out.ContentType = stringOr(d, "content_type", "")
+		out.Status = stringOr(d, "status", "")
+		out.Metrics = objectOr(d, "metrics", out.Metrics)
+		out.StepResults = listOr(d, "step_results", out.StepResults)
+		out.ReasoningContent = stringOr(d, "reasoning_content", "")
+		out.ReasoningSteps = listOr(d, "reasoning_steps", out.ReasoningSteps)
+		out.References = listOr(d, "references", out.References)
+		out.ReasoningMessages = listOr(d, "reasoning_messages", out.ReasoningMessages)
+		out.Images = listOr(d, "images", out.Images)
+		out.Videos = listOr(d, "videos", out.Videos)
+		out.Audio = listOr(d, "audio", out.Audio)
+		out.Files = listOr(d, "files", out.Files)
+		out.CreatedAt = epochInt(epochAt(d, "created_at"))
+		out.RunData = &d
 		return dst.FromWorkflowRunSchema(out)
 	default:
-		out := fromRunData[gen.RunSchema](r.Data)
-		out.RunId, out.ParentRunId, out.AgentId, out.UserId, out.Status = r.ID, r.ParentRunID, r.AgentID, r.UserID, r.Status
-		out.RunInput, out.Content, out.RunData = runInput(r.Data), content[gen.RunSchema_Content](r.Data), objectOrNil(r.Data)
-		out.CreatedAt = isoTime(&r.CreatedAt)
+		out := fromRunData[gen.RunSchema](d)
+		out.RunId = runID
+		out.ParentRunId = stringOr(d, "parent_run_id", "")
+		out.AgentId = stringOr(d, "agent_id", "")
+		out.UserId = stringOr(d, "user_id", "")
+		out.RunInput = ptrTo(runInput(d, false))
+		out.Content = content[gen.RunSchema_Content](d)
+		out.RunResponseFormat = ptrTo(responseFormat(d))
+		out.ReasoningContent = stringOr(d, "reasoning_content", "")
+		out.ReasoningSteps = listOr(d, "reasoning_steps", out.ReasoningSteps)
+		out.Metrics = objectOr(d, "metrics", out.Metrics)
+		out.Messages, out.Tools, out.Events = nonEmpty(out.Messages), nonEmpty(out.Tools), nonEmpty(out.Events)
+		out.References = listOr(d, "references", out.References)
+		out.ReasoningMessages = listOr(d, "reasoning_messages", out.ReasoningMessages)
+		out.Images = listOr(d, "images", out.Images)
+		out.Videos = listOr(d, "videos", out.Videos)
+		out.Audio = listOr(d, "audio", out.Audio)
+		out.Files = listOr(d, "files", out.Files)
+		out.InputMedia = inputMedia(d)
+		out.CreatedAt = isoTime(epochAt(d, "created_at"))
+		out.RunData = &d
 		return dst.FromRunSchema(out)
 	}
 }
 
-// runDataOwnKeys are the schema fields that come from the run's columns or
-// need a check of their own, never straight from run_data.
-var runDataOwnKeys = []string{"run_id", "parent_run_id", "agent_id", "team_id", "workflow_id", "user_id",
-	"status", "created_at", "run_data", "run_input", "content"}
+// runDataOwnKeys are the schema fields set from the run by toAPIRun, never
+// decoded straight from the dict.
+var runDataOwnKeys = []string{"run_id", "created_at", "run_data", "run_input", "content", "input_media"}
 
-// fromRunData decodes run_data's well-known keys into a run schema. A key
+// fromRunData decodes a run dict's well-known keys into a run schema. A key
 // whose value has another JSON type than the schema's is left out, rather
 // than served against the document or half decoded.
 func fromRunData[T any](data map[string]any) T {
-	rest := make(map[string]any, len(data))
-	for k, v := range data {
-		rest[k] = v
-	}
+	rest := maps.Clone(data)
 	for _, k := range runDataOwnKeys {
 		delete(rest, k)
 	}
@@ -173,13 +399,17 @@ func fromRunData[T any](data map[string]any) T {
 	}
 }
 
-// content is run_data's "content" when it is a string or an object, the
-// two types the document allows.
+// content is the run's "content" when it is a string or an object, the two
+// types the document allows; "" when the run has none.
 func content[T any, PT interface {
 	*T
 	UnmarshalJSON([]byte) error
 }](data map[string]any) *T {
-	switch v := data["content"].(type) {
+	v, ok := data["content"]
+	if !ok {
+		v = ""
+	}
+	switch v.(type) {
 	case string, map[string]any:
 		raw, err := json.Marshal(v)
 		if err != nil {
@@ -194,24 +424,177 @@ func content[T any, PT interface {
 	return nil
 }
 
-// runInput is the run's input text: run_data's "run_input", or AgentOS's
-// "input": {"input_content": …}.
-func runInput(data map[string]any) *string {
-	if s := stringAt(data, "run_input"); s != nil {
-		return s
+// runInput is AgentOS's run_input (get_run_input): for an agent or team
+// run, input.input_content as text, else the last user message's content;
+// for a workflow run, input as text, else the last user message of its
+// first step executor run, else its own. When that yields nothing, a
+// caller's run_input (this server's earlier convention) fills it.
+func runInput(d map[string]any, workflow bool) string {
+	text := agentOSRunInput(d, workflow)
+	if text == "" {
+		if s, ok := d["run_input"].(string); ok {
+			return s
+		}
 	}
-	if input, ok := data["input"].(map[string]any); ok {
-		return stringAt(input, "input_content")
+	return text
+}
+
+func agentOSRunInput(d map[string]any, workflow bool) string {
+	if !workflow {
+		if input, ok := d["input"].(map[string]any); ok && input["input_content"] != nil {
+			return stringifyInput(input["input_content"])
+		}
+	} else {
+		if input, ok := d["input"]; ok && input != nil {
+			return stringifyInput(input)
+		}
+		if runs, ok := d["step_executor_runs"].([]any); ok && len(runs) > 0 {
+			if first, ok := runs[0].(map[string]any); ok {
+				if text, ok := lastUserMessage(first); ok {
+					return text
+				}
+			}
+		}
+	}
+	text, _ := lastUserMessage(d)
+	return text
+}
+
+// lastUserMessage is the content of a run's last user message.
+func lastUserMessage(d map[string]any) (string, bool) {
+	messages, _ := d["messages"].([]any)
+	for i := len(messages) - 1; i >= 0; i-- {
+		msg, ok := messages[i].(map[string]any)
+		if !ok || msg["role"] != "user" {
+			continue
+		}
+		switch c := msg["content"].(type) {
+		case string:
+			return c, true
+		case nil:
+			return "", true
+		default:
+			return compactJSON(c), true
+		}
+	}
+	return "", false
+}
+
+// stringifyInput renders an input as AgentOS's stringify_input_content
+// does: a string as it is, an object as JSON indented by two spaces, a
+// list whose first item is a user message as that message's content.
+func stringifyInput(v any) string {
+	switch in := v.(type) {
+	case string:
+		return in
+	case map[string]any:
+		raw, err := json.MarshalIndent(in, "", "  ")
+		if err != nil {
+			return ""
+		}
+		return string(raw)
+	case []any:
+		if len(in) > 0 {
+			if first, ok := in[0].(map[string]any); ok && first["role"] == "user" {
+				if c, ok := first["content"].(string); ok {
+					return c
+				}
+			}
+		}
+	}
+	return compactJSON(v)
+}
+
+// responseFormat is "text" for a run whose content_type is missing or
+// "str", "json" otherwise.
+func responseFormat(d map[string]any) string {
+	if ct, ok := d["content_type"]; !ok || ct == "str" {
+		return "text"
+	}
+	return "json"
+}
+
+// inputMedia is always {images, videos, audios, files}, from the run's
+// input object.
+func inputMedia(d map[string]any) *map[string]any {
+	media := map[string]any{"images": []any{}, "videos": []any{}, "audios": []any{}, "files": []any{}}
+	if input, ok := d["input"].(map[string]any); ok {
+		for k := range media {
+			if list, ok := input[k].([]any); ok {
+				media[k] = list
+			}
+		}
+	}
+	return &media
+}
+
+// stringOr is d[key] when it is a string, def when the key is missing, and
+// absent when it is null or another type.
+func stringOr(d map[string]any, key, def string) *string {
+	v, ok := d[key]
+	if !ok {
+		return &def
+	}
+	if s, ok := v.(string); ok {
+		return &s
 	}
 	return nil
 }
 
-func sessionName(s store.Session) string {
-	if name := stringAt(s.SessionData, keySessionName); name != nil {
-		return *name
+// listOr is decoded (the key's value when it had the right type), an empty
+// list when the key is missing, and absent otherwise.
+func listOr(d map[string]any, key string, decoded *[]map[string]any) *[]map[string]any {
+	if _, ok := d[key]; !ok {
+		return &[]map[string]any{}
 	}
-	return "" // the schemas require a name; an unnamed session has an empty one
+	return decoded
 }
+
+// objectOr is decoded, an empty object when the key is missing, and absent
+// otherwise.
+func objectOr(d map[string]any, key string, decoded *map[string]any) *map[string]any {
+	if _, ok := d[key]; !ok {
+		return &map[string]any{}
+	}
+	return decoded
+}
+
+// nonEmpty drops an empty list: AgentOS sends null there.
+func nonEmpty(list *[]map[string]any) *[]map[string]any {
+	if list == nil || len(*list) == 0 {
+		return nil
+	}
+	return list
+}
+
+// epochAt reads an epoch-seconds number.
+func epochAt(d map[string]any, key string) *int64 {
+	switch n := d[key].(type) {
+	case json.Number:
+		if v, err := n.Int64(); err == nil {
+			return &v
+		}
+		if f, err := n.Float64(); err == nil {
+			v := int64(f)
+			return &v
+		}
+	case float64:
+		v := int64(n)
+		return &v
+	}
+	return nil
+}
+
+// compactJSON writes v as JSON on one line.
+func compactJSON(v any) string {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(raw)
+}
+
+func ptrTo[T any](v T) *T { return &v }
 
 func totalTokens(metrics *map[string]any) *int {
 	if metrics == nil {

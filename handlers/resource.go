@@ -95,16 +95,23 @@ func (h *Handlers) CreateSession(ctx context.Context, req gen.CreateSessionReque
 	}
 	created, err := sessions.CreateSession(ctx, s)
 	if errors.Is(err, store.ErrConflict) {
-		return gen.CreateSession409JSONResponse{
-			Detail:    fmt.Sprintf("Session with id '%s' already exists. Use PATCH /sessions/%s to update it.", s.ID, s.ID),
-			ErrorCode: apierr.CodeConflict,
-		}, nil
+		detail := fmt.Sprintf("Session with id '%s' already exists. Use PATCH /sessions/%s to update it.", s.ID, s.ID)
+		if c := CallerFrom(ctx); c.Isolated {
+			// Another user's session: agno 3.0's wording, which does not
+			// tell that the id belongs to someone else.
+			if _, err := sessions.GetSession(ctx, s.ID, store.Owner{UserID: &c.Subject}); errors.Is(err, store.ErrNotFound) {
+				detail = "Could not create a session with the supplied session_id. Omit session_id to have one generated, or choose a different one."
+			} else if err != nil {
+				return nil, fmt.Errorf("create session: %w", err)
+			}
+		}
+		return gen.CreateSession409JSONResponse{Detail: detail, ErrorCode: apierr.CodeConflict}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create session: %w", err)
 	}
 	var out gen.CreateSession201JSONResponse
-	return out, toAPIDetail(&out, created)
+	return out, toAPIDetail(&out, created, nil) // a new session has no runs
 }
 
 func toStoreSession(body *gen.CreateSessionRequest, typ *gen.SessionType, now int64) store.Session {
@@ -149,7 +156,8 @@ func (h *Handlers) GetSessionById(ctx context.Context, req gen.GetSessionByIdReq
 	if !ok {
 		return gen.GetSessionById404JSONResponse(sessionNotFound(req.SessionId)), nil
 	}
-	s, err := sessions.GetSession(ctx, req.SessionId, store.Owner{Type: (*string)(p.Type), UserID: userID})
+	// The session and its runs (for its chat history) in one snapshot.
+	s, runs, err := sessions.ListRuns(ctx, req.SessionId, store.Owner{Type: (*string)(p.Type), UserID: userID}, store.RunFilter{})
 	if errors.Is(err, store.ErrNotFound) {
 		return gen.GetSessionById404JSONResponse(sessionNotFound(req.SessionId)), nil
 	}
@@ -157,7 +165,7 @@ func (h *Handlers) GetSessionById(ctx context.Context, req gen.GetSessionByIdReq
 		return nil, fmt.Errorf("get session: %w", err)
 	}
 	var out gen.GetSessionById200JSONResponse
-	return out, toAPIDetail(&out, s)
+	return out, toAPIDetail(&out, s, runs)
 }
 
 // DeleteSession deletes one session and its runs.
@@ -166,6 +174,9 @@ func (h *Handlers) DeleteSession(ctx context.Context, req gen.DeleteSessionReque
 	sessions, res, err := resolve[gen.DeleteSessionResponseObject, gen.DeleteSession400JSONResponse, gen.DeleteSession404JSONResponse](h.dbs, p.DbId, p.Table)
 	if sessions == nil {
 		return res, err
+	}
+	if p.DeleteMedia != nil && *p.DeleteMedia {
+		return gen.DeleteSession503JSONResponse(noMediaStorage), nil
 	}
 	userID, ok := userFilter(ctx, p.UserId)
 	if !ok {
@@ -206,8 +217,12 @@ func (h *Handlers) UpdateSession(ctx context.Context, req gen.UpdateSessionReque
 	if err != nil {
 		return nil, fmt.Errorf("update session: %w", err)
 	}
+	runs, err := h.chatRuns(ctx, sessions, s)
+	if err != nil {
+		return nil, fmt.Errorf("update session: %w", err)
+	}
 	var out gen.UpdateSession200JSONResponse
-	return out, toAPIDetail(&out, s)
+	return out, toAPIDetail(&out, s, runs)
 }
 
 // RenameSession sets a session's name.
@@ -235,8 +250,12 @@ func (h *Handlers) RenameSession(ctx context.Context, req gen.RenameSessionReque
 	if err != nil {
 		return nil, fmt.Errorf("rename session: %w", err)
 	}
+	runs, err := h.chatRuns(ctx, sessions, s)
+	if err != nil {
+		return nil, fmt.Errorf("rename session: %w", err)
+	}
 	var out gen.RenameSession200JSONResponse
-	return out, toAPIDetail(&out, s)
+	return out, toAPIDetail(&out, s, runs)
 }
 
 // GetSessionRuns lists a session's runs, oldest first.
@@ -258,65 +277,19 @@ func (h *Handlers) GetSessionRuns(ctx context.Context, req gen.GetSessionRunsReq
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
-	out := make(gen.GetSessionRuns200JSONResponse, len(runs))
-	for i, r := range runs {
-		if err := toAPIRun(&out[i], s.Type, r); err != nil {
+	out := make(gen.GetSessionRuns200JSONResponse, 0, len(runs))
+	for _, r := range runs {
+		shape := shapeInSession(s.Type, r.Data)
+		if shape == droppedRun {
+			continue
+		}
+		var item gen.GetSessionRuns200JSONResponseBody_Item
+		if err := toAPIRun(&item, shape, r); err != nil {
 			return nil, err
 		}
+		out = append(out, item)
 	}
 	return out, nil
-}
-
-// RecordSessionRun stores a run in an existing session; a missing run id
-// gets a UUID.
-func (h *Handlers) RecordSessionRun(ctx context.Context, req gen.RecordSessionRunRequestObject) (gen.RecordSessionRunResponseObject, error) {
-	p := req.Params
-	sessions, res, err := resolve[gen.RecordSessionRunResponseObject, gen.RecordSessionRun400JSONResponse, gen.RecordSessionRun404JSONResponse](h.dbs, p.DbId, p.Table)
-	if sessions == nil {
-		return res, err
-	}
-	userID, ok := userFilter(ctx, p.UserId)
-	if !ok {
-		return gen.RecordSessionRun404JSONResponse(sessionNotFound(req.SessionId)), nil
-	}
-	b := req.Body
-	r := store.Run{
-		ID:          deref(b.RunId),
-		SessionID:   req.SessionId,
-		AgentID:     b.AgentId,
-		TeamID:      b.TeamId,
-		WorkflowID:  b.WorkflowId,
-		UserID:      userID,
-		ParentRunID: b.ParentRunId,
-		Status:      b.Status,
-		Data:        derefMap(b.RunData),
-		CreatedAt:   time.Now().Unix(),
-	}
-	if r.ID == "" {
-		r.ID = uuid.NewString()
-	}
-	created, err := sessions.CreateRun(ctx, r, store.Owner{UserID: userID})
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return gen.RecordSessionRun404JSONResponse(sessionNotFound(req.SessionId)), nil
-	case errors.Is(err, store.ErrConflict):
-		return gen.RecordSessionRun409JSONResponse{
-			Detail:    fmt.Sprintf("Run with ID %s already exists in session %s", r.ID, req.SessionId),
-			ErrorCode: apierr.CodeConflict,
-		}, nil
-	case err != nil:
-		return nil, fmt.Errorf("record run: %w", err)
-	}
-	// The run takes the shape of its session's type.
-	s, err := sessions.GetSession(ctx, req.SessionId, store.Owner{})
-	if errors.Is(err, store.ErrNotFound) { // deleted since, with the run
-		return gen.RecordSessionRun404JSONResponse(sessionNotFound(req.SessionId)), nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("record run: read session: %w", err)
-	}
-	var out gen.RecordSessionRun201JSONResponse
-	return out, toAPIRun(&out, s.Type, created)
 }
 
 // GetSessionRun returns one run of a session.
@@ -331,7 +304,7 @@ func (h *Handlers) GetSessionRun(ctx context.Context, req gen.GetSessionRunReque
 	if !ok {
 		return runNotFound, nil
 	}
-	s, r, err := sessions.GetRun(ctx, req.SessionId, req.RunId, store.Owner{Type: (*string)(p.Type), UserID: userID})
+	_, r, err := sessions.GetRun(ctx, req.SessionId, req.RunId, store.Owner{Type: (*string)(p.Type), UserID: userID})
 	if errors.Is(err, store.ErrNotFound) {
 		return runNotFound, nil
 	}
@@ -339,7 +312,7 @@ func (h *Handlers) GetSessionRun(ctx context.Context, req gen.GetSessionRunReque
 		return nil, fmt.Errorf("get run: %w", err)
 	}
 	var out gen.GetSessionRun200JSONResponse
-	return out, toAPIRun(&out, s.Type, r)
+	return out, toAPIRun(&out, shapeAlone(runData(r)), r)
 }
 
 func badRequest(detail string) gen.BadRequestResponse {
@@ -367,4 +340,17 @@ func toInt64(n *int) *int64 {
 	}
 	v := int64(*n)
 	return &v
+}
+
+// chatRuns reads the runs a session detail's chat history is built from:
+// none for a workflow session, which has no chat history.
+func (h *Handlers) chatRuns(ctx context.Context, sessions store.Sessions, s store.Session) ([]store.Run, error) {
+	if s.Type == string(gen.Workflow) {
+		return nil, nil
+	}
+	_, runs, err := sessions.ListRuns(ctx, s.ID, store.Owner{}, store.RunFilter{})
+	if errors.Is(err, store.ErrNotFound) { // deleted since: no runs either
+		return nil, nil
+	}
+	return runs, err
 }

@@ -24,6 +24,9 @@ func (h *Handlers) DeleteSessions(ctx context.Context, req gen.DeleteSessionsReq
 	if sessions == nil {
 		return res, err
 	}
+	if params.DeleteMedia != nil && *params.DeleteMedia {
+		return gen.DeleteSessions503JSONResponse(noMediaStorage), nil
+	}
 
 	wantReport := PreferencesFrom(ctx).ReturnRepresentation
 	// Only a report needs each pair once; the store deletes a repeated
@@ -88,6 +91,11 @@ func toDeleteReport(keys []store.SessionKey, deleted []store.DeletedSession) gen
 	}
 	return report
 }
+
+// noMediaStorage answers delete_media=true (agno 3.0's parameter), as
+// AgentOS does without media storage: this server has none, so nothing is
+// deleted.
+var noMediaStorage = gen.ServiceUnavailableResponse{Detail: "Media storage is not configured on AgentOS", ErrorCode: apierr.CodeServiceUnavailable}
 
 // resolve finds the session table a request names by its db_id and table.
 // When the request names none that is configured, it returns a nil table

@@ -210,7 +210,7 @@ var operations = []struct {
 	{http.MethodPatch, "/sessions/s1", `{"summary":null}`, "sessions:write"},
 	{http.MethodPost, "/sessions/s1/rename", `{"session_name":"n"}`, "sessions:write"},
 	{http.MethodGet, "/sessions/s1/runs", "", "sessions:read"},
-	{http.MethodPost, "/sessions/s1/runs", `{"run_id":"r2"}`, "sessions:write"},
+	{http.MethodPost, "/sessions/s1/runs", `{"run_id":"r2","agent_id":"helper"}`, "sessions:write"},
 	{http.MethodGet, "/sessions/s1/runs/s1-run-0", "", "sessions:read"},
 	{http.MethodDelete, "/sessions/s1", "", "sessions:delete"},
 	{http.MethodDelete, "/sessions", `{"session_ids":["new"],"session_types":["agent"]}`, "sessions:delete"},

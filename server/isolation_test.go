@@ -85,7 +85,7 @@ func TestUserIsolation(t *testing.T) {
 					t.Errorf("GET %s as alice: status = %d, want 200 (%s)", path, res.Status, res.Body)
 				}
 			}
-			res := a.Do(t, http.MethodPost, "/sessions/a1/runs", `{"run_id":"a1-run-new"}`, "Authorization", alice)
+			res := a.Do(t, http.MethodPost, "/sessions/a1/runs", `{"run_id":"a1-run-new","agent_id":"helper"}`, "Authorization", alice)
 			if res.Status != http.StatusCreated {
 				t.Fatalf("POST run as alice: status = %d (%s)", res.Status, res.Body)
 			}

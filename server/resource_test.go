@@ -269,7 +269,9 @@ func TestQueryDefaults(t *testing.T) {
 	}
 	checked := []string{"get_sessions limit", "get_sessions page", "get_sessions sort_by", "get_sessions sort_order", "create_session type",
 		// Validated and otherwise ignored, as the document says.
-		"delete_sessions type", "update_session type", "rename_session type"}
+		"delete_sessions type", "update_session type", "rename_session type",
+		// false: delete without touching media storage (this server has none).
+		"delete_session delete_media", "delete_sessions delete_media"}
 	if got := slices.Sorted(maps.Keys(defaults)); !slices.Equal(got, slices.Sorted(slices.Values(checked))) {
 		t.Fatalf("query parameters with a default: %v, want %v: check what a new one means when left out", got, checked)
 	}
@@ -295,5 +297,11 @@ func TestQueryDefaults(t *testing.T) {
 	wantStatus(t, res, http.StatusCreated)
 	if got := jsonOf[map[string]any](t, res)["session_type"]; got != defaults["create_session type"] {
 		t.Errorf("POST /sessions without type: session_type %v, want %s", got, defaults["create_session type"])
+	}
+	for _, q := range []string{"/sessions/s00", "/sessions/s01?delete_media=" + defaults["delete_session delete_media"]} {
+		wantStatus(t, a.Do(t, http.MethodDelete, q, ""), http.StatusNoContent)
+	}
+	for _, q := range []string{"/sessions", "/sessions?delete_media=" + defaults["delete_sessions delete_media"]} {
+		wantStatus(t, a.Do(t, http.MethodDelete, q, testkit.DeleteBody([]string{"s02"}, []string{"agent"}), "Content-Type", jsonCT), http.StatusNoContent)
 	}
 }

@@ -59,7 +59,8 @@ func TestSQLite_ConcurrentWriters(t *testing.T) {
 					return
 				}
 				for r := range 2 {
-					body := fmt.Sprintf(`{"run_id":"r%d","status":"completed"}`, r)
+					// Run ids are unique across sessions, as agno keys runs.
+					body := fmt.Sprintf(`{"run_id":"%s-r%d","status":"completed","agent_id":"writer"}`, id, r)
 					if !want(a.Do(t, http.MethodPost, "/sessions/"+id+"/runs", body, "Content-Type", jsonCT), http.StatusCreated, "record run") {
 						return
 					}

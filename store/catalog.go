@@ -26,10 +26,22 @@ type Catalog struct {
 type database struct {
 	id      string
 	dialect string
-	db      *gorm.DB
-	sqlDB   *sql.DB
-	tables  []*sessionsTable // in configuration order; the first is the default
-	byName  map[string]*sessionsTable
+	// schema is the PostgreSQL schema of the tables; "" on SQLite.
+	schema string
+	db     *gorm.DB
+	sqlDB  *sql.DB
+	tables []*sessionsTable // in configuration order; the first is the default
+	byName map[string]*sessionsTable
+	logger *slog.Logger
+}
+
+// qualified is a table of the database's schema, quoted: "schema"."name"
+// on PostgreSQL, "name" on SQLite.
+func (d *database) qualified(name string) string {
+	if d.schema == "" {
+		return quoteIdent(name)
+	}
+	return quoteIdent(d.schema) + "." + quoteIdent(name)
 }
 
 // placeholder returns the n-th (1-based) bind parameter in d's dialect.
@@ -41,10 +53,13 @@ func (d *database) placeholder(n int) string {
 }
 
 // Open connects to every configured database, checks that it answers, and
-// applies the pending migrations to each of its table pairs. Configuration
-// mistakes (empty or duplicate ids, empty or duplicate table names, unknown
-// URL schemes) are reported before anything is opened. Error messages never
-// contain the password of a database URL.
+// finds the layout of each of its table pairs: agno 2.x's, agno 3.0's, or
+// nothing yet, in which case it creates agno 3.0's (see Prepare). A pair in
+// this server's earlier layout (ErrEarlierLayout) or in none it knows
+// (ErrUnexpectedLayout) is refused. Configuration mistakes (empty or
+// duplicate ids, empty or duplicate table names, a schema for SQLite,
+// unknown URL schemes) are reported before anything is opened. Error
+// messages never contain the password of a database URL.
 func Open(ctx context.Context, dbs []DatabaseConfig, logger *slog.Logger) (*Catalog, error) {
 	return OpenWith(ctx, dbs, ConnSettings{}, logger)
 }
@@ -54,39 +69,25 @@ func OpenWith(ctx context.Context, dbs []DatabaseConfig, settings ConnSettings, 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	migrations, err := loadMigrations()
-	if err != nil {
-		return nil, err
-	}
-	c, err := openWith(ctx, dbs, settings)
+	c, err := openWith(ctx, dbs, settings, logger)
 	if err != nil {
 		return nil, err
 	}
 	for _, d := range c.databases {
-		if err := d.migrate(ctx, migrations, logger); err != nil {
+		if err := d.prepare(ctx); err != nil {
 			return nil, errors.Join(err, c.Close())
 		}
 	}
 	return c, nil
 }
 
-// Migrate applies the pending migrations to every table pair of every
-// configured database, then closes them. Applying them again is a no-op.
-func Migrate(ctx context.Context, dbs []DatabaseConfig, logger *slog.Logger) error {
-	c, err := Open(ctx, dbs, logger)
-	if err != nil {
-		return err
-	}
-	return c.Close()
-}
-
 // open validates the configuration and connects to every database, without
-// migrating.
+// looking at its tables.
 func open(ctx context.Context, dbs []DatabaseConfig) (*Catalog, error) {
-	return openWith(ctx, dbs, ConnSettings{})
+	return openWith(ctx, dbs, ConnSettings{}, slog.New(slog.DiscardHandler))
 }
 
-func openWith(ctx context.Context, dbs []DatabaseConfig, settings ConnSettings) (*Catalog, error) {
+func openWith(ctx context.Context, dbs []DatabaseConfig, settings ConnSettings, logger *slog.Logger) (*Catalog, error) {
 	if err := validateConfigs(dbs); err != nil {
 		return nil, err
 	}
@@ -102,6 +103,9 @@ func openWith(ctx context.Context, dbs []DatabaseConfig, settings ConnSettings) 
 	c := &Catalog{byID: make(map[string]*database, len(dbs))}
 	for i, cfg := range dbs {
 		d, err := openDatabase(ctx, cfg, urls[i].dialect, urls[i].dsn, settings)
+		if err == nil {
+			d.logger = logger
+		}
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("open database %q: %w", cfg.ID, redact(err, cfg.URL)), c.Close())
 		}
@@ -194,9 +198,11 @@ func newDatabase(ctx context.Context, cfg DatabaseConfig, dialect string, sqlDB 
 	d := &database{
 		id:      cfg.ID,
 		dialect: dialect,
+		schema:  cfg.schema(dialect),
 		db:      gdb,
 		sqlDB:   sqlDB,
 		byName:  make(map[string]*sessionsTable),
+		logger:  slog.New(slog.DiscardHandler),
 	}
 	for _, pair := range cfg.tablePairs() {
 		t := newSessionsTable(d, pair)

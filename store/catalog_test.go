@@ -124,11 +124,12 @@ func TestOpen_Errors(t *testing.T) {
 		{"DuplicateID", []DatabaseConfig{{ID: "a", URL: mem}, {ID: "a", URL: mem}}, `database "a": duplicate id`},
 		{"EmptyURL", []DatabaseConfig{{ID: "a"}}, `database "a": empty url`},
 		{"EmptySessionsTable", []DatabaseConfig{{ID: "a", URL: mem, Tables: []TablePair{{Runs: "r"}}}}, "sessions table: empty name"},
-		{"EmptyRunsTable", []DatabaseConfig{{ID: "a", URL: mem, Tables: []TablePair{{Sessions: "s"}}}}, "runs table: empty name"},
+		{"SchemaOnSQLite", []DatabaseConfig{{ID: "a", URL: mem, Schema: "ai"}}, `database "a": schema "ai" is for PostgreSQL; a SQLite database has no schemas, so remove it`},
+		{"RunsNamedLikeDefault", []DatabaseConfig{{ID: "a", URL: mem, Tables: []TablePair{{Sessions: "s"}, {"s_runs", "r"}}}}, `table name "s_runs" used twice`},
 		{"DuplicateSessionsTable", []DatabaseConfig{{ID: "a", URL: mem, Tables: []TablePair{{"s", "r1"}, {"s", "r2"}}}}, `table name "s" used twice`},
 		{"SharedRunsTable", []DatabaseConfig{{ID: "a", URL: mem, Tables: []TablePair{{"s1", "r"}, {"s2", "r"}}}}, `table name "r" used twice`},
 		{"RunsSameAsSessions", []DatabaseConfig{{ID: "a", URL: mem, Tables: []TablePair{{"s", "s"}}}}, `table name "s" used twice`},
-		{"ReservedName", []DatabaseConfig{{ID: "a", URL: mem, Tables: []TablePair{{migrationsTable, "r"}}}}, "used twice (or reserved)"},
+		{"ReservedName", []DatabaseConfig{{ID: "a", URL: mem, Tables: []TablePair{{versionsTable, "r"}}}}, "used twice (or reserved)"},
 		{"TooLong", []DatabaseConfig{{ID: "a", URL: mem, Tables: []TablePair{{strings.Repeat("s", 64), "r"}}}}, "longer than 63 bytes"},
 		{"UnsupportedScheme", []DatabaseConfig{{ID: "a", URL: "mysql://u:hunter2@db/x"}}, `database "a": unsupported database URL scheme "mysql"`},
 		{"MissingDirectory", []DatabaseConfig{{ID: "a", URL: "sqlite:///nonexistent-dir/x/y.db"}}, `open database "a": ping: `},
@@ -157,7 +158,7 @@ func TestOpen_HidesPassword(t *testing.T) {
 		"postgres://agno:hunter2@[::1/x",
 	} {
 		t.Run(url, func(t *testing.T) {
-			c, err := Open(context.Background(), []DatabaseConfig{{ID: "main", URL: url}}, nil)
+			c, err := Open(context.Background(), []DatabaseConfig{dbConfig(url)}, nil)
 			if err == nil {
 				c.Close()
 				t.Fatal("error: got nil, want a connection error")

@@ -13,15 +13,32 @@ const (
 	DialectSQLite   = "sqlite"
 )
 
-// Names of the default session and run tables, as Agno names them.
+// Names of the default session and run tables, as agno names them.
 const (
 	DefaultSessionsTable = "agno_sessions"
 	DefaultRunsTable     = "agno_runs"
 )
 
-// migrationsTable records, per session table, which schema versions have
-// been applied. There is one per database.
-const migrationsTable = "agentos_schema_migrations"
+// DefaultSchema is the PostgreSQL schema of a database whose configuration
+// names none: agno's own default (PostgresDb(db_schema=None) uses "ai").
+const DefaultSchema = "ai"
+
+// Names of the tables agno keeps next to the sessions in the same schema,
+// and of this server's own bookkeeping table.
+const (
+	// versionsTable is agno's agno_schema_versions: one row per table agno
+	// (or this server) created, with the newest migration it is at.
+	versionsTable = "agno_schema_versions"
+	// toolResultsTable is agno 3.0's index of offloaded tool output; its
+	// name is not configurable in agno.
+	toolResultsTable = "agno_tool_results"
+	// objectsTable records what this server created in a schema, so that a
+	// later release (and `migrate`) can tell its objects from agno's.
+	objectsTable = "agentos_sessions_objects"
+	// earlierMigrationsTable is where releases before agno's layout
+	// recorded their own migrations.
+	earlierMigrationsTable = "agentos_schema_migrations"
+)
 
 // maxIdentLen is PostgreSQL's identifier limit (NAMEDATALEN-1); longer
 // names would be truncated silently, so configuration may not use them.
@@ -37,7 +54,26 @@ const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_txloc
 // TablePair is a configured session table and its runs table.
 type TablePair struct {
 	Sessions string `yaml:"sessions"`
-	Runs     string `yaml:"runs"`
+	// Runs may be left empty: it is then named by agno 3.0's rule (RunsTableFor).
+	Runs string `yaml:"runs"`
+}
+
+// RunsTableFor is the runs table agno 3.0 pairs with a sessions table when
+// none is configured: agno_runs for agno_sessions, <sessions>_runs for any
+// other (libs/agno/agno/db/base.py).
+func RunsTableFor(sessions string) string {
+	if sessions == DefaultSessionsTable {
+		return DefaultRunsTable
+	}
+	return sessions + "_runs"
+}
+
+// withDefaults fills in the runs table agno 3.0 would pick.
+func (p TablePair) withDefaults() TablePair {
+	if p.Runs == "" {
+		p.Runs = RunsTableFor(p.Sessions)
+	}
+	return p
 }
 
 // DefaultTables is the pair used by a database whose configuration lists no
@@ -51,17 +87,37 @@ type DatabaseConfig struct {
 	// URL is postgres://…, postgresql://…, sqlite://relative/path,
 	// sqlite:///absolute/path or sqlite::memory:.
 	URL string `yaml:"url"`
+	// Schema is the PostgreSQL schema the tables live in; empty means
+	// DefaultSchema. A SQLite database has no schema, and naming one is a
+	// configuration error.
+	Schema string `yaml:"schema"`
 	// Tables lists the session tables a request may name. The first pair is
 	// the database's default; an empty list means DefaultTables only.
 	Tables []TablePair `yaml:"tables"`
 }
 
-// tablePairs returns the configured pairs, or DefaultTables when none are.
+// tablePairs returns the configured pairs, each with its runs table named,
+// or DefaultTables when none are configured.
 func (c DatabaseConfig) tablePairs() []TablePair {
 	if len(c.Tables) == 0 {
-		return []TablePair{{Sessions: DefaultSessionsTable, Runs: DefaultRunsTable}}
+		return []TablePair{DefaultTables}
 	}
-	return c.Tables
+	pairs := make([]TablePair, len(c.Tables))
+	for i, p := range c.Tables {
+		pairs[i] = p.withDefaults()
+	}
+	return pairs
+}
+
+// schema returns the schema the database's tables live in: "" on SQLite.
+func (c DatabaseConfig) schema(dialect string) string {
+	if dialect != DialectPostgres {
+		return ""
+	}
+	if c.Schema == "" {
+		return DefaultSchema
+	}
+	return c.Schema
 }
 
 // validateConfigs checks what Open needs before it connects anywhere:
@@ -83,7 +139,15 @@ func validateConfigs(dbs []DatabaseConfig) error {
 		if db.URL == "" {
 			return fmt.Errorf("database %q: empty url", db.ID)
 		}
-		names := map[string]struct{}{migrationsTable: {}}
+		if db.Schema != "" {
+			if dialect, _, err := ParseURL(db.URL); err == nil && dialect != DialectPostgres {
+				return fmt.Errorf("database %q: schema %q is for PostgreSQL; a SQLite database has no schemas, so remove it", db.ID, db.Schema)
+			}
+			if err := checkTableName(db.Schema); err != nil {
+				return fmt.Errorf("database %q: schema: %w", db.ID, err)
+			}
+		}
+		names := map[string]struct{}{versionsTable: {}, toolResultsTable: {}, objectsTable: {}, earlierMigrationsTable: {}}
 		for j, pair := range db.tablePairs() {
 			for _, name := range []struct{ role, name string }{{"sessions", pair.Sessions}, {"runs", pair.Runs}} {
 				if err := checkTableName(name.name); err != nil {

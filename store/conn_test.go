@@ -24,7 +24,7 @@ func TestOpenWith_ConnectionSettings(t *testing.T) {
 		return v
 	}
 	t.Run("Defaults", func(t *testing.T) {
-		c, err := Open(ctx, []DatabaseConfig{{ID: "d", URL: testdb.PostgresURL(t)}}, nil)
+		c, err := Open(ctx, []DatabaseConfig{pgConfig(testdb.PostgresURL(t))}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +37,7 @@ func TestOpenWith_ConnectionSettings(t *testing.T) {
 		}
 	})
 	t.Run("Settings", func(t *testing.T) {
-		c, err := OpenWith(ctx, []DatabaseConfig{{ID: "d", URL: testdb.PostgresURL(t)}},
+		c, err := OpenWith(ctx, []DatabaseConfig{pgConfig(testdb.PostgresURL(t))},
 			ConnSettings{ApplicationName: "blue", StatementTimeout: 1500 * time.Millisecond, MaxOpenConns: 3}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -59,7 +59,7 @@ func TestOpenWith_ConnectionSettings(t *testing.T) {
 		q.Set("application_name", "from-url")
 		q.Set("statement_timeout", "7s")
 		u.RawQuery = q.Encode()
-		c, err := OpenWith(ctx, []DatabaseConfig{{ID: "d", URL: u.String()}}, ConnSettings{ApplicationName: "blue", StatementTimeout: time.Second}, nil)
+		c, err := OpenWith(ctx, []DatabaseConfig{pgConfig(u.String())}, ConnSettings{ApplicationName: "blue", StatementTimeout: time.Second}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,7 +93,7 @@ func TestOpenWith_StatementTimeoutSparesMigrations(t *testing.T) {
 	}
 	opened := make(chan error, 1)
 	go func() {
-		c, err := OpenWith(ctx, []DatabaseConfig{{ID: "d", URL: dbURL}}, ConnSettings{ApplicationName: app, StatementTimeout: 20 * time.Millisecond}, nil)
+		c, err := OpenWith(ctx, []DatabaseConfig{pgConfig(dbURL)}, ConnSettings{ApplicationName: app, StatementTimeout: 20 * time.Millisecond}, nil)
 		if err == nil {
 			err = c.Close()
 		}

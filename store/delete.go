@@ -4,52 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"strings"
 
-	"gorm.io/gorm"
+	"github.com/jackc/pgx/v5/pgconn"
 )
-
-// sessionsTable is one configured session table and its runs table; it
-// implements Sessions. Its statements are built once, from configured names
-// only, when the database is opened.
-type sessionsTable struct {
-	db    *database
-	names TablePair
-	sql   tableSQL
-
-	// deleteSQL[mode][byUser][report] is the bulk delete; on SQLite it is
-	// the same statement for every lockMode.
-	deleteSQL [3][2][2]string
-	// countSQL[byUser] counts runs per target session on SQLite.
-	countSQL [2]string
-}
-
-var _ Sessions = (*sessionsTable)(nil)
-
-func newSessionsTable(d *database, pair TablePair) *sessionsTable {
-	t := &sessionsTable{db: d, names: pair, sql: newTableSQL(d.dialect, pair)}
-	for byUser := range 2 {
-		for report := range 2 {
-			for mode := range lockModes {
-				if d.dialect == DialectPostgres {
-					t.deleteSQL[mode][byUser][report] = postgresDeleteSQL(pair, byUser == 1, report == 1, mode)
-				} else {
-					t.deleteSQL[mode][byUser][report] = sqliteDeleteSQL(pair, byUser == 1, report == 1)
-				}
-			}
-		}
-		if d.dialect == DialectSQLite {
-			t.countSQL[byUser] = sqliteCountSQL(pair, byUser == 1)
-		}
-	}
-	return t
-}
 
 // OrderedLockMaxKeys is the largest PostgreSQL bulk delete that locks its
 // rows in session_id order before deleting them; a larger one runs alone
-// on its table instead (see postgresDeleteSQL).
+// on its table instead (see postgresDelete).
 const OrderedLockMaxKeys = 1000
 
 // lockMode is how a PostgreSQL bulk delete keeps clear of deadlocks.
@@ -74,18 +39,19 @@ func lockModeFor(n int) lockMode {
 }
 
 // bulkDeleteLockClass is the first half of the advisory lock key bulk
-// deletes take (the two-integer key space, apart from the migrations'
+// deletes take (the two-integer key space, apart from the table creation's
 // single-integer one); the second half names the table.
 const bulkDeleteLockClass int32 = 0x61677373 // "agss"
 
-// bulkDeleteLockKey is the advisory lock key of bulk deletes on a table.
-func bulkDeleteLockKey(sessions string) string {
+// bulkDeleteLockKey is the advisory lock key of bulk deletes on a table,
+// named schema.table: the same table name in two schemas is two tables.
+func bulkDeleteLockKey(schema, sessions string) string {
 	h := fnv.New32a()
-	h.Write([]byte(sessions))
+	h.Write([]byte(schema + "." + sessions))
 	return fmt.Sprintf("%d, %d", bulkDeleteLockClass, int32(h.Sum32()))
 }
 
-// postgresDeleteSQL deletes with one statement whatever the number of keys:
+// postgresDelete deletes with one statement whatever the number of keys:
 // the keys arrive as two text[] parameters ($1 ids, $2 types), so the
 // 65,535 bind-parameter limit never applies.
 //
@@ -106,8 +72,10 @@ func bulkDeleteLockKey(sessions string) string {
 //     one WAL record per row) costs about a fifth of the raw delete; holding
 //     one lock costs nothing, and a delete that size takes its turn.
 //
-// Every other writer (the single-session operations, recording a run)
-// waits on one session row at most, so it closes no cycle with any of them.
+// Every other writer of this server (the single-session operations,
+// recording a run) waits on one session row at most, so it closes no cycle
+// with any of them. agno's own writers take no part in this order; the
+// rare deadlock with them is retried (DeleteSessions).
 //
 // Each step is gated on the one before by a one-time filter over a
 // materialized CTE, which PostgreSQL evaluates before it reads the first
@@ -115,12 +83,15 @@ func bulkDeleteLockKey(sessions string) string {
 // order its plan reads them, and takes no row lock the lock pass did not
 // take already.
 //
-// Runs go by ON DELETE CASCADE. With report, RETURNING counts each deleted
-// session's runs in the statement's snapshot, taken before the cascade ran.
-// A key listed twice joins its row twice, which locks and deletes it once
+// Runs go by ON DELETE CASCADE where the runs table has it; otherwise a
+// second DELETE of the same statement removes them. agno 3.0's tool
+// results of the deleted sessions (their payloads in "fs".agno_fs, then
+// their index rows) go in the same statement too. With report, RETURNING
+// counts each deleted session's runs as GET /sessions/{id}/runs lists
+// them, in the statement's snapshot, taken before any run was deleted. A
+// key listed twice joins its row twice, which locks and deletes it once
 // (the handler drops repeats for a report anyway).
-func postgresDeleteSQL(pair TablePair, byUser, report bool, mode lockMode) string {
-	sessions, runs := quoteIdent(pair.Sessions), quoteIdent(pair.Runs)
+func (s *layoutSQL) postgresDelete(t *sessionsTable, l *layout, byUser, report bool, mode lockMode) string {
 	const keys = `unnest($1::text[], $2::text[]) AS p(session_id, session_type)`
 	userFilter := ""
 	if byUser {
@@ -130,35 +101,78 @@ func postgresDeleteSQL(pair TablePair, byUser, report bool, mode lockMode) strin
 	if mode == lockExclusive {
 		lockFunc = "pg_advisory_xact_lock"
 	}
-	sql := `WITH serial AS MATERIALIZED (
-    SELECT ` + lockFunc + `(` + bulkDeleteLockKey(pair.Sessions) + `)
-)`
+	var ctes []string
+	if mode != lockNone {
+		ctes = append(ctes, `serial AS MATERIALIZED (
+    SELECT `+lockFunc+`(`+bulkDeleteLockKey(t.db.schema, t.names.Sessions)+`)
+)`)
+	}
 	if mode == lockOrdered {
 		gate = "locked"
-		sql += `, locked AS MATERIALIZED (
-    SELECT FROM ` + sessions + ` s
-    JOIN ` + keys + `
+		ctes = append(ctes, `locked AS MATERIALIZED (
+    SELECT FROM `+s.sessions+` s
+    JOIN `+keys+`
       ON s.session_id = p.session_id AND s.session_type = p.session_type
-    WHERE (SELECT count(*) FROM serial) >= 0` + strings.ReplaceAll(userFilter, "\n", "\n  ") + `
+    WHERE (SELECT count(*) FROM serial) >= 0`+strings.ReplaceAll(userFilter, "\n", "\n  ")+`
     ORDER BY s.session_id COLLATE "C"
     FOR UPDATE OF s
-)`
+)`)
 	}
-	gated := "\n  AND (SELECT count(*) FROM " + gate + ") >= 0"
-	if mode == lockNone {
-		sql, gated = "", ""
-	} else {
-		sql += "\n"
+	gated := ""
+	if mode != lockNone {
+		gated = "\n  AND (SELECT count(*) FROM " + gate + ") >= 0"
 	}
-	sql += `DELETE FROM ` + sessions + ` s
+	del := `DELETE FROM ` + s.sessions + ` s
 USING ` + keys + `
 WHERE s.session_id = p.session_id AND s.session_type = p.session_type` + userFilter + gated
-	if report {
-		sql += `
-RETURNING s.session_id, s.session_type,
-    (SELECT count(*) FROM ` + runs + ` r WHERE r.session_id = s.session_id)`
+	runCount := s.run.count(s.run.listedRun())
+	if !s.extraSteps {
+		sql := del
+		if report {
+			sql += "\nRETURNING s.session_id, s.session_type,\n    " + runCount
+		}
+		if len(ctes) > 0 {
+			sql = "WITH " + strings.Join(ctes, ", ") + "\n" + sql
+		}
+		return sql
 	}
-	return sql
+	returning := ""
+	if report {
+		returning = runCount
+	}
+	return s.postgresExtras(t, l, ctes, del, returning)
+}
+
+// postgresExtras turns a DELETE of sessions (alias s) into a statement
+// that also deletes their runs, where no ON DELETE CASCADE does, and their
+// tool results with their payloads. It returns one row, the number of
+// sessions deleted, the tool results and the payloads removed; or, when
+// runs is not "", one row per deleted session: its id, type, runs (that
+// expression, evaluated in RETURNING), and the same two counts.
+func (s *layoutSQL) postgresExtras(t *sessionsTable, l *layout, ctes []string, del, runs string) string {
+	returning := "\nRETURNING s.session_id, s.session_type"
+	if runs != "" {
+		returning += ", " + runs + " AS runs"
+	}
+	ctes = append(ctes, "deleted AS (\n"+del+returning+"\n)")
+	if s.runs != "" && !l.runsCascade {
+		ctes = append(ctes, "runs_deleted AS (DELETE FROM "+s.runs+" AS r USING deleted WHERE r.session_id = deleted.session_id)")
+	}
+	counts := "0, 0"
+	if l.toolResults {
+		ctes = append(ctes, "results AS (DELETE FROM "+t.db.qualified(toolResultsTable)+
+			" AS r USING deleted WHERE r.session_id = deleted.session_id RETURNING r.namespace, r.path)")
+		counts = "(SELECT count(*) FROM results), 0"
+		if l.payloads {
+			ctes = append(ctes, `payloads AS (DELETE FROM "fs".agno_fs AS f USING results WHERE f.namespace = results.namespace AND f.path = results.path RETURNING 1)`)
+			counts = "(SELECT count(*) FROM results), (SELECT count(*) FROM payloads)"
+		}
+	}
+	final := "SELECT count(*), " + counts + " FROM deleted"
+	if runs != "" {
+		final = "SELECT session_id, session_type, runs, " + counts + " FROM deleted"
+	}
+	return "WITH " + strings.Join(ctes, ",\n") + "\n" + final
 }
 
 // sqliteTargets selects the session ids to delete: the keys arrive as one
@@ -167,10 +181,10 @@ RETURNING s.session_id, s.session_type,
 // never reorders it): each pair probes the primary key. Left to itself the
 // planner may start from the user_id index and rescan all the pairs for
 // every session of that user.
-func sqliteTargets(pair TablePair, byUser bool) string {
+func (s *layoutSQL) sqliteTargets(byUser bool) string {
 	sql := `SELECT s.session_id
     FROM json_each(?1) AS p
-    CROSS JOIN ` + quoteIdent(pair.Sessions) + ` AS s
+    CROSS JOIN ` + s.sessions + ` AS s
       ON s.session_id = json_extract(p.value, '$[0]')
      AND s.session_type = json_extract(p.value, '$[1]')`
 	if byUser {
@@ -179,13 +193,13 @@ func sqliteTargets(pair TablePair, byUser bool) string {
 	return sql
 }
 
-// sqliteDeleteSQL deletes the target sessions; runs go by ON DELETE
-// CASCADE. SQLite writes one transaction at a time, so there is no lock
-// order to keep.
-func sqliteDeleteSQL(pair TablePair, byUser, report bool) string {
-	sql := `DELETE FROM ` + quoteIdent(pair.Sessions) + `
+// sqliteDelete deletes the target sessions; runs go by ON DELETE CASCADE,
+// or by the statements of sqliteAfterSteps, which run first. SQLite writes
+// one transaction at a time, so there is no lock order to keep.
+func (s *layoutSQL) sqliteDelete(byUser, report bool) string {
+	sql := `DELETE FROM ` + s.sessions + `
 WHERE session_id IN (
-    ` + sqliteTargets(pair, byUser) + `
+    ` + s.sqliteTargets(byUser) + `
 )`
 	if report {
 		sql += "\nRETURNING session_id, session_type"
@@ -193,26 +207,55 @@ WHERE session_id IN (
 	return sql
 }
 
-// sqliteCountSQL counts the runs of each target session. SQLite evaluates
-// RETURNING row by row while the cascade is already deleting runs, so the
-// count is taken by its own statement before the delete, in the same
-// transaction (which holds the write lock from BEGIN: _txlock=immediate).
-func sqliteCountSQL(pair TablePair, byUser bool) string {
-	return `SELECT t.session_id, (SELECT count(*) FROM ` + quoteIdent(pair.Runs) + ` AS r WHERE r.session_id = t.session_id)
-FROM ` + quoteIdent(pair.Sessions) + ` AS t
-WHERE t.session_id IN (
-    ` + sqliteTargets(pair, byUser) + `
+// sqliteCount counts the listed runs of each target session. SQLite
+// evaluates RETURNING row by row while the cascade is already deleting
+// runs, so the count is taken by its own statement before the delete, in
+// the same transaction (which holds the write lock from BEGIN:
+// _txlock=immediate).
+func (s *layoutSQL) sqliteCount(byUser bool) string {
+	return `SELECT s.session_id, ` + s.run.count(s.run.listedRun()) + `
+FROM ` + s.sessions + ` AS s
+WHERE s.session_id IN (
+    ` + s.sqliteTargets(byUser) + `
 )`
+}
+
+// sqliteSteps are the statements a SQLite delete runs before the session
+// delete, in its transaction, with the delete's own arguments (targets is
+// the subquery that selects the ids of the sessions it deletes): the
+// runs of a runs table without ON DELETE CASCADE (which must go first, or a
+// foreign key without the cascade refuses the delete), then agno 3.0's
+// tool results' payloads (in agno_fs, matched by namespace and path) and
+// index rows. countSQL counts the tool results and the payloads found for
+// them, before they go; it is "" without tool results.
+func (s *layoutSQL) sqliteSteps(l *layout, targets string) (steps []string, countSQL string) {
+	if s.runs != "" && !l.runsCascade {
+		steps = append(steps, "DELETE FROM "+s.runs+" WHERE session_id IN ("+targets+")")
+	}
+	if l.toolResults {
+		results := quoteIdent(toolResultsTable)
+		if l.payloads {
+			countSQL = "SELECT count(*), count(f.path) FROM " + results + " AS r LEFT JOIN agno_fs AS f ON f.namespace = r.namespace AND f.path = r.path WHERE r.session_id IN (" + targets + ")"
+			steps = append(steps, "DELETE FROM agno_fs WHERE EXISTS (SELECT 1 FROM "+results+" AS r WHERE r.session_id IN ("+targets+
+				") AND r.namespace = agno_fs.namespace AND r.path = agno_fs.path)")
+		} else {
+			countSQL = "SELECT count(*), 0 FROM " + results + " WHERE session_id IN (" + targets + ")"
+		}
+		steps = append(steps, "DELETE FROM "+results+" WHERE session_id IN ("+targets+")")
+	}
+	return steps, countSQL
 }
 
 // DeleteSessions implements Sessions. Errors are wrapped as
 // "delete sessions: …"; none of them is a sentinel, and any of them means
 // nothing was deleted.
 //
-// The delete is one statement, which both databases run as a transaction
-// of its own: an explicit BEGIN and COMMIT would add two round trips and
-// nothing else. Only a report on SQLite takes two statements (the run
-// count, then the delete), and so an explicit transaction.
+// On PostgreSQL the delete is one statement, which the database runs as a
+// transaction of its own: an explicit BEGIN and COMMIT would add two round
+// trips and nothing else. On SQLite a report, or a layout that needs more
+// than the cascade (see sqliteSteps), takes several statements in one
+// transaction. A PostgreSQL deadlock (with agno's writers, which keep no
+// lock order of ours) is retried once: nothing was committed.
 func (t *sessionsTable) DeleteSessions(ctx context.Context, keys []SessionKey, opts DeleteOptions) (DeleteResult, error) {
 	var res DeleteResult
 	if opts.Report {
@@ -221,39 +264,24 @@ func (t *sessionsTable) DeleteSessions(ctx context.Context, keys []SessionKey, o
 	if len(keys) == 0 {
 		return res, nil
 	}
-	byUser, report := 0, 0
-	if opts.UserID != nil {
-		byUser = 1
-	}
-	if opts.Report {
-		report = 1
-	}
 	args, err := t.deleteArgs(keys, opts.UserID)
 	if err != nil {
 		return DeleteResult{}, fmt.Errorf("delete sessions: %w", err)
 	}
-	query := t.deleteSQL[lockModeFor(len(keys))][byUser][report]
-	switch {
-	case !opts.Report:
-		var r sql.Result
-		if r, err = t.db.sqlDB.ExecContext(ctx, query, args...); err == nil {
-			res.Sessions, err = r.RowsAffected()
-		}
-	case t.db.dialect == DialectPostgres:
-		res.Deleted, err = scanDeleted(ctx, t.db.sqlDB, query, args, nil, res.Deleted)
-	default:
-		err = t.db.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			// Straight to the *sql.Tx: GORM's own parameter handling is not
-			// needed for one JSON string.
-			conn := tx.Statement.ConnPool
-			runs, err := countRunsSQLite(ctx, conn, t.countSQL[byUser], args)
-			if err != nil {
-				return err
+	err = t.withState(ctx, func(s *tableState) error {
+		for attempt := 0; ; attempt++ {
+			out, err := t.deleteOnce(ctx, s, keys, args, opts)
+			if err != nil && attempt == 0 && isDeadlock(err) {
+				t.db.logger.WarnContext(ctx, "bulk delete deadlocked with another writer; retrying it once", "error", err)
+				continue
 			}
-			res.Deleted, err = scanDeleted(ctx, conn, query, args, runs, res.Deleted)
+			if err == nil {
+				out.Deleted = append(res.Deleted, out.Deleted...)
+				res = out
+			}
 			return err
-		})
-	}
+		}
+	})
 	if err != nil {
 		return DeleteResult{}, fmt.Errorf("delete sessions: %w", err)
 	}
@@ -261,6 +289,100 @@ func (t *sessionsTable) DeleteSessions(ctx context.Context, keys []SessionKey, o
 		res.Sessions = int64(len(res.Deleted))
 	}
 	return res, nil
+}
+
+// deleteOnce runs the delete in one layout.
+func (t *sessionsTable) deleteOnce(ctx context.Context, s *tableState, keys []SessionKey, args []any, opts DeleteOptions) (DeleteResult, error) {
+	var res DeleteResult
+	byUser, report := 0, 0
+	if opts.UserID != nil {
+		byUser = 1
+	}
+	if opts.Report {
+		report = 1
+	}
+	query := s.sql.deleteSQL[lockModeFor(len(keys))][byUser][report]
+	var results, payloads int64
+	var err error
+	switch {
+	case t.db.dialect == DialectPostgres && !s.sql.extraSteps && !opts.Report:
+		var r sql.Result
+		if r, err = t.db.sqlDB.ExecContext(ctx, query, args...); err == nil {
+			res.Sessions, err = r.RowsAffected()
+		}
+	case t.db.dialect == DialectPostgres && !opts.Report:
+		err = t.db.sqlDB.QueryRowContext(ctx, query, args...).Scan(&res.Sessions, &results, &payloads)
+	case t.db.dialect == DialectPostgres:
+		res.Deleted, results, payloads, err = scanDeleted(ctx, t.db.sqlDB, query, args, nil, s.sql.extraSteps)
+	case !opts.Report && !s.sql.extraSteps:
+		var r sql.Result
+		if r, err = t.db.sqlDB.ExecContext(ctx, query, args...); err == nil {
+			res.Sessions, err = r.RowsAffected()
+		}
+	default:
+		err = t.sqliteDeleteTx(ctx, s, query, args, byUser == 1, opts.Report, &res, &results, &payloads)
+	}
+	if err != nil {
+		return DeleteResult{}, err
+	}
+	if results > payloads {
+		// As agno's own cascade logs them: their bytes live in a filesystem
+		// this server has no access to.
+		t.db.logger.WarnContext(ctx, "tool-result payloads of deleted sessions were not in the default payload table; they may live in a filesystem this server cannot reach",
+			"database", t.db.id, "sessions_table", t.db.describeTable(t.names.Sessions), "tool_results", results, "payloads_removed", payloads, "payloads_not_found", results-payloads)
+	}
+	return res, nil
+}
+
+// sqliteDeleteTx runs a SQLite delete that takes more than one statement,
+// in one transaction.
+func (t *sessionsTable) sqliteDeleteTx(ctx context.Context, s *tableState, query string, args []any, byUser, report bool, res *DeleteResult, results, payloads *int64) error {
+	tx, err := t.db.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	user := 0
+	if byUser {
+		user = 1
+	}
+	var runs map[string]int64
+	if report {
+		if runs, err = countRunsSQLite(ctx, tx, s.sql.countSQL[user], args); err != nil {
+			return err
+		}
+	}
+	steps, countSQL := s.sql.stepsSQL[user], s.sql.toolResultsSQL[user]
+	if countSQL != "" {
+		if err := tx.QueryRowContext(ctx, countSQL, args...).Scan(results, payloads); err != nil {
+			return err
+		}
+	}
+	for _, step := range steps {
+		if _, err := tx.ExecContext(ctx, step, args...); err != nil {
+			return err
+		}
+	}
+	if report {
+		if res.Deleted, _, _, err = scanDeleted(ctx, tx, query, args, runs, false); err != nil {
+			return err
+		}
+	} else {
+		r, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if res.Sessions, err = r.RowsAffected(); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// isDeadlock reports whether err is PostgreSQL's deadlock_detected.
+func isDeadlock(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && pgErr.Code == "40P01"
 }
 
 // deleteArgs binds keys (and the user filter) the way the dialect's
@@ -293,11 +415,12 @@ func (t *sessionsTable) deleteArgs(keys []SessionKey, userID *string) ([]any, er
 }
 
 // scanDeleted runs a delete that returns (session_id, session_type) and,
-// on PostgreSQL, the run count; on SQLite the run counts come from runs.
-func scanDeleted(ctx context.Context, conn gorm.ConnPool, query string, args []any, runs map[string]int64, deleted []DeletedSession) ([]DeletedSession, error) {
+// on PostgreSQL, the run count (and with extra, the tool results and
+// payloads it removed); on SQLite the run counts come from runs.
+func scanDeleted(ctx context.Context, conn queryer, query string, args []any, runs map[string]int64, extra bool) (deleted []DeletedSession, results, payloads int64, err error) {
 	rows, err := conn.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -306,8 +429,11 @@ func scanDeleted(ctx context.Context, conn gorm.ConnPool, query string, args []a
 		if runs == nil {
 			dest = append(dest, &d.RunsDeleted)
 		}
+		if extra {
+			dest = append(dest, &results, &payloads)
+		}
 		if err := rows.Scan(dest...); err != nil {
-			return nil, err
+			return nil, 0, 0, err
 		}
 		if runs != nil {
 			d.RunsDeleted = runs[d.ID]
@@ -315,13 +441,13 @@ func scanDeleted(ctx context.Context, conn gorm.ConnPool, query string, args []a
 		deleted = append(deleted, d)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
 	// Close reports a failed commit of a statement run on its own.
-	return deleted, rows.Close()
+	return deleted, results, payloads, rows.Close()
 }
 
-func countRunsSQLite(ctx context.Context, conn gorm.ConnPool, query string, args []any) (map[string]int64, error) {
+func countRunsSQLite(ctx context.Context, conn queryer, query string, args []any) (map[string]int64, error) {
 	rows, err := conn.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

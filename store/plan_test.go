@@ -54,7 +54,7 @@ func TestStore_DeletePlan(t *testing.T) {
 			for report := range 2 {
 				t.Run(fmt.Sprintf("ByUser=%t,Report=%t", byUser == 1, report == 1), func(t *testing.T) {
 					if d.dialect == DialectPostgres {
-						plan := explainPostgres(t, d, tbl.deleteSQL[lockOrdered][byUser][report], keys, byUser == 1)
+						plan := explainPostgres(t, d, tbl.state.Load().sql.deleteSQL[lockOrdered][byUser][report], keys, byUser == 1)
 						if strings.Contains(plan, "Seq Scan on agno_sessions") {
 							t.Errorf("plan scans the session table:\n%s", plan)
 						}
@@ -68,9 +68,9 @@ func TestStore_DeletePlan(t *testing.T) {
 						}
 						return
 					}
-					queries := []string{tbl.deleteSQL[lockOrdered][byUser][report]}
+					queries := []string{tbl.state.Load().sql.deleteSQL[lockOrdered][byUser][report]}
 					if report == 1 {
-						queries = append(queries, tbl.countSQL[byUser])
+						queries = append(queries, tbl.state.Load().sql.countSQL[byUser])
 					}
 					for _, q := range queries {
 						plan := explainSQLite(t, d, q, keys, byUser == 1)
@@ -89,7 +89,7 @@ func TestStore_DeletePlan(t *testing.T) {
 			if d.dialect != DialectPostgres {
 				t.Skip("SQLite has one statement for every batch size")
 			}
-			plan := explainPostgres(t, d, tbl.deleteSQL[lockExclusive][0][0], keys, false)
+			plan := explainPostgres(t, d, tbl.state.Load().sql.deleteSQL[lockExclusive][0][0], keys, false)
 			if strings.Contains(plan, "LockRows") {
 				t.Errorf("the exclusive delete has a lock pass:\n%s", plan)
 			}
@@ -105,7 +105,7 @@ func TestStore_DeletePlan(t *testing.T) {
 			if d.dialect != DialectPostgres {
 				t.Skip("SQLite has one statement for every batch size")
 			}
-			plan := explainPostgres(t, d, tbl.deleteSQL[lockNone][0][0], keys[:1], false)
+			plan := explainPostgres(t, d, tbl.state.Load().sql.deleteSQL[lockNone][0][0], keys[:1], false)
 			if strings.Contains(plan, "LockRows") || strings.Contains(plan, "InitPlan") {
 				t.Errorf("a one-key delete has a lock step:\n%s", plan)
 			}
@@ -122,9 +122,9 @@ func TestStore_DeletePlan(t *testing.T) {
 				keys = append(keys, SessionKey{fmt.Sprintf("bulk-%d", i+1), "agent"})
 			}
 			if d.dialect == DialectPostgres {
-				explainPostgres(t, d, tbl.deleteSQL[lockExclusive][0][1], keys, false)
+				explainPostgres(t, d, tbl.state.Load().sql.deleteSQL[lockExclusive][0][1], keys, false)
 			} else {
-				explainSQLite(t, d, tbl.deleteSQL[lockExclusive][0][0], keys, false)
+				explainSQLite(t, d, tbl.state.Load().sql.deleteSQL[lockExclusive][0][0], keys, false)
 			}
 		})
 	})
@@ -230,7 +230,10 @@ func tracedTable(t *testing.T, url string) (*sessionsTable, *statementLog) {
 	log := &statementLog{}
 	cfg.Tracer = log
 	sqlDB := stdlib.OpenDB(*cfg)
-	d, err := newDatabase(context.Background(), DatabaseConfig{ID: "traced", URL: url}, DialectPostgres, sqlDB)
+	d, err := newDatabase(context.Background(), DatabaseConfig{ID: "traced", URL: url, Schema: schemaOf(url)}, DialectPostgres, sqlDB)
+	if err == nil {
+		err = d.prepare(context.Background())
+	}
 	if err != nil {
 		sqlDB.Close()
 		t.Fatalf("newDatabase: %v", err)
@@ -288,7 +291,7 @@ func TestStore_SessionStatementCount(t *testing.T) {
 	c := openCatalog(t, url)
 	seedMany(t, c, DefaultTables, 50) // bulk-1 … bulk-50, one run each
 	tbl, log := tracedTable(t, url)
-	mustCreateRun(t, tbl, Run{ID: "run-1", SessionID: "bulk-1", CreatedAt: 1}, Run{ID: "run-2", SessionID: "bulk-1", CreatedAt: 2})
+	mustCreateRun(t, tbl, Run{ID: "r-1", SessionID: "bulk-1", CreatedAt: 1}, Run{ID: "r-2", SessionID: "bulk-1", CreatedAt: 2})
 	name := SessionPatch{Name: Optional[string]{Set: true, Value: ptr("n")}}
 
 	for _, tc := range []struct {
@@ -299,7 +302,7 @@ func TestStore_SessionStatementCount(t *testing.T) {
 		{"ListSessions", func() error {
 			_, _, err := tbl.ListSessions(ctx, ListFilter{Type: ptr("agent"), SortBy: "created_at", Limit: 20, Page: 2})
 			return err
-		}, []string{"begin", "select count(*)", "select session_id", "commit"}},
+		}, []string{"begin", "select count(*)", "select s.session_id", "commit"}},
 		{"ListSessionsPastTheEnd", func() error {
 			_, _, err := tbl.ListSessions(ctx, ListFilter{SortBy: "updated_at", Limit: 20, Page: 4})
 			return err
@@ -307,7 +310,7 @@ func TestStore_SessionStatementCount(t *testing.T) {
 		{"GetSession", func() error {
 			_, err := tbl.GetSession(ctx, "bulk-1", Owner{UserID: ptr("u1")})
 			return err
-		}, []string{"select session_id"}},
+		}, []string{"select s.session_id"}},
 		{"CreateSession", func() error {
 			_, err := tbl.CreateSession(ctx, Session{ID: "new", Type: "agent", CreatedAt: 1})
 			return err
@@ -315,24 +318,25 @@ func TestStore_SessionStatementCount(t *testing.T) {
 		{"UpdateSession", func() error {
 			_, err := tbl.UpdateSession(ctx, "bulk-2", Owner{}, name)
 			return err
-		}, []string{"begin", "select session_id", "update", "commit"}},
+		}, []string{"begin", "select s.session_id", "update", "select s.session_id", "commit"}},
 		{"UpdateSessionEmptyPatch", func() error {
 			_, err := tbl.UpdateSession(ctx, "bulk-2", Owner{}, SessionPatch{})
 			return err
-		}, []string{"select session_id"}},
+		}, []string{"select s.session_id"}},
 		{"DeleteSession", func() error { return tbl.DeleteSession(ctx, "bulk-3", Owner{}) }, []string{"delete from"}},
 		{"ListRuns", func() error {
 			_, _, err := tbl.ListRuns(ctx, "bulk-1", Owner{}, RunFilter{CreatedAfter: ptr(int64(0))})
 			return err
-		}, []string{"begin", "select session_id", "select run_id", "commit"}},
+		}, []string{"begin", "select s.session_id", "select run_id", "commit"}},
 		{"GetRun", func() error {
-			_, _, err := tbl.GetRun(ctx, "bulk-1", "run-1", Owner{})
+			_, _, err := tbl.GetRun(ctx, "bulk-1", "r-1", Owner{})
 			return err
-		}, []string{"select s.session_id"}},
+		}, []string{"begin", "select s.session_id", "select run_id", "commit"}},
 		{"CreateRun", func() error {
-			_, err := tbl.CreateRun(ctx, Run{ID: "run-3", SessionID: "bulk-1", CreatedAt: 3}, Owner{})
+			// agno's run_index lock, then one INSERT … SELECT.
+			_, err := tbl.CreateRun(ctx, Run{ID: "r-3", SessionID: "bulk-1", CreatedAt: 3}, Owner{})
 			return err
-		}, []string{"insert into"}},
+		}, []string{"begin", "select pg_advisory_xact_lock", "insert into", "commit"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			log.take()
@@ -438,13 +442,18 @@ func TestStore_ListPlan(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				tc.f.Limit, tc.f.Page = 20, 1
-				page := tbl.listPage(tbl.listWhere(tc.f), tc.f, 0)
+				q := tbl.state.Load().sql
+				page := tbl.listPage(q, tbl.listWhere(q, tc.f), tc.f, 0)
 				plan := explainStmt(t, d, page)
 				if tc.index == "" {
 					return
 				}
 				if d.dialect == DialectPostgres {
-					if strings.Contains(plan, "Seq Scan") || strings.Contains(plan, "Sort") {
+					// The names of the page's sessions are looked up in their
+					// runs, along the runs table's (session_id, run_index)
+					// index; the sessions themselves are neither scanned nor
+					// sorted.
+					if strings.Contains(plan, "Seq Scan on agno_sessions") || strings.Contains(plan, "Sort Key: s.") {
 						t.Errorf("plan scans or sorts the table:\n%s", plan)
 					}
 					if !strings.Contains(plan, "using "+tc.index+" on agno_sessions") {
@@ -452,8 +461,12 @@ func TestStore_ListPlan(t *testing.T) {
 					}
 					return
 				}
-				if strings.Contains(plan, "TEMP B-TREE") {
-					t.Errorf("plan sorts:\n%s", plan)
+				// The page is chosen in the co-routine s, off the index;
+				// what follows sorts its own rows back into order and
+				// looks up their names.
+				chosen, _, _ := strings.Cut(plan, "\nSCAN s\n")
+				if strings.Contains(chosen, "TEMP B-TREE") {
+					t.Errorf("plan sorts the sessions:\n%s", plan)
 				}
 				if !strings.Contains(plan, "USING INDEX "+tc.index) {
 					t.Errorf("plan does not read %s:\n%s", tc.index, plan)
@@ -621,4 +634,118 @@ func waitForWaitingDelete(t *testing.T, d *database, event string) {
 			t.Fatalf("no bulk delete waited for a lock of kind %s", event)
 		}
 	}
+}
+
+// TestStore_ListPageReadsFewRuns lists a page of unnamed sessions, whose
+// names come from their runs, over 20,000 sessions of ten runs each: the
+// first run of each is an introduction (an assistant message, no input),
+// the second holds the first user message. EXPLAIN ANALYZE must show the
+// runs table read for the page's sessions only, and only up to each one's
+// first match (plus the one row the ordered scan reads ahead), never a
+// session's ten runs, let alone the 200,000.
+func TestStore_ListPageReadsFewRuns(t *testing.T) {
+	const sessions, runsEach, page = 20_000, 10, 20
+	const readEach = 3 // the introduction, the match, and one row read ahead
+	url := testdb.PostgresURL(t)
+	c := openCatalog(t, url)
+	d := c.byID["main"]
+	for _, q := range []string{
+		`INSERT INTO agno_sessions (session_id, session_type, agent_id, session_data, created_at)
+		 SELECT 'n-' || g, 'agent', 'a', '{}', 1700000000 + g FROM generate_series(1, $1::int) g`,
+		`INSERT INTO agno_runs (run_id, session_id, run_type, agent_id, run_index, run_data, created_at)
+		 SELECT 'r-' || g || '-' || i, 'n-' || g, 'agent', 'a', i,
+		   CASE WHEN i = 0 THEN jsonb_build_object('run_id', 'r-' || g || '-' || i, 'agent_id', 'a',
+		          'messages', jsonb_build_array(jsonb_build_object('role', 'assistant', 'content', 'Hello')))
+		   ELSE jsonb_build_object('run_id', 'r-' || g || '-' || i, 'agent_id', 'a', 'input', jsonb_build_object('input_content', 'q ' || g),
+		          'messages', jsonb_build_array(jsonb_build_object('role', 'system', 'content', 'sys'),
+		            jsonb_build_object('role', 'user', 'content', 'question ' || g || ' ' || i),
+		            jsonb_build_object('role', 'assistant', 'content', repeat('x', 500)))) END,
+		   1700000000 + i FROM generate_series(1, $1::int) g, generate_series(0, ` + fmt.Sprint(runsEach-1) + `) i`,
+	} {
+		if _, err := d.sqlDB.Exec(q, sessions); err != nil {
+			t.Fatalf("seed: %v", err)
+		}
+	}
+	if _, err := d.sqlDB.Exec("VACUUM ANALYZE"); err != nil {
+		t.Fatalf("VACUUM ANALYZE: %v", err)
+	}
+	tbl := d.tables[0]
+	q := tbl.state.Load().sql
+	f := ListFilter{SortBy: "created_at", Descending: true, Limit: page, Page: 1}
+	stmt := tbl.listPage(q, tbl.listWhere(q, f), f, 0)
+	var raw []byte
+	if err := d.sqlDB.QueryRow("EXPLAIN (ANALYZE, FORMAT JSON) "+stmt.sql.String(), stmt.args...).Scan(&raw); err != nil {
+		t.Fatalf("EXPLAIN: %v", err)
+	}
+	var plans []struct{ Plan explainNode }
+	if err := json.Unmarshal(raw, &plans); err != nil || len(plans) != 1 {
+		t.Fatalf("EXPLAIN output: %v\n%s", err, raw)
+	}
+	var read float64
+	plans[0].Plan.walk(func(n explainNode) {
+		if n.Relation == "agno_runs" {
+			read += (n.ActualRows + n.RemovedByFilter) * n.ActualLoops
+		}
+	})
+	if read == 0 || read > page*readEach {
+		t.Errorf("runs read for a page of %d: got %v, want between 1 and %d:\n%s", page, read, page*readEach, raw)
+	}
+	got, _, err := tbl.ListSessions(context.Background(), f)
+	if err != nil {
+		t.Fatalf("ListSessions: %v", err)
+	}
+	if len(got) != page || got[0].Name != "question 20000 1" || got[page-1].Name != "question 19981 1" {
+		t.Errorf("names: got %q … %q, want the first user message of each", got[0].Name, got[len(got)-1].Name)
+	}
+}
+
+// explainNode is one node of an EXPLAIN (ANALYZE, FORMAT JSON) plan.
+type explainNode struct {
+	NodeType        string        `json:"Node Type"`
+	Relation        string        `json:"Relation Name"`
+	ActualRows      float64       `json:"Actual Rows"`
+	ActualLoops     float64       `json:"Actual Loops"`
+	RemovedByFilter float64       `json:"Rows Removed by Filter"`
+	Plans           []explainNode `json:"Plans"`
+}
+
+func (n explainNode) walk(fn func(explainNode)) {
+	fn(n)
+	for _, c := range n.Plans {
+		c.walk(fn)
+	}
+}
+
+// TestStore_DeleteRetriesADeadlock makes a bulk delete deadlock with a
+// writer that keeps none of this server's lock order, as agno's own
+// writers do: the writer locks k-b, the delete locks k-A and waits for
+// k-b, the writer then waits for k-A. PostgreSQL aborts the delete, which
+// waited first; nothing of it was committed, so it is retried whole, and
+// succeeds once the writer is done.
+func TestStore_DeleteRetriesADeadlock(t *testing.T) {
+	ctx := context.Background()
+	c := openCatalog(t, testdb.PostgresURL(t))
+	seed(t, c, DefaultTables, session{ID: "k-A", Type: "agent", Runs: 1}, session{ID: "k-b", Type: "agent", Runs: 1})
+	d := c.byID["main"]
+	writer := lockRow(t, d, "k-b")
+	done := make(chan error, 1)
+	go func() {
+		res, err := resolve(t, c, "").DeleteSessions(ctx, []SessionKey{{"k-A", "agent"}, {"k-b", "agent"}}, DeleteOptions{})
+		if err == nil && res.Sessions != 2 {
+			err = fmt.Errorf("deleted %d sessions, want 2", res.Sessions)
+		}
+		done <- err
+	}()
+	waitForWaitingDelete(t, d, "transactionid")
+	// Waits for the delete's lock on k-A until PostgreSQL breaks the cycle.
+	if _, err := writer.Exec(`UPDATE agno_sessions SET updated_at = 1 WHERE session_id = 'k-A'`); err != nil {
+		t.Fatalf("writer: %v", err)
+	}
+	if err := writer.Commit(); err != nil {
+		t.Fatalf("writer: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("DeleteSessions: got %v, want it retried past the deadlock", err)
+	}
+	checkRemaining(t, c, DefaultTables, map[string]int64{})
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"maps"
 	"strings"
@@ -10,11 +11,12 @@ import (
 	"gorm.io/gorm"
 )
 
-// sortKeys maps ListFilter.SortBy to the expression a page is ordered by.
-// The updated_at key is spelled exactly as in the index of migration 2.
+// sortKeys maps ListFilter.SortBy to the expression a page is ordered by,
+// over the alias s. The updated_at key is spelled exactly as in its list
+// index, so that both databases match the query to the index.
 var sortKeys = map[string]string{
-	"created_at": "created_at",
-	"updated_at": "COALESCE(updated_at, created_at)",
+	"created_at": "s.created_at",
+	"updated_at": "COALESCE(s.updated_at, s.created_at)",
 }
 
 // likeEscaper makes '\', '%' and '_' match only themselves in a LIKE
@@ -23,8 +25,9 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // ListSessions implements Sessions. It counts the matching sessions and
 // reads the page in one read-only snapshot, so the total agrees with the
-// page; a page past the end costs no second query. An unknown SortBy, a
-// Limit below 1 or a Page below 1 is an error.
+// page; a page past the end costs no second query. The page is chosen
+// first, and only its sessions' names are looked for in their runs. An
+// unknown SortBy, a Limit below 1 or a Page below 1 is an error.
 func (t *sessionsTable) ListSessions(ctx context.Context, f ListFilter) ([]Session, int64, error) {
 	if _, ok := sortKeys[f.SortBy]; !ok {
 		return nil, 0, fmt.Errorf("list sessions: unknown sort field %q", f.SortBy)
@@ -32,30 +35,32 @@ func (t *sessionsTable) ListSessions(ctx context.Context, f ListFilter) ([]Sessi
 	if f.Limit < 1 || f.Page < 1 {
 		return nil, 0, fmt.Errorf("list sessions: limit %d and page %d must both be positive", f.Limit, f.Page)
 	}
-	where := t.listWhere(f)
-	count := where.after("SELECT count(*) FROM " + t.sql.sessions)
 	limit := int64(f.Limit)
 	skip := int64(f.Page - 1) // pages before this one
-
 	var (
 		total    int64
-		sessions = make([]Session, 0)
+		sessions []Session
 	)
-	err := t.readTx(ctx, func(conn gorm.ConnPool) error {
-		if err := count.queryRow(ctx, conn).Scan(&total); err != nil {
+	err := t.withState(ctx, func(st *tableState) error {
+		total, sessions = 0, make([]Session, 0)
+		where := t.listWhere(st.sql, f)
+		count := where.after("SELECT count(*) FROM " + st.sql.sessions + " AS s")
+		return t.readTx(ctx, func(conn gorm.ConnPool) error {
+			if err := count.queryRow(ctx, conn).Scan(&total); err != nil {
+				return err
+			}
+			// Compared by division: skip*limit may not fit in an int64.
+			if total == 0 || skip > (total-1)/limit {
+				return nil
+			}
+			offset := skip * limit
+			rows, err := t.listPage(st.sql, where, f, offset).query(ctx, conn)
+			if err != nil {
+				return err
+			}
+			sessions, err = scanSessions(rows, min(limit, total-offset))
 			return err
-		}
-		// Compared by division: skip*limit may not fit in an int64.
-		if total == 0 || skip > (total-1)/limit {
-			return nil
-		}
-		offset := skip * limit
-		rows, err := t.listPage(where, f, offset).query(ctx, conn)
-		if err != nil {
-			return err
-		}
-		sessions, err = scanSessions(rows, min(limit, total-offset))
-		return err
+		})
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("list sessions: %w", err)
@@ -63,64 +68,74 @@ func (t *sessionsTable) ListSessions(ctx context.Context, f ListFilter) ([]Sessi
 	return sessions, total, nil
 }
 
-// listWhere returns the WHERE clause that selects f's sessions.
-func (t *sessionsTable) listWhere(f ListFilter) *stmt {
+// listWhere returns the WHERE clause that selects f's sessions (alias s).
+func (t *sessionsTable) listWhere(q *layoutSQL, f ListFilter) *stmt {
 	where := t.newStmt(" WHERE 1 = 1")
 	if f.Type != nil {
-		where.add(" AND session_type = ", where.arg(*f.Type))
+		where.add(" AND s.session_type = ", where.arg(*f.Type))
 	}
 	if f.ComponentID != nil {
 		p := where.arg(*f.ComponentID)
-		where.add(" AND (agent_id = ", p, " OR team_id = ", p, " OR workflow_id = ", p, ")")
+		where.add(" AND (s.agent_id = ", p, " OR s.team_id = ", p, " OR s.workflow_id = ", p, ")")
 	}
 	if f.UserID != nil {
-		where.add(" AND user_id = ", where.arg(*f.UserID))
+		where.add(" AND s.user_id = ", where.arg(*f.UserID))
 	}
 	if f.NameContains != nil {
 		p := where.arg(likeEscaper.Replace(*f.NameContains))
-		where.add(" AND ", t.sql.sessionName, " ", t.sql.ilike, ` ('%' || `, p, ` || '%') ESCAPE '\'`)
+		where.add(" AND ", q.nameFilter, " ", q.ilike, ` ('%' || `, p, ` || '%') ESCAPE '\'`)
 	}
 	return where
 }
 
 // listPage returns the statement that reads f.Limit sessions selected by
-// where, from offset on, in f's order. f.SortBy must be a key of sortKeys.
-func (t *sessionsTable) listPage(where *stmt, f ListFilter, offset int64) *stmt {
+// where, from offset on, in f's order: the page is chosen on the sessions
+// table alone, then each of its rows gets its name source.
+func (t *sessionsTable) listPage(q *layoutSQL, where *stmt, f ListFilter, offset int64) *stmt {
 	dir := " ASC"
 	if f.Descending {
 		dir = " DESC"
 	}
-	page := where.after("SELECT " + t.sql.sessionCols + " FROM " + t.sql.sessions)
-	page.add(" ORDER BY ", sortKeys[f.SortBy], dir, ", session_id", dir,
-		" LIMIT ", page.arg(int64(f.Limit)), " OFFSET ", page.arg(offset))
+	order := " ORDER BY " + sortKeys[f.SortBy] + dir + ", s.session_id" + dir
+	page := where.after("SELECT " + q.readCols + " FROM (SELECT s.* FROM " + q.sessions + " AS s")
+	page.add(order, " LIMIT ", page.arg(int64(f.Limit)), " OFFSET ", page.arg(offset), ") AS s", order)
 	return page
 }
 
-// CreateSession implements Sessions.
+// CreateSession implements Sessions. It names the columns agno's own
+// insert names, and leaves the others (agno 2.x's runs among them) SQL
+// NULL.
 func (t *sessionsTable) CreateSession(ctx context.Context, s Session) (Session, error) {
-	q := t.newStmt("INSERT INTO ", t.sql.sessions, " (", t.sql.sessionCols, ") VALUES (")
-	q.add(q.arg(s.ID), ", ", q.arg(s.Type), ", ", q.arg(s.AgentID), ", ", q.arg(s.TeamID), ", ",
-		q.arg(s.WorkflowID), ", ", q.arg(s.UserID))
-	for _, f := range []struct {
-		name string
-		m    map[string]any
-	}{
-		{"session_data", s.SessionData},
-		{"agent_data", s.AgentData},
-		{"team_data", s.TeamData},
-		{"workflow_data", s.WorkflowData},
-		{"metadata", s.Metadata},
-		{"summary", s.Summary},
-	} {
-		p, err := q.jsonArg(f.m)
-		if err != nil {
-			return Session{}, fmt.Errorf("create session: encode %s: %w", f.name, err)
+	var stored Session
+	err := t.withState(ctx, func(st *tableState) error {
+		q := t.newStmt("INSERT INTO ", st.sql.sessions, " (", columnList("", sessionColumns), ") VALUES (")
+		q.add(q.arg(s.ID), ", ", q.arg(s.Type), ", ", q.arg(s.AgentID), ", ", q.arg(s.TeamID), ", ",
+			q.arg(s.WorkflowID), ", ", q.arg(s.UserID))
+		for _, f := range []struct {
+			name string
+			m    map[string]any
+		}{
+			{"session_data", s.SessionData},
+			{"agent_data", s.AgentData},
+			{"team_data", s.TeamData},
+			{"workflow_data", s.WorkflowData},
+			{"metadata", s.Metadata},
+			{"summary", s.Summary},
+		} {
+			p, err := q.jsonArg(f.m)
+			if err != nil {
+				return fmt.Errorf("encode %s: %w", f.name, err)
+			}
+			q.add(", ", p)
 		}
-		q.add(", ", p)
-	}
-	q.add(", ", q.arg(s.CreatedAt), ", ", q.arg(s.UpdatedAt), ") RETURNING ", t.sql.sessionCols)
-
-	stored, err := scanSession(q.queryRow(ctx, t.pool()))
+		q.add(", ", q.arg(s.CreatedAt), ", ", q.arg(s.UpdatedAt), ") RETURNING ", columnList("", sessionColumns))
+		var r sessionRow
+		if err := q.queryRow(ctx, t.pool()).Scan(r.plainDest()...); err != nil {
+			return err
+		}
+		stored = r.session() // a new session has no runs to name it
+		return nil
+	})
 	if err != nil {
 		if isUniqueViolation(err) {
 			err = ErrConflict
@@ -130,21 +145,27 @@ func (t *sessionsTable) CreateSession(ctx context.Context, s Session) (Session, 
 	return stored, nil
 }
 
-// getSession reads the session id if it passes owner, locking it until
-// the transaction ends when lock is set. It returns ErrNotFound, unwrapped,
-// when there is no such session.
-func (t *sessionsTable) getSession(ctx context.Context, conn gorm.ConnPool, id string, owner Owner, lock bool) (Session, error) {
-	q := t.newStmt("SELECT ", t.sql.sessionCols, " FROM ", t.sql.sessions, " WHERE session_id = ")
-	q.add(q.arg(id)).owner("", owner)
-	if lock {
-		q.add(t.sql.forUpdate)
+// getSession reads the session id if it passes owner, with its name and
+// its runs column (raw, nil when the layout has none). It returns
+// ErrNotFound, unwrapped, when there is no such session.
+func (t *sessionsTable) getSession(ctx context.Context, conn gorm.ConnPool, q *layoutSQL, id string, owner Owner) (Session, []byte, error) {
+	s := t.newStmt("SELECT ", q.readCols, " FROM ", q.sessions, " AS s WHERE s.session_id = ")
+	s.add(s.arg(id)).owner("s.", owner)
+	var r sessionRow
+	if err := s.queryRow(ctx, conn).Scan(r.dest()...); err != nil {
+		return Session{}, nil, notFound(err)
 	}
-	return scanSession(q.queryRow(ctx, conn))
+	return r.session(), r.legacy, nil
 }
 
 // GetSession implements Sessions.
 func (t *sessionsTable) GetSession(ctx context.Context, id string, owner Owner) (Session, error) {
-	s, err := t.getSession(ctx, t.pool(), id, owner, false)
+	var s Session
+	err := t.withState(ctx, func(st *tableState) error {
+		var err error
+		s, _, err = t.getSession(ctx, t.pool(), st.sql, id, owner)
+		return err
+	})
 	if err != nil {
 		return Session{}, fmt.Errorf("get session: %w", err)
 	}
@@ -159,71 +180,75 @@ func (p SessionPatch) isEmpty() bool {
 // UpdateSession implements Sessions. The row is read and locked, patched
 // in Go, and written back in one transaction, so concurrent patches of one
 // session apply one after the other and none is lost. Name and State
-// change keys of session_data, leaving its other keys alone; a nil Value
-// (or a nil map) deletes the key. Only the columns a patch touches are
-// written.
+// change keys of session_data, leaving its other keys alone, whatever
+// session_data held before (an object, JSON null or SQL NULL: it is
+// written back as an object); a nil Value (or a nil map) deletes the key.
+// Only the columns a patch touches are written.
 func (t *sessionsTable) UpdateSession(ctx context.Context, id string, owner Owner, p SessionPatch) (Session, error) {
-	if p.isEmpty() {
-		// Nothing to write: no transaction, and on SQLite no write lock.
-		s, err := t.getSession(ctx, t.pool(), id, owner, false)
-		if err != nil {
-			return Session{}, fmt.Errorf("update session: %w", err)
-		}
-		return s, nil
-	}
 	var updated Session
-	err := t.writeTx(ctx, func(conn gorm.ConnPool) error {
-		cur, err := t.getSession(ctx, conn, id, owner, true)
-		if err != nil {
+	err := t.withState(ctx, func(st *tableState) error {
+		if p.isEmpty() {
+			// Nothing to write: no transaction, and on SQLite no write lock.
+			var err error
+			updated, _, err = t.getSession(ctx, t.pool(), st.sql, id, owner)
 			return err
 		}
-		q := t.newStmt("UPDATE ", t.sql.sessions, " SET updated_at = ")
-		q.add(q.arg(time.Now().Unix()))
-		if p.Name.Set || p.State.Set {
-			// A NULL session_data stays NULL unless a key is set in it.
-			data := maps.Clone(cur.SessionData)
-			set := func(key string, v any) {
+		return t.writeTx(ctx, func(conn gorm.ConnPool) error {
+			lock := t.newStmt("SELECT ", st.sql.sessionCols, " FROM ", st.sql.sessions, " AS s WHERE s.session_id = ")
+			lock.add(lock.arg(id)).owner("s.", owner).add(st.sql.forUpdate)
+			var r sessionRow
+			if err := lock.queryRow(ctx, conn).Scan(r.plainDest()...); err != nil {
+				return notFound(err)
+			}
+			cur := r.session()
+			q := t.newStmt("UPDATE ", st.sql.sessions, " SET updated_at = ")
+			q.add(q.arg(time.Now().Unix()))
+			if p.Name.Set || p.State.Set {
+				data := maps.Clone(cur.SessionData)
 				if data == nil {
 					data = make(map[string]any)
 				}
-				data[key] = v
-			}
-			if p.Name.Set {
-				if p.Name.Value == nil {
-					delete(data, "session_name")
-				} else {
-					set("session_name", *p.Name.Value)
+				if p.Name.Set {
+					if p.Name.Value == nil {
+						delete(data, "session_name")
+					} else {
+						data["session_name"] = *p.Name.Value
+					}
+				}
+				if p.State.Set {
+					if p.State.Value == nil || *p.State.Value == nil {
+						delete(data, "session_state")
+					} else {
+						data["session_state"] = *p.State.Value
+					}
+				}
+				if err := q.set("session_data", data); err != nil {
+					return err
 				}
 			}
-			if p.State.Set {
-				if p.State.Value == nil || *p.State.Value == nil {
-					delete(data, "session_state")
-				} else {
-					set("session_state", *p.State.Value)
+			for _, f := range []struct {
+				name string
+				o    Optional[map[string]any]
+			}{{"metadata", p.Metadata}, {"summary", p.Summary}} {
+				if !f.o.Set {
+					continue
+				}
+				var m map[string]any
+				if f.o.Value != nil {
+					m = *f.o.Value
+				}
+				if err := q.set(f.name, m); err != nil {
+					return err
 				}
 			}
-			if err := q.set("session_data", data); err != nil {
+			q.add(" WHERE session_id = ", q.arg(id))
+			if _, err := q.exec(ctx, conn); err != nil {
 				return err
 			}
-		}
-		for _, f := range []struct {
-			name string
-			o    Optional[map[string]any]
-		}{{"metadata", p.Metadata}, {"summary", p.Summary}} {
-			if !f.o.Set {
-				continue
-			}
-			var m map[string]any
-			if f.o.Value != nil {
-				m = *f.o.Value
-			}
-			if err := q.set(f.name, m); err != nil {
-				return err
-			}
-		}
-		q.add(" WHERE session_id = ", q.arg(id), " RETURNING ", t.sql.sessionCols)
-		updated, err = scanSession(q.queryRow(ctx, conn))
-		return err
+			var err error
+			updated, _, err = t.getSession(ctx, conn, st.sql, id, Owner{})
+			return err
+		})
 	})
 	if err != nil {
 		return Session{}, fmt.Errorf("update session: %w", err)
@@ -241,20 +266,90 @@ func (s *stmt) set(column string, m map[string]any) error {
 	return nil
 }
 
-// DeleteSession implements Sessions.
+// DeleteSession implements Sessions. The session's runs go with it
+// wherever they live, and so do its tool results, as in DeleteSessions.
 func (t *sessionsTable) DeleteSession(ctx context.Context, id string, owner Owner) error {
-	q := t.newStmt("DELETE FROM ", t.sql.sessions, " WHERE session_id = ")
-	q.add(q.arg(id)).owner("", owner)
-	res, err := q.exec(ctx, t.pool())
+	err := t.withState(ctx, func(st *tableState) error {
+		q := t.newStmt("DELETE FROM ", st.sql.sessions, " AS s WHERE s.session_id = ")
+		q.add(q.arg(id)).owner("s.", owner)
+		var n int64
+		switch {
+		case !st.sql.extraSteps:
+			res, err := q.exec(ctx, t.pool())
+			if err != nil {
+				return err
+			}
+			if n, err = res.RowsAffected(); err != nil {
+				return err
+			}
+		case t.db.dialect == DialectPostgres:
+			q.sql.Reset()
+			q.add(st.sql.postgresExtras(t, st.layout, nil, "DELETE FROM "+st.sql.sessions+" AS s WHERE s.session_id = $1"+t.db.ownerSQL("s.", owner, 2), ""))
+			var results, payloads int64
+			if err := q.queryRow(ctx, t.pool()).Scan(&n, &results, &payloads); err != nil {
+				return err
+			}
+		default:
+			targets := "SELECT s.session_id FROM " + st.sql.sessions + " AS s WHERE s.session_id = ?1" + t.db.ownerSQL("s.", owner, 2)
+			steps, _ := st.sql.sqliteSteps(st.layout, targets)
+			err := t.writeTx(ctx, func(conn gorm.ConnPool) error {
+				for _, step := range steps {
+					if _, err := conn.ExecContext(ctx, step, q.args...); err != nil {
+						return err
+					}
+				}
+				res, err := q.exec(ctx, conn)
+				if err != nil {
+					return err
+				}
+				n, err = res.RowsAffected()
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("delete session: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("delete session: %w", err)
-	}
-	if n == 0 {
-		return fmt.Errorf("delete session: %w", ErrNotFound)
 	}
 	return nil
+}
+
+// ownerSQL writes owner's conditions with placeholders numbered from
+// next, in the order stmt.owner binds them.
+func (d *database) ownerSQL(alias string, o Owner, next int) string {
+	var b strings.Builder
+	ph := func() string {
+		defer func() { next++ }()
+		return d.placeholder(next)
+	}
+	if o.Type != nil {
+		b.WriteString(" AND " + alias + "session_type = " + ph())
+	}
+	if o.UserID != nil {
+		b.WriteString(" AND " + alias + "user_id = " + ph())
+	}
+	return b.String()
+}
+
+// scanSessions reads every session rows returns and closes it.
+func scanSessions(rows *sql.Rows, capacity int64) ([]Session, error) {
+	defer rows.Close()
+	sessions := make([]Session, 0, capacity)
+	for rows.Next() {
+		var r sessionRow
+		if err := rows.Scan(r.dest()...); err != nil {
+			return nil, err
+		}
+		sessions = append(sessions, r.session())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return sessions, rows.Close()
 }

@@ -1,6 +1,9 @@
-// Package store owns persistence: the configured databases, their session
-// and run tables, the versioned migrations that create them, and the
-// queries that read and delete sessions. It knows nothing of HTTP.
+// Package store owns persistence: the configured databases and their
+// session and run tables in agno's layouts (agno 2.x's runs inline in the
+// sessions table, agno 3.0's runs table, or both), found by probing the
+// catalog and created as agno 3.0 creates them when missing, and the
+// queries that read, write and delete sessions there, with agno writing to
+// the same tables. It knows nothing of HTTP.
 package store
 
 import (
@@ -27,6 +30,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: a session or run with that id already exists.
 	ErrConflict = errors.New("already exists")
+	// ErrNoRunsTable: the table pair keeps no runs table to record a run
+	// into (agno 2.x's layout, or agno 3.0's before its first run).
+	ErrNoRunsTable = errors.New("no runs table")
 )
 
 // SessionKey names one session by its id and its type (agent, team, workflow).
@@ -63,9 +69,10 @@ type DeleteResult struct {
 	Deleted []DeletedSession
 }
 
-// Session is one row of a session table. JSON columns are decoded; a nil
-// map is SQL NULL. The session's name and state live inside SessionData
-// ("session_name", "session_state"), as AgentOS keeps them.
+// Session is one row of a session table. JSON columns are decoded, in
+// whatever encoding agno stored them; a nil map is absent (SQL NULL, JSON
+// null, or not an object). The session's name and state live inside
+// SessionData ("session_name", "session_state"), as AgentOS keeps them.
 type Session struct {
 	ID           string
 	Type         string
@@ -81,21 +88,30 @@ type Session struct {
 	Summary      map[string]any
 	CreatedAt    int64 // epoch seconds
 	UpdatedAt    *int64
+	// Name is the name AgentOS shows for the session: session_data's
+	// session_name, or one made from its runs when there is none (see
+	// sessionName). It is read, never written.
+	Name string
 }
 
-// Run is one row of a runs table. Data is the run_data column.
+// Run is one run of a session: a row of the runs table, or an entry of
+// agno 2.x's runs column (Inline), whose column fields are then read from
+// the entry. Data is the run itself (run_data, or the entry).
 type Run struct {
 	ID          string
 	SessionID   string
+	Type        *string // run_type: agent, team or workflow; nil inline
 	AgentID     *string
 	TeamID      *string
 	WorkflowID  *string
 	UserID      *string
 	ParentRunID *string
 	Status      *string
+	Index       *int64 // run_index; nil inline, and on agno's legacy rows
 	Data        map[string]any
-	CreatedAt   int64 // epoch seconds
+	CreatedAt   int64 // epoch seconds; 0 when an inline entry has none
 	UpdatedAt   *int64
+	Inline      bool
 }
 
 // Owner narrows reads and writes of one session: Type, when non-nil, must
@@ -169,18 +185,18 @@ type Sessions interface {
 	// DeleteSession deletes the session and, by the cascade, its runs. It
 	// returns ErrNotFound as GetSession does.
 	DeleteSession(ctx context.Context, id string, owner Owner) error
-	// ListRuns returns the session's runs that match f, ordered by
-	// created_at then run_id, and the session they belong to. It returns
-	// ErrNotFound when the session is not found, as GetSession does; a
-	// session without runs has an empty list.
+	// ListRuns returns the session's runs that match f, in agno's order
+	// (see runSQL), and the session they belong to. It returns ErrNotFound
+	// when the session is not found, as GetSession does; a session without
+	// runs has an empty list.
 	ListRuns(ctx context.Context, sessionID string, owner Owner, f RunFilter) (Session, []Run, error)
 	// GetRun returns one run of the session and the session. It returns
 	// ErrNotFound when either is not found.
 	GetRun(ctx context.Context, sessionID, runID string, owner Owner) (Session, Run, error)
 	// CreateRun inserts r (ID, SessionID and CreatedAt already set) into
-	// the session's runs and returns the stored row. It returns ErrNotFound
-	// when the session is not found and ErrConflict when the session already
-	// has a run with that id.
+	// the session's runs and returns the stored run. It returns ErrNotFound
+	// when the session is not found, ErrConflict when the run id is taken,
+	// and ErrNoRunsTable when the layout has no runs table to record into.
 	CreateRun(ctx context.Context, r Run, owner Owner) (Run, error)
 
 	// DeleteSessions deletes, in one transaction, every session whose

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"math/rand/v2"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -24,11 +24,33 @@ func forEachDialect(t *testing.T, test func(t *testing.T, newURL newURL)) {
 	t.Run("SQLite", func(t *testing.T) { test(t, testdb.SQLiteURL) })
 }
 
+// dbConfig configures one database, id "main", at url with the given
+// table pairs; on PostgreSQL its tables live in the test's own schema
+// (the search_path testdb.PostgresURL sets).
+func dbConfig(url string, tables ...TablePair) DatabaseConfig {
+	return DatabaseConfig{ID: "main", URL: url, Schema: schemaOf(url), Tables: tables}
+}
+
+// pgConfig configures one database, id "d", at a testdb.PostgresURL.
+func pgConfig(url string) DatabaseConfig {
+	return DatabaseConfig{ID: "d", URL: url, Schema: schemaOf(url)}
+}
+
+// schemaOf is the schema testdb.PostgresURL put on a URL's search_path,
+// "" for SQLite.
+func schemaOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || !strings.HasPrefix(u.Scheme, "postgres") {
+		return ""
+	}
+	return u.Query().Get("search_path")
+}
+
 // openCatalog opens one database, id "main", with the given table pairs
 // (DefaultTables when none), and closes it when the test ends.
 func openCatalog(t testing.TB, url string, tables ...TablePair) *Catalog {
 	t.Helper()
-	c, err := Open(context.Background(), []DatabaseConfig{{ID: "main", URL: url, Tables: tables}}, nil)
+	c, err := Open(context.Background(), []DatabaseConfig{dbConfig(url, tables...)}, nil)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -70,15 +92,18 @@ func seed(t testing.TB, c *Catalog, pair TablePair, sessions ...session) {
 	}
 	defer tx.Rollback()
 	for _, s := range sessions {
-		if _, err := tx.Exec("INSERT INTO "+quoteIdent(pair.Sessions)+
+		if _, err := tx.Exec("INSERT INTO "+d.qualified(pair.Sessions)+
 			" (session_id, session_type, user_id, session_data, created_at) VALUES ("+p(1)+", "+p(2)+", "+p(3)+", '{\"k\": 1}', 1700000000)",
 			s.ID, s.Type, s.UserID); err != nil {
 			t.Fatalf("seed session %q: %v", s.ID, err)
 		}
 		for i := range s.Runs {
-			if _, err := tx.Exec("INSERT INTO "+quoteIdent(pair.Runs)+
-				" (run_id, session_id, status, run_data, created_at) VALUES ("+p(1)+", "+p(2)+", 'COMPLETED', '{}', 1700000000)",
-				fmt.Sprintf("run-%d", i), s.ID); err != nil {
+			// As agno writes a run: typed like its session, with the
+			// session's component id in run_data.
+			data := fmt.Sprintf(`{"%s_id": "component"}`, s.Type)
+			if _, err := tx.Exec("INSERT INTO "+d.qualified(pair.Runs)+
+				" (run_id, session_id, run_type, status, run_index, run_data, created_at) VALUES ("+p(1)+", "+p(2)+", "+p(3)+", 'COMPLETED', "+p(4)+", "+p(5)+", 1700000000)",
+				fmt.Sprintf("%s-run-%d", s.ID, i), s.ID, s.Type, i, data); err != nil {
 				t.Fatalf("seed run of %q: %v", s.ID, err)
 			}
 		}
@@ -97,8 +122,8 @@ func seedMany(t testing.TB, c *Catalog, pair TablePair, n int) {
 		series = "(WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?1) SELECT n FROM g) AS g"
 	}
 	for _, q := range []string{
-		"INSERT INTO " + quoteIdent(pair.Sessions) + " (session_id, session_type, user_id, created_at) SELECT 'bulk-' || g.n, 'agent', 'u' || (g.n % 7), 1700000000 FROM " + series,
-		"INSERT INTO " + quoteIdent(pair.Runs) + " (run_id, session_id, created_at) SELECT 'run-0', 'bulk-' || g.n, 1700000000 FROM " + series,
+		"INSERT INTO " + d.qualified(pair.Sessions) + " (session_id, session_type, user_id, created_at) SELECT 'bulk-' || g.n, 'agent', 'u' || (g.n % 7), 1700000000 FROM " + series,
+		"INSERT INTO " + d.qualified(pair.Runs) + " (run_id, session_id, run_type, run_index, run_data, created_at) SELECT 'run-' || g.n, 'bulk-' || g.n, 'agent', 0, '{}', 1700000000 FROM " + series,
 	} {
 		if _, err := d.sqlDB.Exec(q, n); err != nil {
 			t.Fatalf("seed %d sessions: %v", n, err)
@@ -109,8 +134,9 @@ func seedMany(t testing.TB, c *Catalog, pair TablePair, n int) {
 // remaining returns every session left in pair's table with its run count.
 func remaining(t testing.TB, c *Catalog, pair TablePair) map[string]int64 {
 	t.Helper()
-	rows, err := c.byID["main"].sqlDB.Query("SELECT s.session_id, (SELECT count(*) FROM " + quoteIdent(pair.Runs) +
-		" r WHERE r.session_id = s.session_id) FROM " + quoteIdent(pair.Sessions) + " s")
+	d := c.byID["main"]
+	rows, err := d.sqlDB.Query("SELECT s.session_id, (SELECT count(*) FROM " + d.qualified(pair.Runs) +
+		" r WHERE r.session_id = s.session_id) FROM " + d.qualified(pair.Sessions) + " s")
 	if err != nil {
 		t.Fatalf("remaining: %v", err)
 	}
@@ -134,7 +160,7 @@ func remaining(t testing.TB, c *Catalog, pair TablePair) map[string]int64 {
 func countRows(t testing.TB, c *Catalog, table string) int64 {
 	t.Helper()
 	var n int64
-	if err := c.byID["main"].sqlDB.QueryRow("SELECT count(*) FROM " + quoteIdent(table)).Scan(&n); err != nil {
+	if err := c.byID["main"].sqlDB.QueryRow("SELECT count(*) FROM " + c.byID["main"].qualified(table)).Scan(&n); err != nil {
 		t.Fatalf("count %s: %v", table, err)
 	}
 	return n
@@ -466,155 +492,6 @@ func TestStore_DeleteSessions(t *testing.T) {
 			}
 			if got, want := countRows(t, c, pair.Runs), int64(sessions-len(requested)); got != want {
 				t.Errorf("runs left: got %d, want %d", got, want)
-			}
-		})
-	})
-}
-
-func TestStore_Migrations(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, newURL newURL) {
-		ctx := context.Background()
-		pairs := []TablePair{DefaultTables, {Sessions: "team_sessions", Runs: "team_runs"}}
-
-		t.Run("IdempotentAndRecordedPerPair", func(t *testing.T) {
-			url := newURL(t)
-			c := openCatalog(t, url, pairs...)
-			seed(t, c, pairs[1], session{ID: "x", Type: "team", Runs: 2})
-			if err := Migrate(ctx, []DatabaseConfig{{ID: "main", URL: url, Tables: pairs}}, nil); err != nil {
-				t.Fatalf("Migrate on a migrated database: %v", err)
-			}
-			c2 := openCatalog(t, url, pairs...)
-			checkRemaining(t, c2, pairs[1], map[string]int64{"x": 2})
-
-			rows, err := c2.byID["main"].sqlDB.Query("SELECT sessions_table, version FROM " + quoteIdent(migrationsTable) + " ORDER BY sessions_table, version")
-			if err != nil {
-				t.Fatalf("read migrations: %v", err)
-			}
-			defer rows.Close()
-			var got []string
-			for rows.Next() {
-				var table string
-				var version int
-				if err := rows.Scan(&table, &version); err != nil {
-					t.Fatalf("read migrations: %v", err)
-				}
-				got = append(got, fmt.Sprintf("%s@%d", table, version))
-			}
-			if want := []string{"agno_sessions@1", "agno_sessions@2", "team_sessions@1", "team_sessions@2"}; !slices.Equal(got, want) {
-				t.Errorf("recorded migrations: got %v, want %v", got, want)
-			}
-		})
-
-		t.Run("ConcurrentOpen", func(t *testing.T) {
-			// Replicas starting together: each pair is migrated once, and
-			// nobody fails on a half-created table.
-			url := newURL(t)
-			var wg sync.WaitGroup
-			errs := make([]error, 4)
-			for i := range errs {
-				wg.Go(func() {
-					c, err := Open(ctx, []DatabaseConfig{{ID: "main", URL: url, Tables: pairs}}, nil)
-					if err == nil {
-						err = c.Close()
-					}
-					errs[i] = err
-				})
-			}
-			wg.Wait()
-			for _, err := range errs {
-				if err != nil {
-					t.Errorf("Open: %v", err)
-				}
-			}
-			c := openCatalog(t, url, pairs...)
-			if got := countRows(t, c, migrationsTable); got != 4 {
-				t.Errorf("recorded migrations: got %d, want 4", got)
-			}
-		})
-
-		t.Run("Version2OnVersion1", func(t *testing.T) {
-			// A database an earlier release left at version 1, with data.
-			url := newURL(t)
-			all, err := loadMigrations()
-			if err != nil {
-				t.Fatalf("loadMigrations: %v", err)
-			}
-			old, err := open(ctx, []DatabaseConfig{{ID: "main", URL: url, Tables: pairs}})
-			if err != nil {
-				t.Fatalf("open: %v", err)
-			}
-			if err := old.databases[0].migrate(ctx, all[:1], slog.New(slog.DiscardHandler)); err != nil {
-				t.Fatalf("migrate to version 1: %v", err)
-			}
-			seed(t, old, pairs[0], session{ID: "kept", Type: "agent", UserID: ptr("u"), Runs: 2})
-			if got := indexNames(t, old, pairs[0].Sessions); !slices.Contains(got, "agno_sessions_session_type_idx") {
-				t.Fatalf("indexes at version 1: got %v, want agno_sessions_session_type_idx among them", got)
-			}
-			if err := old.Close(); err != nil {
-				t.Fatalf("Close: %v", err)
-			}
-
-			c := openCatalog(t, url, pairs...)
-			checkRemaining(t, c, pairs[0], map[string]int64{"kept": 2})
-			want := []string{
-				"agno_sessions_agent_id_idx",
-				"agno_sessions_created_at_session_id_idx",
-				"agno_sessions_session_type_created_at_idx",
-				"agno_sessions_session_type_updated_or_created_at_idx",
-				"agno_sessions_team_id_idx",
-				"agno_sessions_updated_or_created_at_idx",
-				"agno_sessions_user_id_created_at_idx",
-				"agno_sessions_workflow_id_idx",
-			}
-			if got := indexNames(t, c, pairs[0].Sessions); !slices.Equal(got, want) {
-				t.Errorf("indexes at version 2: got %v, want %v", got, want)
-			}
-		})
-
-		t.Run("PairsAreIsolated", func(t *testing.T) {
-			c := openCatalog(t, newURL(t), pairs...)
-			for _, p := range pairs {
-				seed(t, c, p, session{ID: "same", Type: "team", Runs: 2}, session{ID: "other", Type: "team", Runs: 1})
-			}
-			got, err := resolve(t, c, "team_sessions").DeleteSessions(ctx, []SessionKey{{"same", "team"}}, DeleteOptions{Report: true})
-			if err != nil {
-				t.Fatalf("DeleteSessions: %v", err)
-			}
-			checkDeleted(t, got, "same/team:2")
-			checkRemaining(t, c, pairs[1], map[string]int64{"other": 1})
-			checkRemaining(t, c, pairs[0], map[string]int64{"same": 2, "other": 1})
-
-			// The default table is the first pair.
-			if _, err := resolve(t, c, "").DeleteSessions(ctx, []SessionKey{{"other", "team"}}, DeleteOptions{}); err != nil {
-				t.Fatalf("DeleteSessions: %v", err)
-			}
-			checkRemaining(t, c, pairs[0], map[string]int64{"same": 2})
-		})
-
-		t.Run("AwkwardNames", func(t *testing.T) {
-			// Configured names are quoted, never spliced: quotes, semicolons,
-			// newlines and names long enough to need hashed index names.
-			long := strings.Repeat("s", maxIdentLen)
-			odd := []TablePair{
-				{Sessions: "we\"ird; DROP TABLE x;\nsessions", Runs: "Runs-Table"},
-				{Sessions: long, Runs: strings.Repeat("r", maxIdentLen)},
-			}
-			c := openCatalog(t, newURL(t), odd...)
-			for _, p := range odd {
-				seed(t, c, p, session{ID: "a", Type: "agent", Runs: 2})
-				got, err := resolve(t, c, p.Sessions).DeleteSessions(ctx, []SessionKey{{"a", "agent"}}, DeleteOptions{Report: true, UserID: nil})
-				if err != nil {
-					t.Fatalf("DeleteSessions on %q: %v", p.Sessions, err)
-				}
-				checkDeleted(t, got, "a/agent:2")
-				if n := countRows(t, c, p.Runs); n != 0 {
-					t.Errorf("runs left in %q: got %d, want 0", p.Runs, n)
-				}
-				// The primary key's index and the eight of version 2, which
-				// replace the three of version 1.
-				if n := countIndexes(t, c, p.Sessions); n != 9 {
-					t.Errorf("indexes on %q: got %d, want 9", p.Sessions, n)
-				}
 			}
 		})
 	})

@@ -298,6 +298,21 @@ export interface components {
             detail: string;
             error_code: components["schemas"]["ErrorCode"];
         };
+        /**
+         * ServiceUnavailableResponse
+         * @example {
+         *       "detail": "Media storage is not configured on AgentOS",
+         *       "error_code": "SERVICE_UNAVAILABLE"
+         *     }
+         */
+        ServiceUnavailableResponse: {
+            /**
+             * Detail
+             * @description Error detail message
+             */
+            detail: string;
+            error_code: components["schemas"]["ErrorCode"];
+        };
         /** AgentSessionDetailSchema */
         AgentSessionDetailSchema: {
             /**
@@ -1059,6 +1074,32 @@ export interface components {
              * @description ID of the workflow the session belongs to
              */
             workflow_id?: string | null;
+            /**
+             * Session Summary
+             * @description Summary of session interactions (the stored summary, as it is)
+             */
+            session_summary?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Metrics
+             * @description Session metrics (session_data.session_metrics)
+             */
+            metrics?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Total Tokens
+             * @description Total tokens used in this session
+             */
+            total_tokens?: number | null;
+            /**
+             * Metadata
+             * @description Additional metadata
+             */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** PaginatedResponse[SessionSchema] */
         PaginatedResponse_SessionSchema_: {
@@ -1467,6 +1508,8 @@ export interface operations {
                 table?: string | null;
                 /** @description When given, only sessions whose `user_id` equals it are deleted; sessions without an owner never match, and an empty value matches only sessions whose owner is the empty string. */
                 user_id?: string | null;
+                /** @description Also delete the sessions' offloaded media from media storage (agno 3.0). This server has no media storage: `true` is answered 503 and deletes nothing; `false` deletes the sessions and their runs as usual. */
+                delete_media?: boolean;
             };
             header?: {
                 /** @description RFC 7240 preferences, comma-separated and case-insensitive. `return=representation` asks for a 200 response with a report of what was deleted; other preferences are ignored. */
@@ -1571,6 +1614,15 @@ export interface operations {
                     "application/json": components["schemas"]["InternalServerErrorResponse"];
                 };
             };
+            /** @description `delete_media=true`, and media storage is not configured (this server has none); nothing was deleted */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableResponse"];
+                };
+            };
         };
     };
     get_session_by_id: {
@@ -1668,6 +1720,8 @@ export interface operations {
                 db_id?: string | null;
                 /** @description Table to use for deletion: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first. */
                 table?: string | null;
+                /** @description Also delete the session's offloaded media from media storage (agno 3.0). This server has no media storage: `true` is answered 503 and deletes nothing. */
+                delete_media?: boolean;
             };
             header?: never;
             path: {
@@ -1737,6 +1791,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InternalServerErrorResponse"];
+                };
+            };
+            /** @description `delete_media=true`, and media storage is not configured (this server has none); nothing was deleted */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableResponse"];
                 };
             };
         };

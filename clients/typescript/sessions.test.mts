@@ -20,11 +20,12 @@ test("create, list and bulk-delete sessions with runs", async () => {
   for (const type of types) {
     const { data, response } = await api.POST("/sessions", {
       params: { query: { type } },
-      body: { session_id: `ts-${type}`, session_name: `From TypeScript (${type})`, user_id: "u-ts" },
+      body: { session_id: `ts-${type}`, session_name: `From TypeScript (${type})`, user_id: "u-ts", [`${type}_id`]: `ts-${type}-component` },
     });
     assert.equal(response.status, 201);
     assert.equal(data?.session_id, `ts-${type}`);
-    for (const run of ["r1", "r2"]) {
+    // Run ids are unique across sessions, as agno keys runs.
+    for (const run of [`ts-${type}-r1`, `ts-${type}-r2`]) {
       const res = await api.POST("/sessions/{session_id}/runs", {
         params: { path: { session_id: `ts-${type}` } },
         body: { run_id: run, status: "COMPLETED", run_data: { content: "hello" } },

@@ -197,7 +197,7 @@ func startServer(ctx context.Context, bin, dbURL string) (*server, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("server binary %s: %w (run make build)", bin, err)
 	}
-	s, err := spawn.Start(ctx, bin, spawn.Options{Args: []string{"--database-url", dbURL}, Env: []string{"OS_SECURITY_KEY="}})
+	s, err := spawn.Start(ctx, bin, spawn.Options{Args: testdb.ServeArgs(dbURL), Env: []string{"OS_SECURITY_KEY="}})
 	if err != nil {
 		return nil, err
 	}

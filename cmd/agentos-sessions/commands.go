@@ -13,7 +13,7 @@ import (
 // commandSummaries head each command's --help.
 var commandSummaries = map[string]string{
 	"serve":   "Serve the API (applying pending migrations first).",
-	"migrate": "Apply pending database migrations and exit.",
+	"migrate": "Bring the configured databases onto agno's layout and exit: create missing tables, convert this server's earlier layouts (moving them into the configured schema), and build the recommended indexes (on PostgreSQL concurrently). Back up first: there is no way back.",
 	"seed":    "Fill a database with realistic demo sessions of every type, with runs.",
 }
 

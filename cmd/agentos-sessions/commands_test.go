@@ -79,7 +79,7 @@ func TestRun_LogsJSON(t *testing.T) {
 	t.Parallel()
 	var stderr bytes.Buffer
 	url := testdb.SQLiteURL(t)
-	if code := run(context.Background(), []string{"migrate", "--database-url", url, "--log-format", "json", "--log-level", "debug"}, env(nil), &stderr); code != 0 {
+	if code := run(context.Background(), append([]string{"migrate", "--log-format", "json", "--log-level", "debug"}, testdb.ServeArgs(url)...), env(nil), &stderr); code != 0 {
 		t.Fatalf("migrate: exit %d: %s", code, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
@@ -97,7 +97,7 @@ func TestRun_Seed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			var stderr bytes.Buffer
-			args := []string{"seed", "--sessions", "120", "--runs", "2", "--database-url", url}
+			args := append([]string{"seed", "--sessions", "120", "--runs", "2"}, testdb.ServeArgs(url)...)
 			if code := run(context.Background(), args, env(nil), &stderr); code != 0 {
 				t.Fatalf("seed: exit %d: %s", code, stderr.String())
 			}

@@ -19,9 +19,12 @@ import (
 // the optional YAML file. Flags win over the environment, the environment
 // over defaults.
 type Config struct {
-	Addr         string
-	DatabaseURL  string
-	DBID         string
+	Addr        string
+	DatabaseURL string
+	DBID        string
+	// DBSchema is the PostgreSQL schema of the --database-url database;
+	// empty means agno's default, ai.
+	DBSchema     string
 	ConfigFile   string
 	MaxBatch     int
 	MaxBodyBytes int64
@@ -32,6 +35,8 @@ type Config struct {
 	LogLevel    string // debug, info, warn or error
 	// Seed is what the seed command creates.
 	Seed SeedConfig
+	// DryRun makes migrate print what it would do, and do nothing.
+	DryRun bool
 	Reliability
 	Security
 }
@@ -68,12 +73,19 @@ func parseConfig(command string, args []string, getenv func(string) string, usag
 	fs.StringVar(&cfg.DatabaseURL, "database-url", getenv("DATABASE_URL"),
 		"postgres://…, postgresql://…, sqlite://PATH or sqlite::memory: (env DATABASE_URL; default "+defaultDatabaseURL+")")
 	fs.StringVar(&cfg.DBID, "db-id", envOr(getenv, "AGENTOS_DB_ID", "default"), "id of the database given by --database-url (env AGENTOS_DB_ID)")
+	fs.StringVar(&cfg.DBSchema, "db-schema", getenv("AGENTOS_DB_SCHEMA"),
+		"PostgreSQL schema of agno's tables in the --database-url database; not for SQLite (env AGENTOS_DB_SCHEMA; default "+store.DefaultSchema+")")
 	fs.StringVar(&cfg.ConfigFile, "config", getenv("AGENTOS_CONFIG"), "YAML file listing several databases (env AGENTOS_CONFIG)")
 	addLogFlags(fs, &cfg, getenv)
 	if command == "seed" {
 		if err := addSeedFlags(fs, &cfg.Seed, getenv); err != nil {
 			return cfg, err
 		}
+	}
+	if command == "migrate" {
+		fs.BoolVar(&cfg.DryRun, "dry-run", false, "print what migrate would do, refusals included, and change nothing")
+		fs.StringVar(&cfg.Conn.ApplicationName, "db-application-name", envOr(getenv, "AGENTOS_DB_APPLICATION_NAME", store.DefaultApplicationName),
+			"application_name of the servers' PostgreSQL connections: migrate refuses while one is open (env AGENTOS_DB_APPLICATION_NAME)")
 	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -98,6 +110,9 @@ func parseConfig(command string, args []string, getenv func(string) string, usag
 	if cfg.ConfigFile != "" && cfg.DatabaseURL != "" {
 		return cfg, errors.New("give either --config or --database-url, not both")
 	}
+	if cfg.ConfigFile != "" && cfg.DBSchema != "" {
+		return cfg, errors.New("--db-schema is for --database-url; with --config, give each database its schema: in the file")
+	}
 	return cfg, nil
 }
 
@@ -108,7 +123,7 @@ func (c Config) Databases() ([]store.DatabaseConfig, error) {
 		if url == "" {
 			url = defaultDatabaseURL
 		}
-		return []store.DatabaseConfig{{ID: c.DBID, URL: url}}, nil
+		return []store.DatabaseConfig{{ID: c.DBID, URL: url, Schema: c.DBSchema}}, nil
 	}
 	data, err := os.ReadFile(c.ConfigFile)
 	if err != nil {

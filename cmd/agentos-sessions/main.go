@@ -1,5 +1,6 @@
 // Command agentos-sessions serves the AgentOS sessions API over PostgreSQL
-// or an embedded SQLite database, and migrates their schema.
+// or an embedded SQLite database, on agno's own tables, and brings earlier
+// layouts onto agno's.
 package main
 
 import (
@@ -21,8 +22,8 @@ import (
 const usage = `agentos-sessions serves the AgentOS sessions API.
 
 Usage:
-  agentos-sessions serve   [flags]   run the HTTP server (migrates first)
-  agentos-sessions migrate [flags]   apply database migrations and exit
+  agentos-sessions serve   [flags]   run the HTTP server (creating agno's tables where there are none)
+  agentos-sessions migrate [flags]   bring earlier layouts onto agno's, build recommended indexes, and exit
   agentos-sessions seed    [flags]   fill a database with demo sessions and runs
   agentos-sessions version           print the version and exit
 
@@ -64,7 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	logger := newLogger(cfg, stderr)
 	switch command {
 	case "migrate":
-		err = migrate(ctx, cfg, logger)
+		err = migrate(ctx, cfg, logger, stderr)
 	case "seed":
 		err = seed(ctx, cfg, logger, stderr)
 	default:
@@ -77,12 +78,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	return 0
 }
 
-func migrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
+// migrate brings the configured databases onto agno's layout
+// (store.Upgrade); --dry-run prints the plan on out.
+func migrate(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) error {
 	dbs, err := cfg.Databases()
 	if err != nil {
 		return err
 	}
-	return store.Migrate(ctx, dbs, logger)
+	return store.Upgrade(ctx, dbs, store.ConnSettings{}, store.UpgradeOptions{
+		DryRun: cfg.DryRun, Out: out, ServerApplicationName: cfg.Conn.ApplicationName,
+	}, logger)
 }
 
 // serve runs the server until ctx ends. It logs "listening" with the bound

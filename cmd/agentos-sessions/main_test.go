@@ -155,7 +155,7 @@ func TestRun_ServesAndShutsDown(t *testing.T) {
 	for name, url := range backends {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			s := startServe(t, nil, "--database-url", url)
+			s := startServe(t, nil, testdb.ServeArgs(url)...)
 			res, err := http.Get(s.url + "/health")
 			if err != nil || res.StatusCode != http.StatusOK {
 				t.Fatalf("GET /health: %v %v", res, err)

@@ -30,7 +30,7 @@ func TestProcess_SIGTERM(t *testing.T) {
 	t.Parallel()
 	url, app := testdb.PostgresURL(t), testkit.AppName(t)
 	s := testkit.Spawn(t, os.Args[0], spawn.Options{
-		Args: []string{"--database-url", url, "--db-application-name", app},
+		Args: append(testdb.ServeArgs(url), "--db-application-name", app),
 		Env:  []string{"AGENTOS_SESSIONS_TEST_MAIN=1"},
 	})
 	db := testkit.Open(t, url)

@@ -60,7 +60,7 @@ func countRows(t *testing.T, db *gorm.DB) (sessions, runs int) {
 // lets the delete finish, and exits 0.
 func TestServe_GracefulShutdown(t *testing.T) {
 	url, app := testdb.PostgresURL(t), testkit.AppName(t)
-	s := startServe(t, nil, "--database-url", url, "--db-application-name", app, "--shutdown-timeout", "1m")
+	s := startServe(t, nil, append(testdb.ServeArgs(url), "--db-application-name", app, "--shutdown-timeout", "1m")...)
 	db := testkit.Open(t, url)
 	status, release := blockedDelete(t, db, s.url, app)
 
@@ -99,7 +99,7 @@ func TestServe_GracefulShutdown(t *testing.T) {
 // and the exit code says the shutdown was not clean.
 func TestServe_ShutdownTimeout(t *testing.T) {
 	url, app := testdb.PostgresURL(t), testkit.AppName(t)
-	s := startServe(t, nil, "--database-url", url, "--db-application-name", app, "--shutdown-timeout", "200ms")
+	s := startServe(t, nil, append(testdb.ServeArgs(url), "--db-application-name", app, "--shutdown-timeout", "200ms")...)
 	db := testkit.Open(t, url)
 	status, release := blockedDelete(t, db, s.url, app)
 	s.stop()

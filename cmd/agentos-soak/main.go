@@ -112,7 +112,7 @@ func startServers(ctx context.Context, bin string, n int, dbURL string, stderr i
 	var servers []*spawn.Server
 	for i := range n {
 		s, err := spawn.Start(ctx, bin, spawn.Options{
-			Args: []string{"--database-url", dbURL, "--db-application-name", fmt.Sprintf("agentos-soak-%d", i)},
+			Args: append(testdb.ServeArgs(dbURL), "--db-application-name", fmt.Sprintf("agentos-soak-%d", i)),
 			Log:  stderr,
 		})
 		if err != nil {

@@ -189,7 +189,7 @@ func (s *soaker) step(rng *rand.Rand, n uint64) {
 	switch p := rng.IntN(100); {
 	case p < 40:
 		id := fmt.Sprintf("%s-%d", s.Prefix, n)
-		status, _ := s.send(http.MethodPost, "/sessions?type=agent", fmt.Sprintf(`{"session_id":%q,"user_id":"soak"}`, id), true)
+		status, _ := s.send(http.MethodPost, "/sessions?type=agent", fmt.Sprintf(`{"session_id":%q,"user_id":"soak","agent_id":"soak-agent"}`, id), true)
 		if status == http.StatusCreated {
 			s.ledger.mu.Lock()
 			s.ledger.sessions[id] = &entry{state: live, runs: map[string]bool{}, maybeRuns: map[string]bool{}}

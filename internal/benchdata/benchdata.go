@@ -25,7 +25,9 @@ func IDs(prefix string, n int) []string {
 }
 
 // Seed inserts n agent sessions with ids IDs(prefix, n) into sessions and
-// runsPer runs of each into runs, in dialect ("postgres" or "sqlite").
+// runsPer runs of each into runs, in dialect ("postgres" or "sqlite"), in
+// agno 3.0's layout: each run a row with its run_type, run_index and the
+// run dict agno writes (its ids, status and creation time).
 // Table names are trusted: they come from the caller, never a request.
 func Seed(ctx context.Context, exec Exec, dialect, sessions, runs, prefix string, n, runsPer int) error {
 	if n == 0 {
@@ -34,19 +36,23 @@ func Seed(ctx context.Context, exec Exec, dialect, sessions, runs, prefix string
 	var sessionsSQL, runsSQL string
 	switch dialect {
 	case "postgres":
-		sessionsSQL = `INSERT INTO ` + sessions + ` (session_id, session_type, user_id, created_at)
-SELECT $1::text || g, 'agent', 'bench', 1700000000 FROM generate_series(0, $2::int - 1) AS g`
-		runsSQL = `INSERT INTO ` + runs + ` (run_id, session_id, created_at)
-SELECT 'r' || r, $1::text || g, 1700000000
+		sessionsSQL = `INSERT INTO ` + sessions + ` (session_id, session_type, agent_id, user_id, session_data, created_at, updated_at)
+SELECT $1::text || g, 'agent', 'bench', 'bench', '{}', 1700000000, 1700000000 FROM generate_series(0, $2::int - 1) AS g`
+		runsSQL = `INSERT INTO ` + runs + ` (run_id, session_id, run_type, agent_id, run_index, run_data, created_at)
+SELECT $1::text || g || '-r' || r, $1::text || g, 'agent', 'bench', r,
+  jsonb_build_object('run_id', $1::text || g || '-r' || r, 'session_id', $1::text || g, 'agent_id', 'bench', 'status', 'COMPLETED', 'created_at', 1700000000),
+  1700000000
 FROM generate_series(0, $2::int - 1) AS g, generate_series(0, $3::int - 1) AS r`
 	case "sqlite":
 		sessionsSQL = `WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i + 1 < ?2)
-INSERT INTO ` + sessions + ` (session_id, session_type, user_id, created_at)
-SELECT ?1 || i, 'agent', 'bench', 1700000000 FROM g`
+INSERT INTO ` + sessions + ` (session_id, session_type, agent_id, user_id, session_data, created_at, updated_at)
+SELECT ?1 || i, 'agent', 'bench', 'bench', '{}', 1700000000, 1700000000 FROM g`
 		runsSQL = `WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i + 1 < ?2),
 r(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM r WHERE j + 1 < ?3)
-INSERT INTO ` + runs + ` (run_id, session_id, created_at)
-SELECT 'r' || j, ?1 || i, 1700000000 FROM g, r`
+INSERT INTO ` + runs + ` (run_id, session_id, run_type, agent_id, run_index, run_data, created_at)
+SELECT ?1 || i || '-r' || j, ?1 || i, 'agent', 'bench', j,
+  json_object('run_id', ?1 || i || '-r' || j, 'session_id', ?1 || i, 'agent_id', 'bench', 'status', 'COMPLETED', 'created_at', 1700000000),
+  1700000000 FROM g, r`
 	default:
 		return fmt.Errorf("seed: unknown dialect %q", dialect)
 	}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -119,4 +120,25 @@ func NewSchema(ctx context.Context, base, prefix string) (schemaURL string, drop
 func SQLiteURL(t testing.TB) string {
 	t.Helper()
 	return "sqlite://" + filepath.Join(t.TempDir(), "test.db")
+}
+
+// Schema is the schema PostgresURL or NewSchema put on a URL's
+// search_path, where the server under test keeps its tables; "" for any
+// other URL (SQLite has no schemas).
+func Schema(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || !strings.HasPrefix(u.Scheme, "postgres") {
+		return ""
+	}
+	return u.Query().Get("search_path")
+}
+
+// ServeArgs are the serve (or migrate, or seed) flags for a database of
+// this package: its URL and, on PostgreSQL, the schema its tables live in.
+func ServeArgs(raw string) []string {
+	args := []string{"--database-url", raw}
+	if schema := Schema(raw); schema != "" {
+		args = append(args, "--db-schema", schema)
+	}
+	return args
 }

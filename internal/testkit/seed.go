@@ -32,17 +32,21 @@ type Run struct {
 	ID string
 	// CreatedAt is in epoch seconds, its session's when zero.
 	CreatedAt int64
-	// Data is run_data, NULL when nil.
+	// Data is the run's own keys; run_data also holds run_id,
+	// session_id, created_at and the session's component id (agent_id,
+	// team_id or workflow_id), as agno writes every run.
 	Data map[string]any
 }
 
 // seedBatch is how many rows one INSERT carries.
 const seedBatch = 500
 
-// Seed inserts sessions and their runs into a database's tables pair, with
-// SQL of its own, as AgentOS would have written them. It is the only place
-// tests write sessions and runs behind the server's back, so that a change
-// of the tables' layout is made here once.
+// Seed inserts sessions and their runs into a database's tables pair, in
+// agno 3.0's layout (the one the server creates), with SQL of its own, as
+// agno would have written them: runs in order of run_index, typed like
+// their session. It is the only place tests write sessions and runs behind
+// the server's back, so that a change of the tables' layout is made here
+// once. Tests of agno's other layouts build them with internal/agnodb.
 func Seed(t testing.TB, db *gorm.DB, tables store.TablePair, sessions ...Session) {
 	t.Helper()
 	var sessionRows, runRows [][]any
@@ -60,23 +64,31 @@ func Seed(t testing.TB, db *gorm.DB, tables store.TablePair, sessions ...Session
 		for i := range s.Runs {
 			runs = append(runs, Run{ID: fmt.Sprintf("%s-run-%d", s.ID, i)})
 		}
-		for _, r := range runs {
+		component := map[string]string{"agent": "agent_id", "team": "team_id", "workflow": "workflow_id"}[s.Type]
+		componentID := s.Type
+		if s.AgentID != nil && s.Type == "agent" {
+			componentID = *s.AgentID
+		}
+		for i, r := range runs {
 			at := r.CreatedAt
 			if at == 0 {
 				at = created
 			}
-			var data any
-			if r.Data != nil {
-				data = jsonText(t, r.Data)
+			data := map[string]any{"run_id": r.ID, "session_id": s.ID, "created_at": at}
+			if component != "" {
+				data[component] = componentID
 			}
-			runRows = append(runRows, []any{r.ID, s.ID, at, data})
+			for k, v := range r.Data {
+				data[k] = v
+			}
+			runRows = append(runRows, []any{r.ID, s.ID, s.Type, i, jsonText(t, data), at})
 		}
 	}
 	err := db.Transaction(func(tx *gorm.DB) error {
 		if err := insert(tx, tables.Sessions, []string{"session_id", "session_type", "user_id", "agent_id", "session_data", "created_at", "updated_at"}, sessionRows); err != nil {
 			return err
 		}
-		return insert(tx, tables.Runs, []string{"run_id", "session_id", "created_at", "run_data"}, runRows)
+		return insert(tx, tables.Runs, []string{"run_id", "session_id", "run_type", "run_index", "run_data", "created_at"}, runRows)
 	})
 	if err != nil {
 		t.Fatalf("testkit: seed %s: %v", tables.Sessions, err)

@@ -42,7 +42,7 @@ func EachBackend(t *testing.T, test func(t *testing.T, newURL NewURL)) {
 // session tables (store.DefaultTables when none). Every database the kit
 // opens is configured here.
 func Database(id, url string, tables ...store.TablePair) store.DatabaseConfig {
-	return store.DatabaseConfig{ID: id, URL: url, Tables: tables}
+	return store.DatabaseConfig{ID: id, URL: url, Schema: testdb.Schema(url), Tables: tables}
 }
 
 // Options are what a test sets about the server under test; the zero value
