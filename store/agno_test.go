@@ -466,28 +466,14 @@ func TestStore_RefusesLayoutsItCannotServe(t *testing.T) {
 	})
 }
 
-// earlierLayout creates the tables and migration records releases of this
-// server before agno's layout left, written out here from those releases'
-// migrations.
+// earlierLayout creates this server's earlier layout (agnodb has it).
 func earlierLayout(t *testing.T, db *sql.DB, q func(string) string) {
 	t.Helper()
-	json := "JSONB"
+	d := agnodb.Postgres
 	if !strings.Contains(q("x"), ".") {
-		json = "TEXT"
+		d = agnodb.SQLite
 	}
-	for _, stmt := range []string{
-		`CREATE TABLE ` + q("agno_sessions") + ` (session_id TEXT NOT NULL PRIMARY KEY, session_type TEXT NOT NULL,
-		 agent_id TEXT, team_id TEXT, workflow_id TEXT, user_id TEXT, session_data ` + json + `, agent_data ` + json + `,
-		 team_data ` + json + `, workflow_data ` + json + `, metadata ` + json + `, summary ` + json + `,
-		 created_at BIGINT NOT NULL, updated_at BIGINT)`,
-		`CREATE TABLE ` + q("agno_runs") + ` (run_id TEXT NOT NULL, session_id TEXT NOT NULL REFERENCES ` + q("agno_sessions") + ` (session_id) ON DELETE CASCADE,
-		 agent_id TEXT, team_id TEXT, workflow_id TEXT, user_id TEXT, parent_run_id TEXT, status TEXT, run_data ` + json + `,
-		 created_at BIGINT NOT NULL, updated_at BIGINT, PRIMARY KEY (session_id, run_id))`,
-		`CREATE TABLE ` + q(earlierMigrationsTable) + ` (sessions_table TEXT NOT NULL, version INTEGER NOT NULL, applied_at BIGINT NOT NULL, PRIMARY KEY (sessions_table, version))`,
-		`INSERT INTO ` + q(earlierMigrationsTable) + ` VALUES ('agno_sessions', 1, 1700000000), ('agno_sessions', 2, 1700000000)`,
-	} {
-		mustExec(t, db, stmt)
-	}
+	agnodb.CreateEarlierLayout(t, db, d, q)
 }
 
 // runsEncoding keeps a session's runs array when its other columns are

@@ -16,27 +16,7 @@ import (
 	"github.com/agentos-sessions/agentos-sessions/internal/agnodb"
 )
 
-// seedEarlier fills this server's earlier layout (see earlierLayout) the
-// way its releases wrote it: runs without run_type or run_index, run_data
-// NULL or a caller's object, lowercase statuses, component ids on the
-// session only.
-func seedEarlier(t *testing.T, db *sql.DB, q func(string) string) {
-	t.Helper()
-	for _, stmt := range []string{
-		`INSERT INTO ` + q("agno_sessions") + ` (session_id, session_type, agent_id, team_id, workflow_id, user_id, session_data, created_at, updated_at) VALUES
-		 ('a', 'agent', 'helper', NULL, NULL, 'u1', '{"session_name": "Agent chat"}', 100, 100),
-		 ('t', 'team', NULL, 'planners', NULL, NULL, '{}', 200, NULL),
-		 ('w', 'workflow', NULL, NULL, 'blog', 'u2', NULL, 300, 300)`,
-		`INSERT INTO ` + q("agno_runs") + ` (run_id, session_id, agent_id, user_id, status, run_data, created_at) VALUES
-		 ('a-2', 'a', NULL, 'someone', 'completed', '{"run_input": "Second", "content": "B"}', 20),
-		 ('a-1', 'a', 'other-agent', NULL, 'error', NULL, 10),
-		 ('a-3', 'a', NULL, NULL, NULL, '{"content": "C"}', 20),
-		 ('t-1', 't', NULL, NULL, 'running', '{"content": "T"}', 5),
-		 ('w-1', 'w', NULL, NULL, 'COMPLETED', '{"input": "Write", "content": "W"}', 7)`,
-	} {
-		mustExec(t, db, stmt)
-	}
-}
+func seedEarlier(t *testing.T, db *sql.DB, q func(string) string) { agnodb.SeedEarlier(t, db, q) }
 
 // checkUpgraded checks a converted pair through the store and with raw SQL.
 func checkUpgraded(t *testing.T, c *Catalog, db *sql.DB, d agnodb.Dialect, schema string) {
