@@ -94,6 +94,9 @@ func TestAuth_JWT(t *testing.T) {
 	}
 	t.Run("LeewayOnExpAndNbf", func(t *testing.T) {
 		t.Parallel()
+		// Taken now, not when the test began: parallel subtests may start
+		// long after it, and the leeway is only 30 s.
+		now := time.Now()
 		for _, claims := range []jwt.MapClaims{
 			{"scopes": read, "exp": now.Add(-5 * time.Second).Unix()},
 			{"scopes": read, "nbf": now.Add(5 * time.Second).Unix()},
