@@ -83,7 +83,7 @@ func (t *sessionsTable) buildSQL(l *layout) *layoutSQL {
 		legacy = "s." + legacyRunsColumn
 	}
 	s.readCols = s.sessionCols + ", " + s.run.nameSource(sessionData) + ", " + legacy
-	s.nameFilter = j.text(sessionData, "session_name")
+	s.nameFilter = nameExpr(j, "s.", l)
 	if pg {
 		s.ilike = "ILIKE"
 		s.forUpdate = " FOR UPDATE"
@@ -137,4 +137,13 @@ var _ Sessions = (*sessionsTable)(nil)
 
 func newSessionsTable(d *database, pair TablePair) *sessionsTable {
 	return &sessionsTable{db: d, names: pair}
+}
+
+// nameExpr is the session's stored name as text (session_data's
+// session_name, whatever its encoding), over the alias prefix ("s." or ""
+// for an index): the expression the session_name filter matches, and on
+// PostgreSQL the expression of its trigram index, spelled the same so the
+// planner matches the two.
+func nameExpr(j jsonSQL, alias string, l *layout) string {
+	return j.text(j.value(alias+"session_data", l.sessionCols["session_data"]), "session_name")
 }
