@@ -896,6 +896,12 @@ type GetSessionRunsParams struct {
 
 	// Table Table to query runs from: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first.
 	Table *string `form:"table,omitempty" json:"table,omitempty"`
+
+	// Limit Runs per page. Without it (and without `page`) every run is sent; with `page` alone, pages hold 20 runs.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Page The page to send, counting from 1 (with `limit`, or 20 runs per page).
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
 }
 
 // GetSessionRuns200JSONResponseBody_Item defines parameters for GetSessionRuns.
@@ -1934,7 +1940,9 @@ type ClientInterface interface {
 
 	// GetSessionRuns Get Session Runs
 	//
-	// Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are ordered by creation time, then run_id; a session without runs gives an empty list.
+	// Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are in the order agno keeps them (run_index, then created_at, then run_id); a session without runs gives an empty list.
+	//
+	// Without `limit` or `page`, every run is sent, streamed. With them, one page; `X-Total-Count` always gives how many runs match, all pages together.
 	//
 	// Corresponds with GET /sessions/{session_id}/runs (the `GetSessionRuns` operationId).
 	GetSessionRuns(ctx context.Context, sessionId string, params *GetSessionRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2178,7 +2186,9 @@ func (c *Client) RenameSession(ctx context.Context, sessionId string, params *Re
 
 // GetSessionRuns Get Session Runs
 //
-// Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are ordered by creation time, then run_id; a session without runs gives an empty list.
+// Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are in the order agno keeps them (run_index, then created_at, then run_id); a session without runs gives an empty list.
+//
+// Without `limit` or `page`, every run is sent, streamed. With them, one page; `X-Total-Count` always gives how many runs match, all pages together.
 //
 // Corresponds with GET /sessions/{session_id}/runs (the `GetSessionRuns` operationId).
 func (c *Client) GetSessionRuns(ctx context.Context, sessionId string, params *GetSessionRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3152,6 +3162,30 @@ func NewGetSessionRunsRequest(server string, sessionId string, params *GetSessio
 
 		}
 
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -3521,7 +3555,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetSessionRunsWithResponse Get Session Runs
 	//
-	// Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are ordered by creation time, then run_id; a session without runs gives an empty list.
+	// Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are in the order agno keeps them (run_index, then created_at, then run_id); a session without runs gives an empty list.
+	//
+	// Without `limit` or `page`, every run is sent, streamed. With them, one page; `X-Total-Count` always gives how many runs match, all pages together.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4214,6 +4250,11 @@ func (r RenameSessionResponse) ContentType() string {
 	return ""
 }
 
+// GetSessionRunsResponse200Headers the declared response headers of an HTTP 200 response for GetSessionRuns
+type GetSessionRunsResponse200Headers struct {
+	XTotalCount *int
+}
+
 type GetSessionRunsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4231,6 +4272,8 @@ type GetSessionRunsResponse struct {
 	JSON422 *ValidationErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalServerErrorResponse
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetSessionRunsResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4659,7 +4702,9 @@ func (c *ClientWithResponses) RenameSessionWithResponse(ctx context.Context, ses
 
 // GetSessionRunsWithResponse Get Session Runs
 //
-// Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are ordered by creation time, then run_id; a session without runs gives an empty list.
+// Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are in the order agno keeps them (run_index, then created_at, then run_id); a session without runs gives an empty list.
+//
+// Without `limit` or `page`, every run is sent, streamed. With them, one page; `X-Total-Count` always gives how many runs match, all pages together.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5345,6 +5390,19 @@ func ParseGetSessionRunsResponse(rsp *http.Response) (*GetSessionRunsResponse, e
 		}
 		response.JSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetSessionRunsResponse200Headers
+		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCount = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil

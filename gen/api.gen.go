@@ -902,6 +902,12 @@ type GetSessionRunsParams struct {
 
 	// Table Table to query runs from: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first.
 	Table *string `form:"table,omitempty" json:"table,omitempty"`
+
+	// Limit Runs per page. Without it (and without `page`) every run is sent; with `page` alone, pages hold 20 runs.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Page The page to send, counting from 1 (with `limit`, or 20 runs per page).
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
 }
 
 // GetSessionRuns200JSONResponseBody_Item defines parameters for GetSessionRuns.
@@ -2217,6 +2223,20 @@ func (w *ServerInterfaceWrapper) GetSessionRuns(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter table: %s", err))
 	}
 
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetSessionRuns(ctx, sessionId, params)
 	return err
@@ -3300,15 +3320,25 @@ type GetSessionRunsResponseObject interface {
 	VisitGetSessionRunsResponse(w http.ResponseWriter) error
 }
 
-type GetSessionRuns200JSONResponse []GetSessionRuns200JSONResponseBody_Item
+type GetSessionRuns200ResponseHeaders struct {
+	XTotalCount *int
+}
+
+type GetSessionRuns200JSONResponse struct {
+	Body    []GetSessionRuns200JSONResponseBody_Item
+	Headers GetSessionRuns200ResponseHeaders
+}
 
 func (response GetSessionRuns200JSONResponse) VisitGetSessionRunsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4083,140 +4113,144 @@ func (sh *strictHandler) GetSessionRun(ctx echo.Context, sessionId string, runId
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rchu3s+eroGZ3K1LViKYcJ9m/XOeDbMmJchxJK1FxpRwVCc6AJI5nAAbASObfpap9mn2wfZJTaABz",
-	"xZCUROpmfpNIEGg0gEZffuj+FkQ8nXJGmJLB3rdARhOSYvhzf0yYOidSUs4OiMI0OYcv9XdTwadEKEqg",
-	"JdYt+zFW8B1ms5NRsPf5W4DjmCrKGU5OS+2VyEgYqNmUBHsBH/4XiVRwE35zn7AsSYKbyzCIiYwEneoO",
-	"gj1DzY6ckoiOaIRgsDBQVCXEfYsO9Ic3oaWHxlVqbP9SCcrGy46Ijg5QJkmMKENqQiWShiGNsY/iYmTb",
-	"xlJQ7fWC0X8ygqCh6wzRmDBFR5SIRr92AXT/YWMKQTTBqj+hUnExq86WKpKaxbnFIrgPsBB4tgSL3vN0",
-	"mhBFkKYDOTqKKbzXH/9mP9bkCoIViftYVYkdcZHqz4IYK7KjaEo8k11EjOMUDKL/0P1IhdNpmSJDAdqH",
-	"6aZE4TVv27wvlA9WUPOH+8jQImgk10eK448bqEIGfHITBvO27vm83Tp/n7puGU5Js+PfshSzHUFwjIcJ",
-	"yU8FNG6OcIy92yMfQyqsyPrY+D4TAs6uHgbxEVIT4pEKjtpzoKZMXpamuH5aV7rOZgBNWi5fmCICR7qB",
-	"9NFoSSpRaYb4FvxPQUbBXvA/XhXXxCt7R7yyP+/pplp2cIWTvuJfCJNeyaupGBOxxBR6uitkulokfk3b",
-	"nhn2Jgyyabw+GfMRS4XMCF7xcmEGt+Ilk0Tc+xq6kEToWwhLySMKvV9TNWnZdqZ1HNzchIEg/2RUkDjY",
-	"+9y8mCpHvXZAL2uXkE8J8Fwe73B8Rv7JiFRnRE45k7CDyFesLwlz6nUHwZ5uiYRpGoQBEYKLfsRj3d27",
-	"/YP+2eH/uTg87+k+q4qG66AuQA51D8h8i1IiJR6XJYch3CczykPP3+wwxHvdsM7a2PVe6qzEQQ9XfLzj",
-	"8awviGa/W6WmnjVfih6TaxCZaMTFAqHkF6G1ebVtCR+pnhm952yU0GjhXnA0waamMfpB7uz+gHCir4MZ",
-	"Il+pVLKDLiRBp/u997+hV3ZM+Uru7CLF3XGkqlPfS+9Pjj98PHr/QjZSg6E+poN6c5Yxu+XadPXbCyWf",
-	"tjvF+ibsi4zdo8NT6ASdZcz2qrtbr1LWmxAkMoaokiQZoS3KppkKUcSZIkyFbuFl6HSlEJErvYgh+v//",
-	"9/9tv9U/RNckSXa+MH7N0BcykwgLgnAiOZJEXJEYYQmHUI9jlv4HiUaUJHH5BtazdlbL3dhYnRlw8eAt",
-	"woiRa3RxcXSArieEITyUhKnawIbdWo/J5P2GPYc+nDIksorMMf1rBYHg9B4bpUdwamm+5uLLKOHX9+jt",
-	"k+3CXZZVA6F0glpPmRVcKz9pLVYoHRkNiEqEWdV+bDFGn5J1U7Ur7s6Ok6kdz6m2Rwdoa0wYEaAZ0RFi",
-	"XKGp4Fc0JvG230DxGCR3p+j4Flfuw1kpR4wqWmKTGW6OeXLHw1kTrHBEq3sV6Z59entxnB9TT76XMKlS",
-	"UIiUGgfcCB465ouhmojxiKIDkpDFoqg4fbKp83ykUpWNxaMDqdWqGHruoH2FUi4V2u12w263i2gs0ZQI",
-	"p7+j4QzFZISzRKEtw2txRcQPEg12dlL8dWeIVTQZbL9FKRfE8OPN69daV8tdVA1tKqXsyHy56zvAMmh4",
-	"qiqGq2eS2kiVpVmWphgizghMicahMTQJkvpUcxETgTCLczNff5oQNlYTfb8PSnwdVGZ0C7N57lyB7MZs",
-	"WxR1CoypMuKyrLx6tsqiLSXPyJQL1WTopwlWCKNhlnyxfEQxjTvoEEcTFFOpKIsU2ipoC1GZsm00xVTk",
-	"GoPdS3g6JVhIxFlEYCncF7ASe/qTgRksHhjFBg6ZayVIyrXqRVWIuJoQcU0lgR8xrvojnrF4gLYyZrQ2",
-	"TRK0QpqgEHEBdwe/ZiTWu1oTNrCiaYDG9Iqwbb3IdUsCyNF/LrX6hruxZW9wU1+f2LO3c+qXHiVf5VF5",
-	"hGOu0AfoZ8GOinNSiqHbdpLbIa07KZ9rQyyJjMl+iYG1izVLhwS2iG5nN5lXqOeuHcrUz28COFM0zdJg",
-	"r1vReCVq8LjwSdVUlNv5NW/tLms9wrUTHIRVLjVWIeeuh/+Fqdli6GoTE3SXCCsy5oL+GzznHXTCwLVZ",
-	"csaE6OJ4/6L32+Fx7+j9fu/wIEQfTs7eHR0cHB6H6Pik1/9wcnF8EKI/Dnu/nRz09Sf7Hz+efNItnSEe",
-	"oj/3Px4d7PeOTo77h2dnJ2chOt3/6+PJ/kG/d3LS/7h/9uuhHun84vT05Kx3eND/4/DgaL/f++v0MERH",
-	"x73Ds+P9j/3zw7M/D89cD/q/o/eH/Yvj/T/3jz7uv/t4+BZFCdXcR3LCsyRGOIrIVMGEJcJxTGKUYEVE",
-	"p3QXG54Av+pLHQZfd8hXRZikw4TsEKY31+eKsyoMagwKwiDnUBAGOYuCMGjyKAgLb0UY1LkUhEGDTTCg",
-	"j09BGHgZFYSBh1PB5U0YfOBiSOOYsEXOmiMms9GIRpq3+spMqZEBHXRmdzOSEZ+SLbm9l1+1e2bz1r0z",
-	"BXNehHumyUPPiTxiigiGk3NQkmCsRSz/gGlC4kJdKTSYLXfv0XgP/Th6Pfw52iX/irv4zfCX6H+Tn0a7",
-	"+PXwx+hN/BP5ebRdZ79/j9xrKcJCOBekacr/ybgi5sIWcFtQNkZUPZWlm7cqnkU85gpu0UUrp6/bkb1u",
-	"K6wvRMGL2PkNfnh4dorHlGmjzDXq23vLhBP6TeXAeS78xgpoQbnZHdmY3NRw5TYqkg1nlPUw68WoKWEp",
-	"MfTM69POknJ2xEY8qBuIxdeFu6TBazM6jFbxktb497lC/+UcnjtqGhxOaEqtZg/2W7D3uhu2KmGG49pM",
-	"slxO8VejZO12u92SzlUyYz7CCD5lC/ooD931OWl1K+dP3dL/SBTxjCk0EjxFu9stqt6pPRweFQ+LaNJX",
-	"NCX9VM4f/xzaIvKVRFkOJ9DGREqThEoScQb2lo8A+9ue/sUfJfuNATeLYClMZgEbILxpZu1WoWVU0/Q9",
-	"9OmbvRkT2LjMmCxfevOTeYOe2hb1QW8aO7g4G579Oks4jnucf8RiTBaJ1zPngODxDFGJEv0jLQ8wQ7s/",
-	"//LLL693f0bDmQLCKvK3qUu9CDncxj8Pq88yNh/MtTK3tZpgZQ+R1mLAXM9a4VNZTPkj4Jj29bhoRBMi",
-	"EWVRksUOclCPZkBLgDJRhQ2eYn1IEzeEEXeamJTHJEFbpDPuhObTX4k+lWgs9A1M2fiVkXFlz3feD9Bt",
-	"glyLVneV8zjJ1DRTLrxWTKbK2feWsHXDxM6yW0HETODvEfbkIQyMithGnOkZejhnWuohYAc/Aq0fljg5",
-	"0Eb3TVN3Az0wlUcw8AIyTSOgk00z1U9JTPE64zT6aMAgCCuFo0kKi1k2TnSLP4AMUENNbPoR+PeHGdrh",
-	"PHPtu8rAPxyBD4FpPCUChAKLCPjpMyBwLsLxXqCFuj4PVoeAoHs15MOI1Ge2ypom1IFgyRll4/6SYnmB",
-	"aHPd5bKWjlA+BrrGEhGGh4lxgDq/aP59SQIXhD3ifisomwoeESlzYIaX/PLGK+iXikwfg3hnqBbsN5T4",
-	"KD+Hb4DsERGERY/Ebjc4iqhqk49FK0OwteY9mttKgQagoLnR9LbO78UKbfb7XEt7OCwRlkiQiIuYmCDi",
-	"SDdfBPTxPg0o4NUtEtbKD4+RAT3r++J+csRcOQ5EgRRvIwKGsuPmW8Fpafeh4AP0UYQH7bpuKfJVvfov",
-	"ydl2jZR86c0vHxBpcV5GWCCsgGJSxIxraKgGLHwd8KuwvB39WCzOk8cQMj09bgnSXecPfP8gmJDquCU8",
-	"iN70/DF48ycMvEA/NY0argErUy4rp6Idqn1OxBWNyAXDV5gmWiVY5G0BBRRpxU9rWFRCrDzibETHmSAx",
-	"4gyBJX9yXve2+IJOL8LfMoeJXpbnIfk5+JynFHq+bIgtTXz71NbrUTo6cALOYB9LEAA0JAlnY4kUb3Es",
-	"rdWj0HNOBBPhckRpdduOu3mA5nmAVoCDNAUd94/9dvv279Pa9ad2WOYKnqvd683FIz1b0xx/hm/XLMJQ",
-	"cQAamLag61CFqNxe39O2VYBjCwEGiNiF8qsEkP0entbNkaJJ8eouXu9ju2KNdHfoesIRv2byAUHEBQU5",
-	"anjhTqmDiBde7/UnXdULvP2G79mj4/BPcBMH5nwEBRM8XfcMlq0h/c65UCciJqLSrYxs7LzSU97U048+",
-	"LPOCWpvA0ncUWAL5uokubaJLm+jSJrq0iS5tokub6NImurSJLrV5Rzzq0ibEtAkx3TvEtMoXxQthhBVv",
-	"yROPbb2QCFPV5vZQpxsslUBwk8Zuk8buwdLY2YtQbrLZPbNsdqCnPEwqO311rVmzIzhtTWcKl5lT6FZ6",
-	"jy7y+H9fMYdnm85vKa9+2/XruTAvGM7URAvCqPzIrA0MUmsOr6tl45lN/T30iwB9tHHKy1SZTadcKBKD",
-	"g01Ll0WctV6SHd0WpZlUaEgQnk4TPRzlDCyTJqO978BfCL/nMNHHdDiyixLirF9jcqJjnroUBl93xnyn",
-	"1JHWGDrH9o/PKZ5+Nsy+xGx2WW6/Q1OXl2WK1STYC8ZUTbJhJ+LpK46ndEczckzYK9etZk7xc/mFTne4",
-	"Taa1M+VwrZq5rjQ7lmPDclrQfHZYVjw8G9asg9V5ND9X19PdNGtXBR1/7EAlDuWfPEne3NQ1isVJmP7E",
-	"CY1B4i+VJGLI41mnlAdqD9m3uqVXvOYBN5Vot35/NNKN3Ovm2ANdZkSFBAffMCGpSYMALqPB31m3+2OU",
-	"cHOfwX+kYz7UjDcf7CHzifFvm88GISKdcQcNbjfZQeepXGVta+pZfofoeGaQhhwAssE1rAPX4GFvGddg",
-	"/szt3XsYi1r55KOcAEFUJlgVxmq/chZzm0vs1rbiBaNfC1vMZv/KnWHPC0jhWa+niqbwkPpkIRUeWgtc",
-	"xVMEBWwC8ZtA/JMPxHtO1SYa/wjR+Bz2+yQi8r5dUQ7Lrz623DL/Iq6sD1jfhIK56IuMPcq1b8c3uUn1",
-	"2hEcTeDwV4gmU5Q3PctYMQFBZJaoxxEAMLJRK4HqIj+1h3zbfPMmc4EK4sLma0ooDgAIuNotCGJJ/H8z",
-	"bN+0LecYoMuF79en/MtaNPxZxMDL79rWaO061ILjUY0i5y478JZg2MTEF8bES2JxQfGEe4Sa2+KbKzg7",
-	"pWdTTzKmWZKU6z0pTpi1xttzAerOylpE+ILId0WKl0hYUYmSmnrlG9jUKLlLqHneddFYLzgwUSaomkET",
-	"c4n81uudviNYmKdgTcU7rytxct4/P3x/cXbU+6v/n4d/aW0coyH80mAMOuhIobHATElEroiYIb2BTGZz",
-	"PQcYM9gLzG8K+iZKTTXnf//UKwgxjT44tMHvn3qNtK776PdPPSTpmFU3vqX390+9/p+HZ0cfjt4bH/t/",
-	"Hv6lSZTo7wCSZcu/AxQlmKYm4DvhSWx60F/CXzn9KKFSFS+n5Z4WqWGRaftaUEUQF/Xc29tQ3sA8xOdy",
-	"D8cpZSG6ntBo4jiFk6SDLlhMhHn7SCVPzJjUkJoNczqprLyRlKWk1JCOFycJESjFMyQJWYLnN/AgxuSo",
-	"rfHWlTqyLNAG9kwqknYqL/0ZL2WfuCLC1BsIdjvdTlcvKZ8Shqc02At+7Ox2ukEIQR7Yd3k9uaKaQ5MM",
-	"k2sfpVmi6DQpTdfUiaACqqZQhjCSlI2T0pJ1UE+fdwNZQhFmjENQP2MxZ8aFdE2TBLKpY31VJDNbyEIv",
-	"CbIiqwgPSviJGVQbH52/2d/MJMulQqKtclGSz/RyEBZlSqAkiP5sG8UkojFB11qrpHlxhT1Nv9MBZF5P",
-	"g7NkZl7lDrmawH6gMZCh/1QAVcAqmuj9Y2praMOITI1+RmNTHE3PGwIjUrNEj80Ts1f0WJoXSmAmDaP2",
-	"EKFQm8McYOgeFt9SpweHXyppTDA9gp2FK+UBP6CGQeeExWhwCp6XPevQ/g9BpoJIwoy3f6Bt3jFRCKPX",
-	"3W7hgADN25y7a6eEu2IUsHruQ+byfYeIMqkIBoA2ZoikUzVDr7tv9KbNN8ZR3CilAftS4JQoIiSI+vo2",
-	"NIV2HBeA9SOaKCI6yIaXLFVF/ZMvZKrMEkKlB55OsaJDmlA1M6G6KRE7NK5tk0HLFoEyN5qWfzICEVdz",
-	"PQW2WIXMTYRldaCwSEScvydeetb6MmkwCSs8xJKA1cS1kIKJA/1wHvNSBbaCjJPVaIKlqVIEOYT1joxt",
-	"X7CloPlAaQ12oDkCJWE66BBWNyVY70Kos9fGo3hob9GcSXe/0xfMshzzHFq7sHGrgi7u+fEezL0KBkUw",
-	"b1lO+eM8Vo5JaCs/jdBY7zUibWFPtd1BdiGlcy65H0JlRCEr+YSgh9bNBvH31TCylQtlUKKJ9zdZ+Elv",
-	"CdgHoTliuZA212JRP4j8k+EEElWUJNXbUnuqJjxTWlzwa0YEYlryGcEXGnHnBMkVTjIrcYn0Dmt6sLe0",
-	"+ZHhRxtDnRmwGpaeaJLq1SpKdZUooECFH+fY0AASmZe+KO1H+QPio1HCcQwgq5hi49BKK3mqtrBWDX7s",
-	"dLftNVw66YxXG++hgTYvBqbCorwmehv+1P0RmG8IkO5aeYsGI5xIMsi/KJNWu6G1hprJDCetcgH6sI+B",
-	"y0uQS0YYLFwhZ4J6HSH7BjhXzIacJwQz34qcfXiPfnn9poumRSAj1Ic9xTuS6AvMXUIRlmSHMkmYpIpe",
-	"kQ4atFy9WH4xbtTa5QvCA9uqIVok1a/gt7aGV4kWOGF0zLgoXVcTgk3qCMtzowrUuL1oluXXtu739SLK",
-	"l8Z8IlK94zGgocpBvzqSc+/bklemt3rbTdVYs0AsxzzQaF93u+uhwdX9Ahq8QK1CTZIZAIRHWZLMtMxj",
-	"qqwhve6+Ka5iVzgmwkJQIhfpbHp9zdLCbE/ztdrZ19P01RXbT67xTLbuxC238Nudyu6or7Oe9uvum2b/",
-	"c2evjZE3K1wST3Vxz4IcsSutHObM3akUewRpBfURbWnDlEq4XQyxuysjtg077aHYNOWC/pvEhowfV0ZG",
-	"s1KTh4C8kdGRwbGAEhx9ka22OSMklh1D7ZuVUduoruMhtijspwffXR2r2kpKeGiolOMo1+IoKdimCps0",
-	"VP60wn01ByO+iFSbyvL38xMoRPbm9euV0dUG+POQVDRF0FaT8tMK5cS8Ele+3d9WdMzQtboNNieHpoes",
-	"QVlT+g/Q1oxunC7ITrqlGsofI9tvcy9BSaGo+CdB/S17Jj9fan2o5CHMHaR5mbtLrQLkYOhcvXKuo5Kt",
-	"r/BYW/n5jQG1+MbEU231jChByRVURDJ1oMAjUSloC6qSMYv1lDRbpC21ZnDJsoPOzTmRpXbDWdWw3gIj",
-	"PITXdmHuLt4GBc+sXgjau2G81qY6+ZxQfplq5l8RIc2WNk9q9XWuf1OUVIIt9FXJpl/kV6KWdYo4tGK5",
-	"sq9w/KrORhvxbkIdtA/GurXcCztlZH1Omhtr8XasgHifWv4BlrTimsyJgTLp0Nsr3dmr6yIssd0yxfy3",
-	"q7ML70FhgTvN28dLMiEz0akOKhvrhZ8zt0sxm3FGEEkkQVtc6I8Y11fENljSNtpc9vM9jDXdPqXlDGjP",
-	"7zWdewg37DMks6GhyzkeKLNRgsH/GsDhHfQH5jvjeFATkkqSXBHZxoxKyGhtHIEkrFtTLKDqPRC43VqF",
-	"v8mjosxd7SBmguU179DWrv50t9vtth2axBa8881yXr28ZYK9S9Tom0N8UK/K5+HCqZ6kfUOhbfFpXrLN",
-	"Yud3W6ZtB/DO+o7T3A2XJi6oVf7zngGSgDqjb8TyxtlDgwK9MgAhOyhC8oMi0mb9cZl7q6X7yYM/lVwN",
-	"2x3Uo9YLMRRgNxR3rCmEzk1JPWgi53o69Tj94ayFuS5hZgmAU0EUXC73JNq53yvdLMnAoJqgE72b+fgP",
-	"X5ly+ltYRgjcrDLanjdrbnN9+iY+97rN84TOny3kFw2XJ7QyTTvAwugDTKzglz5FKw5AvLUO3kcOQHgm",
-	"ulQMohw/UCVX/HpiEG9RvCAG8SAhh7ZJe0IOl2v05y0syjvPt+e01Kfk36oYMlxYKweVzIeNR+v5eLRG",
-	"uUfr0X0ygFvQyrARc9UN9ST8NOAOKLw0d/VhCILjugcD3rgscltMufT4LQxGFzKWXrtApEvsrkWyezCd",
-	"i3QLmbmQZJQlRs8TZMfoVwX8wwr0HM5XAYaGOTwXLk0XHnIgQjQkI33Fiowx4yeZIZ/dWU40ZAArORYZ",
-	"63OjBcuQGFDfcGYfTpi69rKk7elNIzLmXO+yg/ZRSqUszUa3GhMlLZsuLo4O3iLMAGOT6AWZIYX1YYXc",
-	"r2+6/wJDLCH4ysYdyVcqy+xBGVM8iyYm/FV1rJgVOc/Rh7dxreh9ZnTEea6JB8eH3InKxaqb7aOoQ/Ey",
-	"FbfGNG8FHWn8+kXrba2zblPcVh8HrpzfIoFEfka+3bQmFCyLWIOAvrEB5Ip+eTvtaDmbDMCZPnCwZvq8",
-	"H7blsFr0u3mA5JtLzzNCe1M5wdiu+bqaTk8wrLvRc5955Lb7r9XJCc5GCY3m7h/XZhM1fv5RY/KkosbV",
-	"C/Lu5gi8Z6jbI1ZUH5NrVOixHqPkJizA/a++Fcr2zTyk/2kJhm9j37hhaFTg56VXT4DHXxLvX8L4e2Kl",
-	"swVQ8UWae/5Y76AI4jsNCfJbNeIzoF9WsWTt4LiW7pd5KthUJstw0bLW6EpeQLQLynBR9WyjeLeZ5HJx",
-	"vYfFuT8Ra+UZ4NyfmK1yF1h7C7L4B/mYmOuHQU8vNcdboKeb/nsfZDQ3JVBxvz6GRfEOxygHF29MiGdo",
-	"Qmzgi3Pgixv04h3Ri3P17EWYRZMWE96+m6ztoEEP4bVTU7U2qVYAgpS78SuuK8MzkRWqclGaxywMusIA",
-	"NtR3LlSmnwNwrEAC58AQ381Amb2F0u0CpGtTu0sD3E3xPl+SLW069whhZsIr0MMt9euVYSiXnIaPAy5z",
-	"RR3AYIEaz9TWmDurOxkXPua8eBTL8iAWp2s3f/5dmBhzubYqIMtLCTT8SvJgOno3MzuqNdZgrs6nBbbZ",
-	"2AjPz0Zw+4k9AViND6z1yPaCa45Me2fDrBJEUz72w5kF73uBNPDyspmhzVQpckwr4VlkFk20klEG2odz",
-	"ITGWKoDZGO8jYTGULNDSPOUxHc0qF5bp0hZKsj3iOK726uoolX6XD7SPRgAgdq+DbBpFCKUIMk1w5J7Q",
-	"K67vQ0hxECJ98aAoIVhIRFWeBsGoB7ZLKlFCRgrhhDPyFuA80QSzsaZCSVSgoWtZFGBs07JwMUGOTpOt",
-	"BuDerTCaSh2H29kFeUa29VgFjYRva7IJ5qaback0Y1cX+jbpZWS1+qqc4DU9upoPIbq/CfHcjYV7xRzs",
-	"0S/lvHrJsYf6bO8Ug6h38l3FIuZwcM3wqZb6O35pYMl0UKlVp9p4KRaNVU2WgE7lr6c2RszGiFmREbPB",
-	"LT0/3FINuPhkokVZxchaMWypJiZvB1l6JYjLA+x/aXFRWF/MpvvVpk7tZUDlZQUXY8zov12yCC2txloW",
-	"NR9aaMWLsrH+oe7cZOoaEqWIyHOFRzauw2KUYobHJNVaGto35CibRdIocnpwSFs3BcPPvmvoNs2sM5j1",
-	"ncwsy7D1BV9akpdvzKy1mFmAnzJMf+EgsSUneS+DzY7xnRhs9dneyWCrd/JdGWxzOLhmg0131jfD92XZ",
-	"wtjYYj5bzFyYy9hihqdP8fU2bOiNUbZJPbgxxr5r7J69dNZjjdUE5W2tMVt1bj7wDSeJuem38pR3cttm",
-	"OW7g3qrv4YtCPnmmPhucKlLsURbTKxpnOKk8VtdaWTEe9GsKUzgT8DZouVJEDLLiGP25ku8o1McMHrn3",
-	"afy2pG67lObAAq0XyiL6llCjybTB7aBW3q3svTGxI1n8yXrMvvooG+DdioB3OVNfDurOt08W5+mDX7k3",
-	"xlhB3Z6RghuNSlSr8rVFpjyawAeI6pMbcRbL0IBoJb0irdkdXaov3fV8Bixfgsw7g1vSvu2r8DdqKfXR",
-	"zjKb5GMtPDN9r5Npt6bex7V3hsxlwZ2lA/hykZ2+I7ksrDP/7XeE6fTxa1WAzqJ+61K2d1GudBlje/nW",
-	"zXKoN5c3C3CbVjup1pKdY2pnbAPh3BjaGwjny4FwOgmwfCq0M6gYjzC8XNqC2Jy10bahcKAvWFekCjPW",
-	"lSdNmPumfBe5rGH6unY5wzromEOGGEgab4slhrZelMgYaBjI1I8EeRVTQSKVzOq3kS9Ip2dWGG63jdMB",
-	"X2z5b5NLaV0hu+ZI98hYUO+uEaMpLclzj0gtP9M7haUaK/MyddB5G3CxFtr49Xehh87j2YOkWjvLbldu",
-	"ax3p0x5S9/UGlWANSnef17UNWS51y42Ou9FxV6jjbrKibQJaLySgBXJUZKsPZjUE9B0CWq++GVviZonI",
-	"VhG/0rfycAaZ0I4OTK6cW8Sa3L1eCiHo/00YwfxVCiXoD7YXhI3uFDV6kKDR/WJG+npdJrGEWcNb0Ort",
-	"ONcBsk1M6z4xrZcX0rpvEomCKS86zHCPKMN3GGR43KQRj2xe1fyK7bbVJoCwMa7ub1xxCDZv4giPGkc4",
-	"y+amgdDj2Y8buTkLlcQkE3a6cf5kB+p5Q106fQ/sAdYqtNiCEGmKXC6H0GHsinSbUNExhMsHK4QN0IAL",
-	"lEKdFIU4iyAEYK+FnOaby5v/DgAA//8=",
+	"7F3rchu3kn4V1OxuRaoa0ZTjJHvoOj9kSU6U40haiYo35ahIcAYkcTwEGAAjmcelqn2afbB9ki00gLli",
+	"SEoidTP/SSQINBpAoy8fur8GEZ9MOSNMyaDzNZDRmEww/Lk3IkydEykpZwdEYZqcw5f6u6ngUyIUJdAS",
+	"65a9GCv4DrPZyTDofPoa4DiminKGk9NCeyVSEgZqNiVBJ+CDf5JIBTfhV/cJS5MkuLkMg5jISNCp7iDo",
+	"GGp25JREdEgjBIOFgaIqIe5bdKA/vAktPTQuU2P7l0pQNlp2RHR0gFJJYkQZUmMqkTQMqY19FOcj2zaW",
+	"gnKvF4z+lRIEDV1niMaEKTqkRNT6tQug+w9rUwiiMVa9MZWKi1l5tlSRiVmcWyyC+wALgWdLsGifT6YJ",
+	"UQRpOpCjI5/Cvv74F/uxJlcQrEjcw6pM7JCLif4siLEiO4pOiGeyi4hxnIJB9B+6H6nwZFqkyFCA9mC6",
+	"E6Lwmrdt1hfKBsup+c19ZGgRNJLrI8Xxxw1UIgM+uQmDeVv3fN5unb9PXbcMT0i941/SCWY7guAYDxKS",
+	"nQpoXB/hGHu3RzaGVFiR9bFxPxUCzq4eBvEhUmPikQqO2nOgpkheOpng6mld6TqbATRpmXxhiggc6QbS",
+	"R6MlqUClGeJr8O+CDINO8G+v8mvilb0jXtmfd3VTLTu4wklP8c+ESa/k1VSMiFhiCl3dFTJdLRK/pm3X",
+	"DHsTBuk0Xp+M+YClQmYEr3i5MINb8ZJKIu59DV1IIvQthKXkEYXer6kaN2w70zoObm7CQJC/UipIHHQ+",
+	"1S+m0lGvHNDLyiXkUwI8l8c7HJ+Rv1Ii1RmRU84k7CDyBetLwpx63UHQ0S2RME2DMCBCcNGLeKy7e7d3",
+	"0Ds7/K+Lw/Ou7rOsaLgOqgLkUPeAzLdoQqTEo6LkMIT7ZEZx6PmbHYbY1w2rrI1d74XOChz0cMXHOx7P",
+	"eoJo9rtVqutZ86XoMbkGkYmGXCwQSn4RWplX05bwkeqZ0T5nw4RGC/eCowk2NY3Rd3Jn9zuEE30dzBD5",
+	"QqWSLXQhCTrd6+7/gl7ZMeUrubOLFHfHkapWdS/tnxy//3C0/0I2Uo2hPqaDenOWMrvlmnT12wsln7Y7",
+	"xfom7ImU3aPDU+gEnaXM9qq7W69S1h0TJFKGqJIkGaItyqapClHEmSJMhW7hZeh0pRCRK72IIfq///nf",
+	"7bf6h+iaJMnOZ8avGfpMZhJhQRBOJEeSiCsSIyzhEOpxzNJ/J9GQkiQu3sB61s5quRsbyzMDLh68RRgx",
+	"co0uLo4O0PWYMIQHkjBVGdiwW+sxqbzfsOfQh1OGRFqSOaZ/rSAQPLnHRukSPLE0X3PxeZjw63v09tF2",
+	"4S7LsoFQOEGNp8wKrpWftAYrlA6NBkQlwqxsPzYYo0/JuinbFXdnx8nUjudU26MDtDUijAjQjOgQMa7Q",
+	"VPArGpN422+geAySu1N0fIsr9+GslCNGFS2wyQw3xzy54+GsCFY4ouW9inTPPr09P86PqSffS5iUKchF",
+	"SoUDbgQPHfPFUEXEeETRAUnIYlGUnz5Z13k+UKmKxuLRgdRqVQw9t9CeQhMuFdptt8N2u41oLNGUCKe/",
+	"o8EMxWSI00ShLcNrcUXEdxL1d3Ym+MvOAKto3N9+iyZcEMOPN69fa10tc1HVtKkJZUfmy13fAZZBzVNV",
+	"Mlw9k9RGqizMsjDFEHFGYEo0Do2hSZDUp5qLmAiEWZyZ+frThLCRGuv7vV/ga780o1uYzXPnCmTXZtug",
+	"qFNgTJkRl0Xl1bNVFm0peUamXKg6Qz+OsUIYDdLks+UjimncQoc4GqOYSkVZpNBWTluIipRtoymmItMY",
+	"7F7C0ynBQiLOIgJL4b6AlejoT/pmsLhvFBs4ZK6VIBOuVS+qQsTVmIhrKgn8iHHVG/KUxX20lTKjtWmS",
+	"oBXSBIWIC7g7+DUjsd7VmrC+FU19NKJXhG3rRa5aEkCO/nOp1TfcjS17g5vq+sSevZ1Rv/Qo2SoPiyMc",
+	"c4XeQz8LdlSckZIP3bST3A5p3EnZXGtiSaRM9goMrFys6WRAYIvodnaTeYV65tqhTP34JoAzRSfpJOi0",
+	"SxqvRDUe5z6piopyO7/mrd1ljUe4coKDsMyl2ipk3PXwPzc1GwxdbWKC7hJhRUZc0H+B57yFThi4NgvO",
+	"mBBdHO9ddH85PO4e7e91Dw9C9P7k7N3RwcHhcYiOT7q99ycXxwch+u2w+8vJQU9/svfhw8lH3dIZ4iH6",
+	"fe/D0cFe9+jkuHd4dnZyFqLTvT8+nOwd9LonJ70Pe2c/H+qRzi9OT0/OuocHvd8OD472et0/Tg9DdHTc",
+	"PTw73vvQOz88+/3wzPWg/zvaP+xdHO/9vnf0Ye/dh8O3KEqo5j6SY54mMcJRRKYKJiwRjmMSowQrIlqF",
+	"u9jwBPhVXeow+LJDvijCJB0kZIcwvbk+lZxVYVBhUBAGGYeCMMhYFIRBnUdBmHsrwqDKpSAMamyCAX18",
+	"CsLAy6ggDDycCi5vwuA9FwMax4QtctYcMZkOhzTSvNVX5oQaGdBCZ3Y3IxnxKdmS253squ2YzVv1zuTM",
+	"eRHumToPPSfyiCkiGE7OQUmCsRax/D2mCYlzdSXXYLbcvUfjDvp++HrwY7RL/ha38ZvBT9F/kh+Gu/j1",
+	"4PvoTfwD+XG4XWW/f4/caynCXDjnpGnK/0q5IubCFnBbUDZCVD2VpZu3Kp5FPOYKbtFFK6ev26G9bkus",
+	"z0XBi9j5NX54eHaKR5Rpo8w16tl7y4QTenXlwHku/MYKaEGZ2R3ZmNzUcOU2KpINZxT1MOvFqChhE2Lo",
+	"mdennSXl7IgNeVA1EPOvc3dJjddmdBit5CWt8O9Tif7LOTx31NQ4nNAJtZo92G9B53U7bFTCDMe1mWS5",
+	"PMFfjJK12263CzpXwYz5ACP4lC3oozh02+ek1a2cP3VL/yNRxFOm0FDwCdrdblD1Tu3h8Kh4WETjnqIT",
+	"0pvI+eOfQ1tEvpAozeAE2piY0CShkkScgb3lI8D+tqt/8VvBfmPAzTxYCpNZwAYIb5pZu1VoGNU03Yc+",
+	"fbM3YwIblxmTZUtvfjJv0FPbojroTW0H52fDs19nCcdxl/MPWIzIIvF65hwQPJ4hKlGif6TlAWZo98ef",
+	"fvrp9e6PaDBTQFhJ/tZ1qRchh5v452H1Wcrmg7lW5rZWY6zsIdJaDJjraSN8Ko0pfwQc054eFw1pQiSi",
+	"LErS2EEOqtEMaAlQJqqwwVOsD2nihjDiThMz4TFJ0BZpjVqh+fRnok8lGgl9A1M2emVkXNHznfUDdJsg",
+	"16LVXeU8TlI1TZULr+WTKXN23xK2bpjYWXoriJgJ/D3CnjyEgVEe24hTPUMP50xLPQTs4Eeg9f0SJwfa",
+	"6L7pxN1AD0zlEQy8gEzTCOhk01T1JiSmeJ1xGn00YBCElcLReAKLWTROdIvfgAxQQ01s+hH495sZ2uE8",
+	"M+27zMDfHIEPgWk8JQKEAosI+OlTIHAuwvFeoIWqPg9Wh4Cgeznkw4jUZ7bMmjrUgWDJGWWj3pJieYFo",
+	"c91lspYOUTYGusYSEYYHiXGAOr9o9n1BAueEPeJ+yymbCh4RKTNghpf84sbL6ZeKTB+DeGeo5uw3lPgo",
+	"P4dvgOwhEYRFj8RuNziKqGqSj3krQ7C15j2a20qBBqCgudH0ts7uxRJt9vtMS3s4LBGWSJCIi5iYIOJQ",
+	"N18E9PE+Dcjh1Q0S1soPj5EBPev74n5yxFw5DkSBFG8iAoay42ZbwWlp96HgPfSRhwftum4p8kW9+qfk",
+	"bLtCSrb05pcPiLQ4LyIsEFZAMcljxhU0VA0Wvg74VVjcjn4sFufJYwiZrh63AOmu8ge+fxBMSHncAh5E",
+	"b3r+GLz5HQZeoJ+aRjXXgJUpl6VT0QzVPifiikbkguErTBOtEizytoACirTipzUsKiFWHnE2pKNUkBhx",
+	"hsCSPzmvelt8QacX4W+Zw0Qvy7OQ/Bx8zlMKPV/WxJYmvnlq6/UoHR04AWewjwUIABqQhLORRIo3OJbW",
+	"6lHoOieCiXA5orS6bcfdPEDzPEDLwUGagpb7x367ffv3ac36UzMscwXP1e715uKRnq1pjj/Dt2sWYag4",
+	"AA1MW9B1qEJUbq/vadsqwLG5AANE7EL5VQDIfgtP6+ZI0SR/dRev97Fdvka6O3Q95ohfM/mAIOKcggw1",
+	"vHCnVEHEC6/36pOu8gXefMN37dFx+Ce4iQNzPoKcCZ6uuwbLVpN+51yoExETUepWRjZ2Xuopa+rpRx+W",
+	"eUGtTWDpGwosgXzdRJc20aVNdGkTXdpElzbRpU10aRNd2kSXmrwjHnVpE2LahJjuHWJa5YvihTDCkrfk",
+	"ice2XkiEqWxze6jTDZZKILhJY7dJY/dgaezsRSg32eyeWTY70FMeJpWdvrrWrNkRPGlMZwqXmVPoVnqP",
+	"LvL4f1sxh2ebzm8pr37T9eu5MC8YTtVYC8Ko+MisCQxSaQ6vq2XtmU31PfSLAH00ccrLVJlOp1woEoOD",
+	"TUuXRZy1XpId3RZNUqnQgCA8nSZ6OMoZWCZ1Rnvfgb8Qfs9hoo/pcGQXJcRZv8bkRMc8dSkMvuyM+E6h",
+	"I60xtI7tH58mePrJMPsSs9llsf0Onbi8LFOsxkEnGFE1TgetiE9ecTylO5qRI8JeuW41c/Kfy890usNt",
+	"Mq2dKYdr1cx1pdmxHBuW04Lms8Oy4uHZsGYdrMqj+bm6nu6mWbsq6PhjBypwKPvkSfLmpqpRLE7C9DtO",
+	"aAwSf6kkEQMez1qFPFAdZN/qFl7xmgfcVKLd6v1RSzdyr5ujA7rMkAoJDr5BQiYmDQK4jPp/pu3291HC",
+	"zX0G/5GW+VAz3nzQQeYT4982n/VDRFqjFurfbrL91lO5yprW1LP8DtHxzCANGQBkg2tYB67Bw94irsH8",
+	"mdm79zAWtfLJhxkBgqhUsDKM1X7lLOYml9itbcULRr/ktpjN/pU5w54XkMKzXk8VTeEh9clCKjy05riK",
+	"pwgK2ATiN4H4Jx+I95yqTTT+EaLxGez3SUTkfbuiGJZffWy5Yf55XFkfsJ4JBXPREyl7lGvfjm9yk+q1",
+	"Izgaw+EvEU2mKGt6lrJ8AoLINFGPIwBgZKNWAtV5fmoP+bb55k3mAhXEhc3XlFAcABBwtVsQxJL4/3rY",
+	"vm5bzjFAlwvfr0/5l5Vo+LOIgRffta3R2nWoBcejCkXOXXbgLcGwiYkvjIkXxOKC4gn3CDU3xTdXcHYK",
+	"z6aeZEyzICnXe1KcMGuMt2cC1J2VtYjwBZHvkhQvkLCiEiUV9co3sKlRcpdQ87zrorZecGCiVFA1gybm",
+	"Evml2z19R7AwT8HqindWV+LkvHd+uH9xdtT9o/ePwz+0No7RAH5pMAYtdKTQSGCmJCJXRMyQ3kAms7me",
+	"A4wZdALzm5y+sVJTzflfP3ZzQkyj9w5t8OvHbi2t6x769WMXSTpi5Y1v6f31Y7f3++HZ0fujfeNj/8fh",
+	"H5pEif4MIFm2/DNAUYLpxAR8xzyJTQ/6S/grox8lVKr85bTsaJEa5pm2rwVVBHFRzb29DeUNzEN8Ljs4",
+	"nlAWousxjcaOUzhJWuiCxUSYt49U8sSMSQ2p6SCjk8rSG0lZSEoN6XhxkhCBJniGJCFL8PwGHsSYHLUV",
+	"3rpSR5YF2sCeSUUmrdJLf8YL2SeuiDD1BoLdVrvV1kvKp4ThKQ06wfet3VY7CCHIA/suqyeXV3Ook2Fy",
+	"7aNJmig6TQrTNXUiqICqKZQhjCRlo6SwZC3U1efdQJZQhBnjENRPWcyZcSFd0ySBbOpYXxXJzBay0EuC",
+	"rMjKw4MSfmIG1cZH60/2JzPJcqmQaKtYlOQTveyHeZkSKAmiP9tGMYloTNC11ippVlyho+l3OoDM6mlw",
+	"lszMq9wBV2PYDzQGMvSfCqAKWEVjvX9MbQ1tGJGp0c9obIqj6XlDYERqluixeWL2ih5L80IJzKRhVAcR",
+	"CrU5zAGG7mHxLXV6cPilksYE0yPYWbhSHvADahh0TliM+qfgeelYh/bfBZkKIgkz3v6+tnlHRCGMXrfb",
+	"uQMCNG9z7q6dEu6KUcDquQ+Zy/cdIsqkIhgA2pghMpmqGXrdfqM3bbYxjuJaKQ3YlwJPiCJCgqivbkNT",
+	"aMdxAVg/pIkiooVseMlSldc/+UymyiwhVHrgkylWdEATqmYmVDclYofGlW3Sb9giUOZG0/JXSiDiaq6n",
+	"wBarkJmJsKwOFOaJiLP3xEvPWl8mNSZhhQdYErCauBZSMHGgH85jVqrAVpBxshqNsTRViiCHsN6Rse0L",
+	"thQ07yutwfY1R6AkTAsdwupOCNa7EOrsNfEoHthbNGPS3e/0BbMsxjwH1i6s3aqgi3t+3IG5l8GgCOYt",
+	"iyl/nMfKMQltZacRGuu9RqQt7Km2W8gupHTOJfdDqIwoZCmfEPTQuNkg/r4aRjZyoQhKNPH+Ogs/6i0B",
+	"+yA0RywT0uZazOsHkb9SnECiioKkeltoT9WYp0qLC37NiEBMSz4j+EIj7pwgucJJaiUukd5hTQ/2ljY/",
+	"MvxoYqgzA1bD0hNNUrVaRaGuEgUUqPDjHGsaQCKz0heF/Si/Q3w4TDiOAWQVU2wcWpNSnqotrFWD71vt",
+	"bXsNF0464+XGHdTX5kXfVFiU10Rvwx/a3wPzDQHSXStvUX+IE0n62RdF0io3tNZQU5nipFEuQB/2MXBx",
+	"CTLJCIOFK+RMUK0jZN8AZ4rZgPOEYOZbkbP3++in12/aaJoHMkJ92Cd4RxJ9gblLKMKS7FAmCZNU0SvS",
+	"Qv2GqxfLz8aNWrl8QXhgWzVEi6TqFfzW1vAq0AInjI4YF4XrakywSR1heW5UgQq3F82y+NrW/b5aRPnS",
+	"mE9Eqnc8BjRUMehXRXJ2vi55ZXqrt92UjTULxHLMA432dbu9Hhpc3S+gwQvUytUkmQJAeJgmyUzLPKaK",
+	"GtLr9pv8KnaFYyIsBCVykc6m19csLcz2NFurnT09TV9dsb3kGs9k407ccgu/3Srtjuo662m/br+p9z93",
+	"9toYebPCJfFUF/csyBG70sphxtydUrFHkFZQH9GWNpxQCbeLIXZ3ZcQ2Yac9FJumXNB/kdiQ8f3KyKhX",
+	"avIQkDUyOjI4FlCCo8+y0TZnhMSyZah9szJqa9V1PMTmhf304LurY1VTSQkPDaVyHMVaHAUF21Rhk4bK",
+	"H1a4r+ZgxBeRalNZ/np+AoXI3rx+vTK6mgB/HpLypgjaalJ+WKGcmFfiyrf7m4qOGbpWt8Hm5ND0kNUv",
+	"akp/B23N6MaTBdlJt1RN+WNk+23mJSgoFCX/JKi/Rc/kp0utDxU8hJmDNCtzd6lVgAwMnalXznVUsPUV",
+	"HmkrP7sxoBbfiHiqrZ4RJSi5gopIpg4UeCRKBW1BVTJmsZ6SZou0pdYMLlm20Lk5J7LQbjArG9ZbYISH",
+	"8NouzNzF26DgmdULQXs3jNfaVCubE8ouU838KyKk2dLmSa2+zvVv8pJKsIW+KFn3i/xM1LJOEYdWLFb2",
+	"FY5f5dloI95NqIX2wFi3lntupwytz0lzYy3ejhUQ71PL38OSllyTGTFQJh16e6U7e3WdhyW2G6aY/XZ1",
+	"duE9KMxxp1n7eEkmpCY61UJFYz33c2Z2KWYzzggiiSRoiwv9EeP6itgGS9pGm4t+voexppuntJwB7fm9",
+	"prODcM0+QzIdGLqc44EyGyXo/0cfDm+/1zffGceDGpOJJMkVkU3MKIWM1sYRSMK6NcUCqt4DgduNVfjr",
+	"PMrL3FUOYipYVvMObe3qT3fb7XbToUlswTvfLOfVy1sm2LtEjb45xAfVqnweLpzqSdo3FNoWn2Yl2yx2",
+	"frdh2nYA76zvOM3dcGnigkrlP+8ZIAmoM/pGLG6cDurn6JU+CNl+HpLv55E2649L3Vst3U8W/Cnlathu",
+	"oS61XoiBALshv2NNIXRuSupBEznX06nH6Q1mDcx1CTMLAJwSouByuSfRzv1e6mZJBgblBJ3o3czHf/jK",
+	"lNPfwjJC4GaV0fa8WXOb69M38bnXbZYndP5sIb9ouDyhpWnaARZGH2BiOb/0KVpxAOKtdfA+cgDCM9Gl",
+	"YhDF+IEquOLXE4N4i+IFMYgHCTk0TdoTcrhcoz9vYVHeeb49p6U+Jf9WyZDhwlo5qGA+bDxaz8ejNcw8",
+	"Wo/ukwHcglaGjZgrb6gn4acBd0DupbmrD0MQHFc9GPDGZZHbYsqlx29hMLqQsfTaBSJdYnctkt2D6Uyk",
+	"W8jMhSTDNDF6niA7Rr/K4R9WoGdwvhIwNMzguXBpuvCQAxGiARnqK1akjBk/yQz57M5ioiEDWMmwyFif",
+	"Gy1YBsSA+gYz+3DC1LWXBW1PbxqRMud6ly20hyZUysJsdKsRUdKy6eLi6OAtwgwwNolekBlSWB9WyP36",
+	"pv03MMQSgq9s3JF8obLIHpQyxdNobMJfZceKWZHzDH14G9eK3mdGR5znmnhwfMidqFysutk+8joUL1Nx",
+	"q03zVtCR2q9ftN7WOOsmxW31ceDS+c0TSGRn5OtNY0LBoog1COgbG0Au6Ze3046Ws8kAnOkDB2umz/th",
+	"Uw6rRb+bB0i+ufQ8I7Q3lROMzZqvq+n0BMO6Gz33mUdu239bnZzgbJjQaO7+cW02UePnHzUmTypqXL4g",
+	"726OwHuGqj1iRfUxuUa5HusxSm7CHNz/6muubN/MQ/qfFmD4NvaNa4ZGCX5eePUEePwl8f4FjL8nVjpb",
+	"ABVfpLlnj/UO8iC+05Agv1UtPgP6ZRlL1gyOa+h+maeCdWWyCBctao2u5AVEu6AMF1XPNop3m0kuF9d7",
+	"WJz7E7FWngHO/YnZKneBtTcgi7+Tj4m5fhj09FJzvAV6uu6/90FGM1MC5ffrY1gU73CMMnDxxoR4hibE",
+	"Br44B764QS/eEb04V89ehFk0aTHh7bvJ2g4a9ABeO9VVa5NqBSBImRu/5LoyPBNprirnpXnMwqArDGBD",
+	"fedCZfo5AMcSJHAODPHdDJTZWyjdLkC6NrW7MMDdFO/zJdnSpHMPEWYmvAI93FK/XhmGcslp+DjgMldU",
+	"AQwWqPFMbY25s7qTceFjzotHsSwPYnG6dv3n34SJMZdrqwKyvJRAw88kC6ajdzOzoxpjDebqfFpgm42N",
+	"8PxsBLef2BOA1fjAWo9sL7jmyLR3NswqQTTFYz+YWfC+F0gDLy/rGdpMlSLHtAKeRabRWCsZRaB9OBcS",
+	"Y6kCmI3xPhIWQ8kCLc0nPKbDWenCMl3aQkm2RxzH5V5dHaXC77KB9tAQAMTudZBNowihFEGmCY7cE3rF",
+	"9X0IKQ5CpC8eFCUEC4moytIgGPXAdkklSshQIZxwRt4CnCcaYzbSVCiJcjR0JYsCjG1a5i4myNFpstUA",
+	"3LsRRlOq43A7uyDLyLYeq6CW8G1NNsHcdDMNmWbs6kLfJr2MLFdflWO8pkdX8yFE9zchnruxcK+Ygz36",
+	"hZxXLzn2UJ3tnWIQ1U6+qVjEHA6uGT7VUH/HLw0smQ4qtepUGy/ForGqyRLQqez11MaI2RgxKzJiNril",
+	"54dbqgAXn0y0KC0ZWSuGLVXE5O0gS68EcXmA/S8tLnLri9l0v9rUqbwMKL2s4GKEGf2XSxahpdVIy6L6",
+	"QwuteFE20j/UnZtMXQOiFBFZrvDIxnVYjCaY4RGZaC0N7RlylM0iaRQ5PTikrZuC4WffNbTrZtYZzPpO",
+	"ZpZl2PqCLw3Jyzdm1lrMLMBPGaa/cJDYkpO8l8Fmx/hGDLbqbO9ksFU7+aYMtjkcXLPBpjvrmeF7smhh",
+	"bGwxny1mLsxlbDHD06f4ehs29MYo26Qe3Bhj3zR2z14667HGKoLyttaYrTo3H/iGk8Tc9FtZyju5bbMc",
+	"13Bv5ffweSGfLFOfDU7lKfYoi+kVjVOclB6ra60sHw/6NYUpnAl4G7RcISJmY3YmOQ5gvD8TMgWZNEFb",
+	"pgphTL6E+oPslSTE3eADU4hs+21BH3c5z4FHWnGUeXguoVJB5YaPtlEfcmv1IUPTFI+gHDjk6RMpvIyX",
+	"YExIrbxPSNxCH20hFm1bMEicSN6i/n/vdLnCyc4+T5nqI2xyAZuxx/xam64zQ4/LvJ4kNlmT4iOiza95",
+	"KEEo8XcrM3VE7PwtbGY91mp1lA1ecEV4wYypLwcs6Nsni9MLwq/c02isoNzQUMFFTCWqFCfbIlMejeED",
+	"LVYkiTiLZWiwv5JekcaklE6q6K7nM2D5ymneGdyS9m1fYcJhQ4WSZpbZ3CRr4Znpe51MuzX1Pq69M2Qu",
+	"i0ktHMCXC0j1Hcll0ajZb78hKKqPX42P3UDBcWkyjd6g9Q2q0JZ5rGv1D1A6tutKx1vDC/O9gSGFVmWA",
+	"Um6v2+Zd8NIpQ+clCi2l8Kxn1PQn2IPkpYprauMQRVr1oWxkU3qiLUO+Ua/gQFiKM6Zst5bN++mj9dQ+",
+	"mKuSel9AcF7/dynfTV7udhlnzfKt6+V0by5vFuB+rZpYrkU8x1WTNufbK5W/KGm3niqsJQW3IglMUl/9",
+	"ibE4pE/3tbsnL4QsGZ7KMVeufLMxFQTBsRHK/t3R9myHmw0OYONy2oCZnx2Y2cmy5ZMCnpGIixhhuES3",
+	"IEptvRXbUELTF7bOk+YZP4InYZ77pijUXP48rQG67HktdMwhVxKUT7BlQ0NbOU3ouxH0G6ikChItpoJE",
+	"KplVFRxfuFrPLPcF3DZiDXyxktRkFVtX8Lo+0j1yd1S7q0UrC0vy3GOzy8/0TgHa2sq8TLNm3gZcbNjU",
+	"fv1NmDbzePYgSQfP0tsVnltHIsGH1OK94VVYg8Ld5w3yQL5X3XKDdd3ouCvUcTf5ATeh3RcS2gU5KtLV",
+	"h3VrAvoOod1XX40tcbNEjDeP5OpbeTCDnIBHB8a7douoq7vXC1Ep/b+JTJm/CtEp/cH2gkjknQKRDxKH",
+	"vF8YUl+vy6RYMWt4C1q9HWc6QLoJk94nTPryoqT3TaeSM+VFR67uEbj6BuNWj5s+5ZHNq4pfsdm22mRD",
+	"2RhX9zeuOOAXNnGER40jnKVzE6Lo8ezHtSy1uUpi0mo73Th7vAaV7aFCo74HOgAqDC1cJYQopctqEjq0",
+	"aZ54tgAexAphg13hwkRQsUKcRRACsNdCRvPN5c3/BwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -164,24 +164,31 @@ func sessionSummary(summary map[string]any) *map[string]any {
 func chatHistory(runs []store.Run) *[]map[string]any {
 	history := make([]map[string]any, 0)
 	for _, r := range runs {
-		_, agent := r.Data["agent_id"]
-		_, team := r.Data["team_id"]
-		if (!agent && !team) || r.Data["parent_run_id"] != nil {
-			continue
-		}
-		messages, _ := r.Data["messages"].([]any)
-		for _, m := range messages {
-			msg, ok := m.(map[string]any)
-			if !ok || msg["from_history"] == true {
-				continue
-			}
-			if role, _ := msg["role"].(string); role == "system" || role == "tool" {
-				continue
-			}
-			history = append(history, messageDict(msg))
-		}
+		history = append(history, historyMessages(r)...)
 	}
 	return &history
+}
+
+// historyMessages are the messages one run gives the chat history.
+func historyMessages(r store.Run) []map[string]any {
+	_, agent := r.Data["agent_id"]
+	_, team := r.Data["team_id"]
+	if (!agent && !team) || r.Data["parent_run_id"] != nil {
+		return nil
+	}
+	messages, _ := r.Data["messages"].([]any)
+	var out []map[string]any
+	for _, m := range messages {
+		msg, ok := m.(map[string]any)
+		if !ok || msg["from_history"] == true {
+			continue
+		}
+		if role, _ := msg["role"].(string); role == "system" || role == "tool" {
+			continue
+		}
+		out = append(out, messageDict(msg))
+	}
+	return out
 }
 
 // messageKeys are the keys Message.to_dict writes when they are set (not

@@ -26,7 +26,7 @@ func cors(origins []string) echo.MiddlewareFunc {
 		AllowOrigins:  origins,
 		AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete},
 		AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "Prefer", echo.HeaderXRequestID},
-		ExposeHeaders: []string{"Preference-Applied", echo.HeaderXRequestID},
+		ExposeHeaders: []string{"Preference-Applied", echo.HeaderXRequestID, "X-Total-Count"},
 		MaxAge:        600,
 	})
 }

@@ -327,7 +327,7 @@ func TestStore_SessionStatementCount(t *testing.T) {
 		{"ListRuns", func() error {
 			_, _, err := tbl.ListRuns(ctx, "bulk-1", Owner{}, RunFilter{CreatedAfter: ptr(int64(0))})
 			return err
-		}, []string{"begin", "select s.session_id", "select run_id", "commit"}},
+		}, []string{"begin", "select s.session_id", "select count(*)", "select t.run_id", "commit"}},
 		{"GetRun", func() error {
 			_, _, err := tbl.GetRun(ctx, "bulk-1", "r-1", Owner{})
 			return err
@@ -725,6 +725,11 @@ func TestStore_DeleteRetriesADeadlock(t *testing.T) {
 	seed(t, c, DefaultTables, session{ID: "k-A", Type: "agent", Runs: 1}, session{ID: "k-b", Type: "agent", Runs: 1})
 	d := c.byID["main"]
 	writer := lockRow(t, d, "k-b")
+	// The delete, with the server's deadlock_timeout, finds the cycle
+	// first and is the one PostgreSQL aborts, however busy the machine.
+	if _, err := writer.Exec("SET LOCAL deadlock_timeout = '60s'"); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() {
 		res, err := resolve(t, c, "").DeleteSessions(ctx, []SessionKey{{"k-A", "agent"}, {"k-b", "agent"}}, DeleteOptions{})

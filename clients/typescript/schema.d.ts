@@ -73,7 +73,9 @@ export interface paths {
         };
         /**
          * Get Session Runs
-         * @description Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are ordered by creation time, then run_id; a session without runs gives an empty list.
+         * @description Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are in the order agno keeps them (run_index, then created_at, then run_id); a session without runs gives an empty list.
+         *
+         *     Without `limit` or `page`, every run is sent, streamed. With them, one page; `X-Total-Count` always gives how many runs match, all pages together.
          */
         get: operations["get_session_runs"];
         put?: never;
@@ -1927,6 +1929,10 @@ export interface operations {
                 db_id?: string | null;
                 /** @description Table to query runs from: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first. */
                 table?: string | null;
+                /** @description Runs per page. Without it (and without `page`) every run is sent; with `page` alone, pages hold 20 runs. */
+                limit?: number;
+                /** @description The page to send, counting from 1 (with `limit`, or 20 runs per page). */
+                page?: number;
             };
             header?: never;
             path: {
@@ -1940,6 +1946,8 @@ export interface operations {
             /** @description Session runs retrieved successfully */
             200: {
                 headers: {
+                    /** @description How many runs of the session match the filters, all pages together, counted in the snapshot the runs are read from. */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
