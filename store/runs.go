@@ -82,8 +82,10 @@ func (t *sessionsTable) StreamRuns(ctx context.Context, sessionID string, owner 
 			if rest == nil || to <= int64(len(kept)) || to <= from {
 				return nil
 			}
-			skip := max(from-int64(len(kept)), 0)
-			rest.add(" LIMIT ", rest.arg(to-int64(len(kept))-skip), " OFFSET ", rest.arg(skip))
+			if p.Limit > 0 {
+				skip := max(from-int64(len(kept)), 0)
+				rest.add(" LIMIT ", rest.arg(to-int64(len(kept))-skip), " OFFSET ", rest.arg(skip))
+			}
 			rows, err := rest.query(ctx, conn)
 			if err != nil {
 				return err
