@@ -57,11 +57,18 @@ func (s *jsonStream) item(v any) error {
 	if err != nil {
 		return err
 	}
+	return s.itemJSON(raw)
+}
+
+// itemJSON writes an item already encoded.
+func (s *jsonStream) itemJSON(raw []byte) error {
 	if s.items > 0 {
-		raw = append([]byte{','}, raw...)
+		if _, err := s.w.Write([]byte{','}); err != nil {
+			return err
+		}
 	}
 	s.items++
-	_, err = s.w.Write(raw)
+	_, err := s.w.Write(raw)
 	return err
 }
 
@@ -99,11 +106,11 @@ func (r streamedRuns) VisitGetSessionRunsResponse(w http.ResponseWriter) error {
 			if shape == droppedRun {
 				return nil // the store keeps only listed runs; this never happens
 			}
-			var item gen.GetSessionRuns200JSONResponseBody_Item
-			if err := toAPIRun(&item, shape, run); err != nil {
+			raw, err := renderRun(shape, run)
+			if err != nil {
 				return err
 			}
-			return out.item(item)
+			return out.itemJSON(raw)
 		},
 	})
 	if errors.Is(err, store.ErrNotFound) && !out.started {

@@ -99,7 +99,7 @@ func (t *sessionsTable) listPage(q *layoutSQL, where *stmt, f ListFilter, offset
 		dir = " DESC"
 	}
 	order := " ORDER BY " + sortKeys[f.SortBy] + dir + ", s.session_id" + dir
-	page := where.after("SELECT " + q.readCols + " FROM (SELECT s.session_id FROM " + q.sessions + " AS s")
+	page := where.after("SELECT " + q.listCols + " FROM (SELECT s.session_id FROM " + q.sessions + " AS s")
 	page.add(order, " LIMIT ", page.arg(int64(f.Limit)), " OFFSET ", page.arg(offset), ") AS k JOIN ",
 		q.sessions, " AS s ON s.session_id = k.session_id", order)
 	return page
@@ -340,13 +340,14 @@ func (d *database) ownerSQL(alias string, o Owner, next int) string {
 	return b.String()
 }
 
-// scanSessions reads every session rows returns and closes it.
+// scanSessions reads every session of a list's rows (layoutSQL.listCols)
+// and closes rows.
 func scanSessions(rows *sql.Rows, capacity int64) ([]Session, error) {
 	defer rows.Close()
 	sessions := make([]Session, 0, capacity)
 	for rows.Next() {
 		var r sessionRow
-		if err := rows.Scan(r.dest()...); err != nil {
+		if err := rows.Scan(r.listDest()...); err != nil {
 			return nil, err
 		}
 		sessions = append(sessions, r.session())

@@ -27,10 +27,12 @@ type layoutSQL struct {
 	run      runSQL
 	j        jsonSQL
 
-	// sessionCols lists sessionColumns over the alias s; readCols adds the
-	// name source and the runs column (or NULLs), which every session read
-	// returns after them.
+	// sessionCols lists sessionColumns over the alias s; listCols adds the
+	// name source, which every list returns after them; readCols adds the
+	// runs column (or NULL) too, for the read of one session, which needs
+	// its legacy runs. A list never reads them.
 	sessionCols string
+	listCols    string
 	readCols    string
 	// nameFilter is the stored session name as text, over the alias s, for
 	// the session_name filter; ilike is the case-insensitive LIKE.
@@ -82,7 +84,8 @@ func (t *sessionsTable) buildSQL(l *layout) *layoutSQL {
 	if l.inlineRuns() {
 		legacy = "s." + legacyRunsColumn
 	}
-	s.readCols = s.sessionCols + ", " + s.run.nameSource(sessionData) + ", " + legacy
+	s.listCols = s.sessionCols + ", " + s.run.nameSource(sessionData)
+	s.readCols = s.listCols + ", " + legacy
 	s.nameFilter = nameExpr(j, "s.", l)
 	if pg {
 		s.ilike = "ILIKE"

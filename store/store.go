@@ -109,9 +109,14 @@ type Run struct {
 	Status      *string
 	Index       *int64 // run_index; nil inline, and on agno's legacy rows
 	Data        map[string]any
-	CreatedAt   int64 // epoch seconds; 0 when an inline entry has none
-	UpdatedAt   *int64
-	Inline      bool
+	// Raw is Data's JSON text as the database returned it, for a runs-table
+	// row whose run_data is an object (once decoded, if agno stored it as
+	// a JSON string); nil otherwise. Readers may serve it in place of
+	// encoding Data again.
+	Raw       []byte
+	CreatedAt int64 // epoch seconds; 0 when an inline entry has none
+	UpdatedAt *int64
+	Inline    bool
 }
 
 // Owner narrows reads and writes of one session: Type, when non-nil, must

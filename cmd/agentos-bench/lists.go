@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -88,6 +89,10 @@ func lists(ctx context.Context, opts options, stdout io.Writer) (*listReport, er
 		return nil, err
 	}
 	defer func() {
+		if opts.listKeep {
+			fmt.Fprintf(stdout, "lists: kept %s\n", dbURL)
+			return
+		}
 		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		_ = drop(dctx)
@@ -97,11 +102,24 @@ func lists(ctx context.Context, opts options, stdout io.Writer) (*listReport, er
 		return nil, err
 	}
 	defer srv.stop()
-	pool, err := pgxpool.New(ctx, dbURL)
+	// The floor's connections have the server's own session parameters
+	// (store.SessionParams); AgentOS's have the database's defaults.
+	floorCfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(floorCfg.ConnConfig.RuntimeParams, store.SessionParams())
+	pool, err := pgxpool.NewWithConfig(ctx, floorCfg)
 	if err != nil {
 		return nil, err
 	}
 	defer pool.Close()
+	peerPool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	defer peerPool.Close()
+	pools := listPools{floor: pool, peer: peerPool}
 	r := &listReport{sessions: opts.listSessions, manyRuns: opts.listManyRuns, bigRuns: opts.listBigRuns, rounds: opts.listRounds}
 	fmt.Fprintf(stdout, "lists: seeding %d sessions…\n", opts.listSessions)
 	start := time.Now()
@@ -126,7 +144,7 @@ func lists(ctx context.Context, opts options, stdout io.Writer) (*listReport, er
 	}
 	client := &http.Client{Timeout: 10 * time.Minute}
 	for _, sh := range shapes {
-		row, err := measureShape(ctx, srv, client, pool, sh, opts.listRounds)
+		row, err := measureShape(ctx, srv, client, pools, sh, opts.listRounds)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sh.name, err)
 		}
@@ -137,14 +155,14 @@ func lists(ctx context.Context, opts options, stdout io.Writer) (*listReport, er
 		{fmt.Sprintf("all runs of the session with %s runs of 256 kB", grouped(opts.listBigRuns)), "/sessions/big/runs"},
 		{"that session's detail (its chat_history)", "/sessions/big"},
 	} {
-		row, err := measureShape(ctx, srv, client, pool, listShape{name: big.name, path: big.path}, 2)
+		row, err := measureShape(ctx, srv, client, pools, listShape{name: big.name, path: big.path}, 2)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", big.name, err)
 		}
 		fmt.Fprintf(stdout, "lists %s: http %v rss %d MB\n", row.name, row.httpMedian, row.peakRSS>>20)
 		r.rows = append(r.rows, row)
 	}
-	if r.deepBefore, r.deepFull, err = deepPage(ctx, srv, client, pool, table, opts); err != nil {
+	if r.deepBefore, r.deepFull, err = deepPage(ctx, srv, client, pools, table, opts); err != nil {
 		return nil, err
 	}
 	// 10% of the sessions updated, no vacuum since: index-only scans must
@@ -152,7 +170,7 @@ func lists(ctx context.Context, opts options, stdout io.Writer) (*listReport, er
 	if _, err := pool.Exec(ctx, `UPDATE agno_sessions SET updated_at = updated_at + 1 WHERE right(session_id, 1) = '7'`); err != nil {
 		return nil, err
 	}
-	if r.updated, r.updFull, err = deepPage(ctx, srv, client, pool, table, opts); err != nil {
+	if r.updated, r.updFull, err = deepPage(ctx, srv, client, pools, table, opts); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(stdout, "lists %s: http %v, full-row OFFSET %v; after 10%% updated: http %v, full-row OFFSET %v\n",
@@ -313,7 +331,11 @@ func ptr[T any](v T) *T { return &v }
 
 // measureShape times one shape over interleaved rounds: the HTTP request,
 // the floor and the peer, in an order that turns every round.
-func measureShape(ctx context.Context, srv *server, client *http.Client, pool *pgxpool.Pool, sh listShape, rounds int) (listRow, error) {
+// listPools are the bench's connections: the floor's, with the server's
+// session parameters, and AgentOS's, with the database's defaults.
+type listPools struct{ floor, peer *pgxpool.Pool }
+
+func measureShape(ctx context.Context, srv *server, client *http.Client, pools listPools, sh listShape, rounds int) (listRow, error) {
 	row := listRow{name: sh.name}
 	var httpTimes, floorTimes, peerTimes []time.Duration
 	if err := srv.resetPeakRSS(); err != nil {
@@ -329,7 +351,7 @@ func measureShape(ctx context.Context, srv *server, client *http.Client, pool *p
 			if len(sh.floor) == 0 {
 				return nil
 			}
-			d, err := timedStatements(ctx, pool, sh.floor)
+			d, err := timedStatements(ctx, pools.floor, sh.floor)
 			floorTimes = append(floorTimes, d)
 			return err
 		},
@@ -337,7 +359,7 @@ func measureShape(ctx context.Context, srv *server, client *http.Client, pool *p
 			if len(sh.peer) == 0 {
 				return nil
 			}
-			d, err := timedPeer(ctx, pool, sh.peer)
+			d, err := timedPeer(ctx, pools.peer, sh.peer)
 			peerTimes = append(peerTimes, d)
 			return err
 		},
@@ -450,7 +472,7 @@ func readAll(ctx context.Context, q querier, query string, args ...any) ([]strin
 // deepPage times a deep page (40,000, or the last twentieth of a smaller
 // table) over HTTP and its floor, and the full-row
 // OFFSET statement the earlier build sent for it.
-func deepPage(ctx context.Context, srv *server, client *http.Client, pool *pgxpool.Pool, table store.Sessions, opts options) (listRow, time.Duration, error) {
+func deepPage(ctx context.Context, srv *server, client *http.Client, pools listPools, table store.Sessions, opts options) (listRow, time.Duration, error) {
 	page := min(40000, opts.listSessions/20)
 	floor, err := store.ListStatements(ctx, table, store.ListFilter{SortBy: "created_at", Descending: true, Limit: 20, Page: page})
 	if err != nil {
@@ -458,13 +480,13 @@ func deepPage(ctx context.Context, srv *server, client *http.Client, pool *pgxpo
 	}
 	full := []store.Statement{{SQL: fmt.Sprintf(`SELECT session_id, session_type, agent_id, team_id, workflow_id, user_id, session_data, agent_data, team_data, workflow_data, metadata, summary, created_at, updated_at
 FROM agno_sessions ORDER BY created_at DESC, session_id DESC LIMIT 20 OFFSET %d`, (page-1)*20)}}
-	row, err := measureShape(ctx, srv, client, pool, listShape{name: fmt.Sprintf("page=%d", page), path: fmt.Sprintf("/sessions?page=%d", page), floor: floor}, opts.listRounds)
+	row, err := measureShape(ctx, srv, client, pools, listShape{name: fmt.Sprintf("page=%d", page), path: fmt.Sprintf("/sessions?page=%d", page), floor: floor}, opts.listRounds)
 	if err != nil {
 		return row, 0, err
 	}
 	var times []time.Duration
 	for range opts.listRounds {
-		d, err := timedStatements(ctx, pool, full)
+		d, err := timedStatements(ctx, pools.floor, full)
 		if err != nil {
 			return row, 0, err
 		}

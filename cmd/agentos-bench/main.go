@@ -41,6 +41,7 @@ type options struct {
 	listManyRuns int
 	listBigRuns  int
 	listRounds   int
+	listKeep     bool
 }
 
 func main() {
@@ -125,6 +126,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.listManyRuns, "list-many-runs", 5000, "runs of each of the list section's ten long sessions")
 	fs.IntVar(&o.listBigRuns, "list-big-runs", 2000, "runs of 256 kB of the list section's largest session")
 	fs.IntVar(&o.listRounds, "list-rounds", 30, "interleaved rounds per request of the list section")
+	fs.BoolVar(&o.listKeep, "list-keep", false, "keep the list section's seeded schema and print its URL, to read plans on it")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
