@@ -1157,6 +1157,10 @@ func (t CreateSession201JSONResponseBody) AsAgentSessionDetailSchema() (AgentSes
 // FromAgentSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1164,6 +1168,10 @@ func (t *CreateSession201JSONResponseBody) FromAgentSessionDetailSchema(v AgentS
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the CreateSession201JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1183,6 +1191,10 @@ func (t CreateSession201JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessi
 // FromTeamSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1190,6 +1202,10 @@ func (t *CreateSession201JSONResponseBody) FromTeamSessionDetailSchema(v TeamSes
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the CreateSession201JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1209,6 +1225,10 @@ func (t CreateSession201JSONResponseBody) AsWorkflowSessionDetailSchema() (Workf
 // FromWorkflowSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1219,10 +1239,39 @@ func (t *CreateSession201JSONResponseBody) MergeWorkflowSessionDetailSchema(v Wo
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t CreateSession201JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t CreateSession201JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t CreateSession201JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -1245,6 +1294,10 @@ func (t GetSessionById200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSe
 // FromAgentSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1252,6 +1305,10 @@ func (t *GetSessionById200JSONResponseBody) FromAgentSessionDetailSchema(v Agent
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the GetSessionById200JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1271,6 +1328,10 @@ func (t GetSessionById200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSess
 // FromTeamSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1278,6 +1339,10 @@ func (t *GetSessionById200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSe
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the GetSessionById200JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1297,6 +1362,10 @@ func (t GetSessionById200JSONResponseBody) AsWorkflowSessionDetailSchema() (Work
 // FromWorkflowSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1307,10 +1376,39 @@ func (t *GetSessionById200JSONResponseBody) MergeWorkflowSessionDetailSchema(v W
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t GetSessionById200JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t GetSessionById200JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t GetSessionById200JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -1333,6 +1431,10 @@ func (t UpdateSession200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSes
 // FromAgentSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1340,6 +1442,10 @@ func (t *UpdateSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentS
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the UpdateSession200JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1359,6 +1465,10 @@ func (t UpdateSession200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessi
 // FromTeamSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1366,6 +1476,10 @@ func (t *UpdateSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSes
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the UpdateSession200JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1385,6 +1499,10 @@ func (t UpdateSession200JSONResponseBody) AsWorkflowSessionDetailSchema() (Workf
 // FromWorkflowSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1395,10 +1513,39 @@ func (t *UpdateSession200JSONResponseBody) MergeWorkflowSessionDetailSchema(v Wo
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t UpdateSession200JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t UpdateSession200JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t UpdateSession200JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -1421,6 +1568,10 @@ func (t RenameSession200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSes
 // FromAgentSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1428,6 +1579,10 @@ func (t *RenameSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentS
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the RenameSession200JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1447,6 +1602,10 @@ func (t RenameSession200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessi
 // FromTeamSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1454,6 +1613,10 @@ func (t *RenameSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSes
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the RenameSession200JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1473,6 +1636,10 @@ func (t RenameSession200JSONResponseBody) AsWorkflowSessionDetailSchema() (Workf
 // FromWorkflowSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1483,10 +1650,39 @@ func (t *RenameSession200JSONResponseBody) MergeWorkflowSessionDetailSchema(v Wo
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t RenameSession200JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t RenameSession200JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t RenameSession200JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -4189,34 +4385,35 @@ var swaggerSpec = []string{
 	"63OjBcuQGFDfcGYfTpi69rKk7elNIzLmXO+yg/ZRSqUszUa3GhMlLZsuLo4O3iLMAGOT6AWZIYX1YYXc",
 	"r2+6/wJDLCH4ysYdyVcqy+xBGVM8iyYm/FV1rJgVOc/Rh7dxreh9ZnTEea6JB8eH3InKxaqb7aOoQ/Ey",
 	"FbfGNG8FHWn8+kXrba2zblPcVh8HrpzfIoFEfka+3bQmFCyLWIOAvrEB5Ip+eTvtaDmbDMCZPnCwZvq8",
-	"H7blsFr0u3mA5JtLzzNCe1M5wdiu+bqaTk8wrLvRc5955Lb7r9XJCc5GCY3m7h/XZhM1fv5RY/KkosbV",
-	"C/Lu5gi8Z6jbI1ZUH5NrVOixHqPkJizA/a++Fcr2zTyk/2kJhm9j37hhaFTg56VXT4DHXxLvX8L4e2Kl",
-	"swVQ8UWae/5Y76AI4jsNCfJbNeIzoF9WsWTt4LiW7pd5KthUJstw0bLW6EpeQLQLynBR9WyjeLeZ5HJx",
-	"vYfFuT8Ra+UZ4NyfmK1yF1h7C7L4B/mYmOuHQU8vNcdboKeb/nsfZDQ3JVBxvz6GRfEOxygHF29MiGdo",
-	"Qmzgi3Pgixv04h3Ri3P17EWYRZMWE96+m6ztoEEP4bVTU7U2qVYAgpS78SuuK8MzkRWqclGaxywMusIA",
-	"NtR3LlSmnwNwrEAC58AQ381Amb2F0u0CpGtTu0sD3E3xPl+SLW069whhZsIr0MMt9euVYSiXnIaPAy5z",
-	"RR3AYIEaz9TWmDurOxkXPua8eBTL8iAWp2s3f/5dmBhzubYqIMtLCTT8SvJgOno3MzuqNdZgrs6nBbbZ",
-	"2AjPz0Zw+4k9AViND6z1yPaCa45Me2fDrBJEUz72w5kF73uBNPDyspmhzVQpckwr4VlkFk20klEG2odz",
-	"ITGWKoDZGO8jYTGULNDSPOUxHc0qF5bp0hZKsj3iOK726uoolX6XD7SPRgAgdq+DbBpFCKUIMk1w5J7Q",
-	"K67vQ0hxECJ98aAoIVhIRFWeBsGoB7ZLKlFCRgrhhDPyFuA80QSzsaZCSVSgoWtZFGBs07JwMUGOTpOt",
-	"BuDerTCaSh2H29kFeUa29VgFjYRva7IJ5qaback0Y1cX+jbpZWS1+qqc4DU9upoPIbq/CfHcjYV7xRzs",
-	"0S/lvHrJsYf6bO8Ug6h38l3FIuZwcM3wqZb6O35pYMl0UKlVp9p4KRaNVU2WgE7lr6c2RszGiFmREbPB",
-	"LT0/3FINuPhkokVZxchaMWypJiZvB1l6JYjLA+x/aXFRWF/MpvvVpk7tZUDlZQUXY8zov12yCC2txloW",
-	"NR9aaMWLsrH+oe7cZOoaEqWIyHOFRzauw2KUYobHJNVaGto35CibRdIocnpwSFs3BcPPvmvoNs2sM5j1",
-	"ncwsy7D1BV9akpdvzKy1mFmAnzJMf+EgsSUneS+DzY7xnRhs9dneyWCrd/JdGWxzOLhmg0131jfD92XZ",
-	"wtjYYj5bzFyYy9hihqdP8fU2bOiNUbZJPbgxxr5r7J69dNZjjdUE5W2tMVt1bj7wDSeJuem38pR3cttm",
-	"OW7g3qrv4YtCPnmmPhucKlLsURbTKxpnOKk8VtdaWTEe9GsKUzgT8DZouVJEDLLiGP25ku8o1McMHrn3",
-	"afy2pG67lObAAq0XyiL6llCjybTB7aBW3q3svTGxI1n8yXrMvvooG+DdioB3OVNfDurOt08W5+mDX7k3",
-	"xlhB3Z6RghuNSlSr8rVFpjyawAeI6pMbcRbL0IBoJb0irdkdXaov3fV8Bixfgsw7g1vSvu2r8DdqKfXR",
-	"zjKb5GMtPDN9r5Npt6bex7V3hsxlwZ2lA/hykZ2+I7ksrDP/7XeE6fTxa1WAzqJ+61K2d1GudBlje/nW",
-	"zXKoN5c3C3CbVjup1pKdY2pnbAPh3BjaGwjny4FwOgmwfCq0M6gYjzC8XNqC2Jy10bahcKAvWFekCjPW",
-	"lSdNmPumfBe5rGH6unY5wzromEOGGEgab4slhrZelMgYaBjI1I8EeRVTQSKVzOq3kS9Ip2dWGG63jdMB",
-	"X2z5b5NLaV0hu+ZI98hYUO+uEaMpLclzj0gtP9M7haUaK/MyddB5G3CxFtr49Xehh87j2YOkWjvLbldu",
-	"ax3p0x5S9/UGlWANSnef17UNWS51y42Ou9FxV6jjbrKibQJaLySgBXJUZKsPZjUE9B0CWq++GVviZonI",
-	"VhG/0rfycAaZ0I4OTK6cW8Sa3L1eCiHo/00YwfxVCiXoD7YXhI3uFDV6kKDR/WJG+npdJrGEWcNb0Ort",
-	"ONcBsk1M6z4xrZcX0rpvEomCKS86zHCPKMN3GGR43KQRj2xe1fyK7bbVJoCwMa7ub1xxCDZv4giPGkc4",
-	"y+amgdDj2Y8buTkLlcQkE3a6cf5kB+p5Q106fQ/sAdYqtNiCEGmKXC6H0GHsinSbUNExhMsHK4QN0IAL",
-	"lEKdFIU4iyAEYK+FnOaby5v/DgAA//8=",
+	"H7blsFr0u3mAZFhYqlmUavWXA843xdOp3gWuXtWtZ2KrYNxyHqWiGXeZSZ6nY3Zc9bYpl8mu/lzS3sju",
+	"AmjX8F3tqicYvt7o8888Qt391+rkIWejhEZz949rs4mOP//oOHlS0fGqInB3swvebdTtLiuqj8k1KvR1",
+	"j/F1ExaPGF59K4yKm3kvGk5Lzw1sjB83DKoKzL70ugveHSz5rqH0lsETE54tgMQvslDyR4kHBVjBaYKQ",
+	"x6sRhwI9uoqZawcBtnS/zJPIptJchsWWtWNX2gOielBujKpnG628zSSXi18+LJ7/iVhlzwDP/8RssrvA",
+	"91sQ1D/Ix8SWPwxKfKk53gIl3oxT+KCxuSmBivv1MSyKdzhGOYh6Y0I8QxNiA9OcA9PcoDTviNKcq2cv",
+	"wmaa9J/wxt9kpwcNegivupqqtUkpA1CrPFxRcdEZnomsUJWLEkRmYdAVBlClvnOhAv8cIGcF+jgHbvlu",
+	"BsrsLZRuFwhem9pdGuBuivf5kmxp07lHCDMTRoIebqlfrwwruuQ0fBxwGTrqQA0LSHmmtsbcWd3JuPAx",
+	"58WjdZYH6zhdu/nz78LEmMu1VQF2NgGV5xVQ+ZXk4Aj0bmZOTmtMxagITws8tbGFnp8t5PYTewIwKR/4",
+	"7pHtItccmfbOVlslKKp87Icz+xjDC4yCl7TNjHum6pRjWgmfJLNoopWp8sOJcC7EyVIFsCnjZSUshhIU",
+	"+tZKeUxHs8rFbLq0ha9sjziOq726ulil3+UD7aMRAMLday+bFhNCRoJMExy5lAiK63sfUlaESF+wKEoI",
+	"FhJRlae1MGqQ7ZJKlJCRQjjhjLwFeFY0wWysqVASFej2WlYMGNu0LFxpkHPVZB8C+H4rLKpSl+N29k+e",
+	"YW891k8jgd+abJ+56YNaMgfZ1YW+TbogWa2mKyd4TY/o5kPC7m8qPXej6F6xFXv0SznMXnKMpT7bO8Va",
+	"6p18VzGXORxcMxyupZ6SXxpYMh30bdWpUzaW2/Oy3KwKtgQULn/1tzHWNsbaioy1DQ7t+eHQakDUJxP9",
+	"yyrG5IphaDUxeTsI2itBXP5q/wuhi8LKZDZNtTbpai9aKi+CuBhjRv/tkpxoaTXWsqj5QEgrmJSN9Q91",
+	"5ybD3JAoRUSe4z6ycToWoxQzPCap1kbRviFH2eynRmHVg0O6xSkYuPY9TrdpTp7BrO9kTlqGrS+Y1pJ0",
+	"f2NOrsWcBDycYfoLB/0tOcl7GaZ2jO/EMK3P9k6Gab2T78owncPBNRumurO+Gb4vyxbGxub8nm1Ooxgs",
+	"Y3OavfMUsyvAwd0Yn5vUoBuj87vGnNrLdT1WZ01Q3tbqtFUh5wM2cZIYjWYrT0kpt20W8gZes5qvoii0",
+	"lWfStMHGIgUmZTG9onGGk0oyCa19FuNBv6ZwjDN1b4PyLEU4IWuVsRMq+chCfcwgCUWfxm9LZoUrOQAs",
+	"0PqvLKKpCTUaWxtMFGpZ3squHRM7ksVNrce8rY+yAYyuCDCaM/XloEV9+2RxHk34lXsbjxXU1RopuNGo",
+	"RLUqfFtkyqMJfICoPrkRZ7EMDfhb0ivSmn3VpeLTXc9nwPIlAr0zuCXt274KnKOWUjztLLNJeNbCM9P3",
+	"Opl2a+p9XHtnyFwWlFw6gC8Xkew7ksvCkfPffkdYZB+/VgVELuorL+VjKMoJL+NUWL51s1zxzeUiHK7V",
+	"Tqq1nueY2hnbQHI3hvYGkvtyILlOAiyfqvCMRFzECMOLuy2IQVobbRsKe/qCkkUqP2NdedL4uW/Kd5HL",
+	"6qeva5fTr4OOOWQ2gqIOtphpaOu5iYyBhoFMfVeQVzEVJFLJrH4b+YKRemaF4XbbeCTwxZbnN7nO1hWa",
+	"bI50j0wb9e4asajSkjz3yNvyM71T+K2xMi9TB523ARdroY1ffxd66DyePUgqxLPsduXw1pHe8CF1X29Q",
+	"CdagdPd5XduQhVa33Oi4Gx13hTruJpvfJqD1QgJaIEdFtvpgVkNA3yGg9eqbsSVulohsFfErfSsPZ5DB",
+	"7+jA5Hi6RazJ3eulEIL+34QRzF+lUIL+YHtB2OhOUaMHCRrdL2akr9dlEqKYNbwFrd6Ocx0g28S07hPT",
+	"enkhrfsmPymY8qLDDPeIMnyHQYbHTXbyyOZVza/YblttAggb4+r+xhWHYPMmjvCocYSzbG5aDz2e/biR",
+	"U7ZQSUwSbKcb50+ToN4+1I3U98AeYK1Ciy0IkabI5eYIHcauSBMLFVdDuHywQtgADbhAKdQxUoizCEIA",
+	"9lrIab65vPnvAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -248,6 +248,34 @@ func TestGetSessionById(t *testing.T) {
 	})
 }
 
+// TestSessionDetails_SessionType checks that every response holding one
+// session names its type: session_type is the discriminator of the
+// document's detail unions, which clients pick the shape by.
+func TestSessionDetails_SessionType(t *testing.T) {
+	t.Parallel()
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), server.Config{})
+	for _, typ := range []string{"agent", "team", "workflow"} {
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			id := "d-" + typ
+			for _, r := range []struct{ op, method, target, body string }{
+				{"create", http.MethodPost, "/sessions?type=" + typ, `{"session_id":"` + id + `"}`},
+				{"get", http.MethodGet, "/sessions/" + id, ""},
+				{"update", http.MethodPatch, "/sessions/" + id, `{"metadata":{"k":1}}`},
+				{"rename", http.MethodPost, "/sessions/" + id + "/rename", `{"session_name":"N"}`},
+			} {
+				res := a.Do(t, r.method, r.target, r.body, "Content-Type", jsonCT)
+				if res.Status/100 != 2 {
+					t.Fatalf("%s: status %d (body %s)", r.op, res.Status, res.Body)
+				}
+				if got := jsonOf[map[string]any](t, res)["session_type"]; got != typ {
+					t.Errorf("%s: session_type = %v, want %q", r.op, got, typ)
+				}
+			}
+		})
+	}
+}
+
 // TestQueryDefaults checks that a query parameter left out means the
 // default openapi.yaml gives it: the gate does not write defaults into the
 // request, so the handlers' own must be the document's.
