@@ -327,7 +327,7 @@ func TestDeleteSessions_Auth(t *testing.T) {
 		detail                        string
 	}{
 		{"NoHeader", "", good, jsonCT, "Authorization header required"},
-		{"OtherScheme", "Basic czNjcmV0LWtleQ==", good, jsonCT, "Authorization header required"},
+		{"OtherScheme", "Basic czNjcmV0LWtleQ==", good, jsonCT, "Authorization header must be 'Bearer <token>'"},
 		{"WrongToken", "Bearer s3cret-kez", good, jsonCT, "Invalid authentication token"},
 		{"PrefixOfToken", "Bearer s3cret", good, jsonCT, "Invalid authentication token"},
 		{"BeforeValidation", "", `{"session_ids":[]}`, jsonCT, "Authorization header required"},
