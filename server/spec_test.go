@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -124,6 +125,73 @@ func TestServedDocument(t *testing.T) {
 		t.Parallel()
 		a.Do(t, http.MethodGet, "/sessions", "").WantError(t, http.StatusUnauthorized, "UNAUTHENTICATED", "Authorization header required")
 	})
+}
+
+// TestRequestExamples sends the examples openapi.yaml gives, which /docs
+// and /redoc show and "Try it out" pre-fills, through the whole stack in
+// an order that makes each one succeed: an example the server refuses is a
+// bad example.
+func TestRequestExamples(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi3.NewLoader().LoadFromData(agentossessions.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type route struct {
+		method, path string
+		op           *openapi3.Operation
+	}
+	ops := map[string]route{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			ops[op.OperationID] = route{method, path, op}
+		}
+	}
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), server.Config{})
+	a.Seed(t, testkit.Session{ID: "s-2", Type: "team"})
+	order := []string{"create_session", "record_session_run", "get_session_run", "update_session", "rename_session", "delete_sessions"}
+	withBody := 0
+	for _, id := range order {
+		o, ok := ops[id]
+		if !ok {
+			t.Fatalf("no operation %s in openapi.yaml", id)
+		}
+		target := o.path
+		for _, p := range o.op.Parameters {
+			if p.Value.In == openapi3.ParameterInPath {
+				if p.Value.Example == nil {
+					t.Errorf("%s: path parameter %s has no example", id, p.Value.Name)
+					continue
+				}
+				target = strings.ReplaceAll(target, "{"+p.Value.Name+"}", fmt.Sprint(p.Value.Example))
+			}
+		}
+		var body []byte
+		if o.op.RequestBody != nil {
+			withBody++
+			example := o.op.RequestBody.Value.Content.Get("application/json").Example
+			if example == nil {
+				t.Errorf("%s: request body has no example", id)
+				continue
+			}
+			if body, err = json.Marshal(example); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res := a.Do(t, o.method, target, string(body), "Content-Type", "application/json")
+		if res.Status/100 != 2 {
+			t.Errorf("%s %s with the example %s: status %d (%s)", o.method, target, body, res.Status, res.Body)
+		}
+	}
+	for _, o := range ops {
+		if o.op.RequestBody != nil {
+			withBody--
+		}
+	}
+	if withBody != 0 {
+		t.Errorf("an operation with a request body is missing from the order: add it")
+	}
+	a.WantRows(t, []string{"s-1", "s-2"}, 0, 0)
 }
 
 // yamlAsJSON decodes YAML the way a JSON reader would see it, by a path
