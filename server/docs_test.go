@@ -17,8 +17,8 @@ import (
 // assetRef finds the scripts, style sheets and icons a page loads.
 var assetRef = regexp.MustCompile(`(?:src|href)="([^"]+)"`)
 
-// TestDocs_Pages checks the reference: the page is served, not stored, and
-// loads only assets of its own, which are all there.
+// TestDocs_Pages checks both references: each page is served, not stored,
+// and loads only assets of its own, which are all there.
 func TestDocs_Pages(t *testing.T) {
 	t.Parallel()
 	a := testkit.NewAPI(t, testdb.SQLiteURL(t), server.Config{SecurityKey: "secret"})
@@ -27,6 +27,7 @@ func TestDocs_Pages(t *testing.T) {
 		assets []string // at least these
 	}{
 		{"/docs", []string{"/docs/swagger-ui-bundle.js", "/docs/swagger-ui-standalone-preset.js", "/docs/swagger-ui.css", "/docs/favicon-32x32.png"}},
+		{"/redoc", []string{"/redoc/redoc.standalone.js"}},
 	} {
 		t.Run(tc.page, func(t *testing.T) {
 			t.Parallel()
@@ -47,6 +48,9 @@ func TestDocs_Pages(t *testing.T) {
 			loaded := map[string]bool{}
 			for _, m := range assetRef.FindAllStringSubmatch(page, -1) {
 				ref := m[1]
+				if strings.HasPrefix(ref, "data:") {
+					continue // inline: no request
+				}
 				loaded[ref] = true
 				if !strings.HasPrefix(ref, tc.page+"/") {
 					t.Errorf("the page loads %s, not an asset of its own", ref)
@@ -80,6 +84,7 @@ func TestDocs_Assets(t *testing.T) {
 		{"/docs/swagger-ui-standalone-preset.js", "text/javascript", "SwaggerUIStandalonePreset", true},
 		{"/docs/swagger-ui.css", "text/css", ".swagger-ui", true},
 		{"/docs/favicon-32x32.png", "image/png", "PNG", false},
+		{"/redoc/redoc.standalone.js", "text/javascript", "Redoc", false},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			t.Parallel()
@@ -143,11 +148,11 @@ func TestDocs_Assets(t *testing.T) {
 }
 
 // TestDocs_NotFound checks that what is not a page or an asset under
-// /docs/ is answered as any unknown route is: JSON.
+// /docs/ and /redoc/ is answered as any unknown route is: JSON.
 func TestDocs_NotFound(t *testing.T) {
 	t.Parallel()
 	a := testkit.NewAPI(t, testdb.SQLiteURL(t), server.Config{})
-	for _, path := range []string{"/docs/anything", "/docs/index.html", "/docs/swagger-ui.css.gz", "/docs/a/b"} {
+	for _, path := range []string{"/docs/anything", "/docs/index.html", "/docs/swagger-ui.css.gz", "/docs/a/b", "/redoc/anything", "/redoc/index.html"} {
 		t.Run(path, func(t *testing.T) {
 			t.Parallel()
 			res := a.Do(t, http.MethodGet, path, "")
@@ -157,5 +162,6 @@ func TestDocs_NotFound(t *testing.T) {
 			}
 		})
 	}
-	a.Do(t, http.MethodPost, "/docs/swagger-ui.css", "").WantError(t, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method Not Allowed")
+	a.Do(t, http.MethodPost, "/redoc", "").WantError(t, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method Not Allowed")
+	a.Do(t, http.MethodPost, "/redoc/redoc.standalone.js", "").WantError(t, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method Not Allowed")
 }

@@ -24,9 +24,11 @@ func TestSecurityHeaders(t *testing.T) {
 		{http.MethodGet, "/health", "", "no-store"},                // outside the document
 		{http.MethodGet, "/openapi.json", "", "no-store"},          // the document
 		{http.MethodGet, "/docs", "", "no-store"},                  // a page
+		{http.MethodGet, "/redoc", "", "no-store"},                 // a page
 		{http.MethodGet, "/docs/nothing.js", "", "no-store"},       // 404 under /docs/
 		// Assets: cached, revalidated on every use (TestDocs_Assets).
 		{http.MethodGet, "/docs/swagger-ui.css", "", "no-cache"},
+		{http.MethodGet, "/redoc/redoc.standalone.js", "", "no-cache"},
 	} {
 		t.Run(r.method+" "+r.target, func(t *testing.T) {
 			t.Parallel()

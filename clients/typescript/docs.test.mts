@@ -1,7 +1,8 @@
-// /docs in a real headless Chromium: the reference renders DELETE /sessions
-// from the served document, pre-fills the document's example and no
-// ignored parameter, and its "Try it out" delete reaches the server. Every
-// request the page makes stays on the server's own origin (no CDN).
+// /docs and /redoc in a real headless Chromium. /docs renders DELETE
+// /sessions from the served document, pre-fills the document's example and
+// no ignored parameter, and its "Try it out" delete reaches the server;
+// /redoc renders every operation. Every request either page makes stays on
+// the server's own origin (no CDN, no web font).
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -89,3 +90,20 @@ test("the reference renders and its delete reaches the server", { skip: !haveChr
   assert.deepEqual(offOrigin, [], "the page loaded nothing from another host");
 });
 
+test("the read-only reference renders every operation", { skip: !haveChromium && `no ${executablePath}` }, async () => {
+  const page = await browser.newPage();
+  const offOrigin = elsewhere(page);
+  await page.goto(`${server.baseUrl}/redoc`);
+
+  const spec = (await (await fetch(`${server.baseUrl}/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, { summary: string }>>;
+  };
+  const summaries = Object.values(spec.paths).flatMap((item) => Object.values(item).map((op) => op.summary));
+  assert.ok(summaries.length >= 10, `openapi.json has ${summaries.length} operations`);
+  await page.getByRole("heading", { name: "Delete Multiple Sessions" }).waitFor({ timeout: 30_000 });
+  const headings = (await page.locator("h2").allInnerTexts()).map((h) => h.trim());
+  for (const summary of summaries) {
+    assert.ok(headings.includes(summary), `/redoc shows "${summary}" among ${JSON.stringify(headings)}`);
+  }
+  assert.deepEqual(offOrigin, [], "the page loaded nothing from another host");
+});
