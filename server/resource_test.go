@@ -13,7 +13,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	agentossessions "github.com/agentos-sessions/agentos-sessions"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
 	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/server"
@@ -281,10 +280,7 @@ func TestSessionDetails_SessionType(t *testing.T) {
 // request, so the handlers' own must be the document's.
 func TestQueryDefaults(t *testing.T) {
 	t.Parallel()
-	doc, err := openapi3.NewLoader().LoadFromData(agentossessions.OpenAPI)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := testkit.Document(t)
 	defaults := map[string]string{} // "operationId name" → default
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {

@@ -92,10 +92,7 @@ func TestServedDocument(t *testing.T) {
 // bad example.
 func TestRequestExamples(t *testing.T) {
 	t.Parallel()
-	doc, err := openapi3.NewLoader().LoadFromData(agentossessions.OpenAPI)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := testkit.Document(t)
 	type route struct {
 		method, path string
 		op           *openapi3.Operation
@@ -133,6 +130,7 @@ func TestRequestExamples(t *testing.T) {
 				t.Errorf("%s: request body has no example", id)
 				continue
 			}
+			var err error
 			if body, err = json.Marshal(example); err != nil {
 				t.Fatal(err)
 			}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	agentossessions "github.com/agentos-sessions/agentos-sessions"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
 	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/server"
@@ -19,10 +18,7 @@ import (
 // reads either value.
 func TestRepeatedQueryParameter(t *testing.T) {
 	t.Parallel()
-	doc, err := openapi3.NewLoader().LoadFromData(agentossessions.OpenAPI)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := testkit.Document(t)
 	a := testkit.NewAPI(t, testdb.SQLiteURL(t), server.Config{})
 	a.Seed(t, testkit.Session{ID: "a1", Type: "agent", Runs: 1})
 	checked := 0
