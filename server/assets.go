@@ -24,13 +24,12 @@ import (
 // so it changes exactly when a build embeds other bytes.
 type asset struct {
 	contentType string
-	// data is the file as embedded: gzip-compressed when gzipped.
-	data    []byte
-	gzipped bool
-	etag    string
-	// plain is a gzipped file decompressed, with its ETag, made once for
-	// the first client that does not take gzip; nil for other files.
-	plain func() (representation, error)
+	gzipped     bool
+	// embedded is the file as embedded (gzip-compressed when gzipped) and
+	// plain, for a gzipped file, the file decompressed, each with its ETag.
+	// Each is made once, when first asked for, so that a server whose
+	// pages nobody opens does not read or hash them.
+	embedded, plain func() (representation, error)
 }
 
 // representation is the bytes of an asset as one kind of client gets them,
@@ -40,25 +39,36 @@ type representation struct {
 	etag string
 }
 
-// newAsset is the file data, named name (its extension gives the media
-// type), gzip-compressed when gzipped.
-func newAsset(name string, data []byte, gzipped bool) *asset {
+// newAsset is the file that read returns, named name (its extension gives
+// the media type), gzip-compressed when gzipped.
+func newAsset(name string, gzipped bool, read func() ([]byte, error)) *asset {
 	contentType := mime.TypeByExtension(path.Ext(name))
 	if contentType == "" {
 		contentType = "application/octet-stream"
 	}
-	a := &asset{contentType: contentType, data: data, gzipped: gzipped, etag: strongETag(data)}
+	a := &asset{contentType: contentType, gzipped: gzipped}
+	a.embedded = sync.OnceValues(func() (representation, error) {
+		data, err := read()
+		if err != nil {
+			return representation{}, fmt.Errorf("read %s: %w", name, err)
+		}
+		return representation{data, strongETag(data)}, nil
+	})
 	if gzipped {
 		a.plain = sync.OnceValues(func() (representation, error) {
-			zr, err := gzip.NewReader(bytes.NewReader(data))
+			embedded, err := a.embedded()
+			if err != nil {
+				return representation{}, err
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(embedded.data))
 			if err != nil {
 				return representation{}, fmt.Errorf("decompress %s: %w", name, err)
 			}
-			plain, err := io.ReadAll(zr)
+			data, err := io.ReadAll(zr)
 			if err != nil {
 				return representation{}, fmt.Errorf("decompress %s: %w", name, err)
 			}
-			return representation{plain, strongETag(plain)}, nil
+			return representation{data, strongETag(data)}, nil
 		})
 	}
 	return a
@@ -74,8 +84,8 @@ func strongETag(data []byte) string {
 // it.
 type assets map[string]*asset
 
-// embeddedAssets reads every file of fsys's top directory as an asset: a
-// file named x.gz is x, gzip-compressed.
+// embeddedAssets are the files of fsys's top directory: a file named x.gz
+// is x, gzip-compressed.
 func embeddedAssets(fsys fs.FS) (assets, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
@@ -86,12 +96,8 @@ func embeddedAssets(fsys fs.FS) (assets, error) {
 		if e.IsDir() {
 			continue
 		}
-		data, err := fs.ReadFile(fsys, e.Name())
-		if err != nil {
-			return nil, err
-		}
 		name, gzipped := strings.CutSuffix(e.Name(), ".gz")
-		as[name] = newAsset(name, data, gzipped)
+		as[name] = newAsset(name, gzipped, func() ([]byte, error) { return fs.ReadFile(fsys, e.Name()) })
 	}
 	return as, nil
 }
@@ -107,17 +113,17 @@ func (as assets) serve(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	h := c.Response().Header()
-	rep := representation{a.data, a.etag}
+	rep, err := a.embedded()
 	if a.gzipped {
 		h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
 		if acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
 			h.Set(echo.HeaderContentEncoding, "gzip")
 		} else {
-			var err error
-			if rep, err = a.plain(); err != nil {
-				return err
-			}
+			rep, err = a.plain()
 		}
+	}
+	if err != nil {
+		return err
 	}
 	h.Set(echo.HeaderContentType, a.contentType)
 	h.Set(echo.HeaderCacheControl, "no-cache")

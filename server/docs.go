@@ -53,7 +53,9 @@ func registerPages(e *echo.Echo) error {
 	e.GET("/redoc", func(c echo.Context) error {
 		return c.HTML(http.StatusOK, redocPage)
 	})
-	redocAssets := assets{"redoc.standalone.js": newAsset("redoc.standalone.js", []byte(redoc.JavaScript), false)}
+	redocAssets := assets{"redoc.standalone.js": newAsset("redoc.standalone.js", false, func() ([]byte, error) {
+		return []byte(redoc.JavaScript), nil
+	})}
 	e.GET("/redoc/*", redocAssets.serve)
 	return nil
 }
