@@ -122,24 +122,25 @@ func oneOf(values []any) string {
 	return "value must be one of " + strings.Join(quoted, ", ")
 }
 
-// notNull words a null where the schema takes none, naming what it takes
-// in the words a JSON user knows: "must be a list, not null".
+// valueNames name JSON Schema's types in the words a JSON user knows.
+var valueNames = map[string]string{
+	"array":   "a list",
+	"object":  "an object",
+	"string":  "a string",
+	"integer": "an integer",
+	"number":  "a number",
+	"boolean": "true or false",
+}
+
+// notNull words a null where a schema of these types takes none, naming
+// what it takes: "must be a list, not null".
 func notNull(types []string) string {
-	if len(types) != 1 {
-		return "must not be null"
+	if len(types) == 1 {
+		if name, ok := valueNames[types[0]]; ok {
+			return "must be " + name + ", not null"
+		}
 	}
-	name, ok := map[string]string{
-		"array":   "a list",
-		"object":  "an object",
-		"string":  "a string",
-		"integer": "an integer",
-		"number":  "a number",
-		"boolean": "true or false",
-	}[types[0]]
-	if !ok {
-		return "must not be null"
-	}
-	return "must be " + name + ", not null"
+	return "must not be null"
 }
 
 // onlyNonNullBranch is T of a schema "anyOf: [T, null]", or nil.
