@@ -94,7 +94,8 @@ func TestAuth_JWT(t *testing.T) {
 	}
 	t.Run("LeewayOnExpAndNbf", func(t *testing.T) {
 		t.Parallel()
-		// Its own now: a parallel subtest may wait long for its turn.
+		// Taken now, not when the test began: parallel subtests may start
+		// long after it, and the leeway is only 30 s.
 		now := time.Now()
 		for _, claims := range []jwt.MapClaims{
 			{"scopes": read, "exp": now.Add(-5 * time.Second).Unix()},
