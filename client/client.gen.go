@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -1157,6 +1158,10 @@ func (t CreateSession201JSONResponseBody) AsAgentSessionDetailSchema() (AgentSes
 // FromAgentSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1164,6 +1169,10 @@ func (t *CreateSession201JSONResponseBody) FromAgentSessionDetailSchema(v AgentS
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the CreateSession201JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1183,6 +1192,10 @@ func (t CreateSession201JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessi
 // FromTeamSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1190,6 +1203,10 @@ func (t *CreateSession201JSONResponseBody) FromTeamSessionDetailSchema(v TeamSes
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the CreateSession201JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1209,6 +1226,10 @@ func (t CreateSession201JSONResponseBody) AsWorkflowSessionDetailSchema() (Workf
 // FromWorkflowSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1219,10 +1240,39 @@ func (t *CreateSession201JSONResponseBody) MergeWorkflowSessionDetailSchema(v Wo
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t CreateSession201JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t CreateSession201JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t CreateSession201JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -1245,6 +1295,10 @@ func (t GetSessionById200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSe
 // FromAgentSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1252,6 +1306,10 @@ func (t *GetSessionById200JSONResponseBody) FromAgentSessionDetailSchema(v Agent
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the GetSessionById200JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1271,6 +1329,10 @@ func (t GetSessionById200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSess
 // FromTeamSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1278,6 +1340,10 @@ func (t *GetSessionById200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSe
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the GetSessionById200JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1297,6 +1363,10 @@ func (t GetSessionById200JSONResponseBody) AsWorkflowSessionDetailSchema() (Work
 // FromWorkflowSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1307,10 +1377,39 @@ func (t *GetSessionById200JSONResponseBody) MergeWorkflowSessionDetailSchema(v W
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t GetSessionById200JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t GetSessionById200JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t GetSessionById200JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -1333,6 +1432,10 @@ func (t UpdateSession200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSes
 // FromAgentSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1340,6 +1443,10 @@ func (t *UpdateSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentS
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the UpdateSession200JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1359,6 +1466,10 @@ func (t UpdateSession200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessi
 // FromTeamSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1366,6 +1477,10 @@ func (t *UpdateSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSes
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the UpdateSession200JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1385,6 +1500,10 @@ func (t UpdateSession200JSONResponseBody) AsWorkflowSessionDetailSchema() (Workf
 // FromWorkflowSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1395,10 +1514,39 @@ func (t *UpdateSession200JSONResponseBody) MergeWorkflowSessionDetailSchema(v Wo
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t UpdateSession200JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t UpdateSession200JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t UpdateSession200JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -1421,6 +1569,10 @@ func (t RenameSession200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSes
 // FromAgentSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1428,6 +1580,10 @@ func (t *RenameSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentS
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the RenameSession200JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1447,6 +1603,10 @@ func (t RenameSession200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessi
 // FromTeamSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1454,6 +1614,10 @@ func (t *RenameSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSes
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the RenameSession200JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1473,6 +1637,10 @@ func (t RenameSession200JSONResponseBody) AsWorkflowSessionDetailSchema() (Workf
 // FromWorkflowSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1483,10 +1651,39 @@ func (t *RenameSession200JSONResponseBody) MergeWorkflowSessionDetailSchema(v Wo
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t RenameSession200JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t RenameSession200JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t RenameSession200JSONResponseBody) MarshalJSON() ([]byte, error) {

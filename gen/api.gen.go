@@ -1163,6 +1163,10 @@ func (t CreateSession201JSONResponseBody) AsAgentSessionDetailSchema() (AgentSes
 // FromAgentSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1170,6 +1174,10 @@ func (t *CreateSession201JSONResponseBody) FromAgentSessionDetailSchema(v AgentS
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the CreateSession201JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1189,6 +1197,10 @@ func (t CreateSession201JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessi
 // FromTeamSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1196,6 +1208,10 @@ func (t *CreateSession201JSONResponseBody) FromTeamSessionDetailSchema(v TeamSes
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the CreateSession201JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1215,6 +1231,10 @@ func (t CreateSession201JSONResponseBody) AsWorkflowSessionDetailSchema() (Workf
 // FromWorkflowSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1225,10 +1245,39 @@ func (t *CreateSession201JSONResponseBody) MergeWorkflowSessionDetailSchema(v Wo
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t CreateSession201JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t CreateSession201JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t CreateSession201JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -1251,6 +1300,10 @@ func (t GetSessionById200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSe
 // FromAgentSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1258,6 +1311,10 @@ func (t *GetSessionById200JSONResponseBody) FromAgentSessionDetailSchema(v Agent
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the GetSessionById200JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1277,6 +1334,10 @@ func (t GetSessionById200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSess
 // FromTeamSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1284,6 +1345,10 @@ func (t *GetSessionById200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSe
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the GetSessionById200JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1303,6 +1368,10 @@ func (t GetSessionById200JSONResponseBody) AsWorkflowSessionDetailSchema() (Work
 // FromWorkflowSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1313,10 +1382,39 @@ func (t *GetSessionById200JSONResponseBody) MergeWorkflowSessionDetailSchema(v W
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t GetSessionById200JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t GetSessionById200JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t GetSessionById200JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -1339,6 +1437,10 @@ func (t UpdateSession200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSes
 // FromAgentSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1346,6 +1448,10 @@ func (t *UpdateSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentS
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the UpdateSession200JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1365,6 +1471,10 @@ func (t UpdateSession200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessi
 // FromTeamSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1372,6 +1482,10 @@ func (t *UpdateSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSes
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the UpdateSession200JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1391,6 +1505,10 @@ func (t UpdateSession200JSONResponseBody) AsWorkflowSessionDetailSchema() (Workf
 // FromWorkflowSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1401,10 +1519,39 @@ func (t *UpdateSession200JSONResponseBody) MergeWorkflowSessionDetailSchema(v Wo
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t UpdateSession200JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t UpdateSession200JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t UpdateSession200JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -1427,6 +1574,10 @@ func (t RenameSession200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSes
 // FromAgentSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1434,6 +1585,10 @@ func (t *RenameSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentS
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the RenameSession200JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1453,6 +1608,10 @@ func (t RenameSession200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessi
 // FromTeamSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1460,6 +1619,10 @@ func (t *RenameSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSes
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the RenameSession200JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1479,6 +1642,10 @@ func (t RenameSession200JSONResponseBody) AsWorkflowSessionDetailSchema() (Workf
 // FromWorkflowSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1489,10 +1656,39 @@ func (t *RenameSession200JSONResponseBody) MergeWorkflowSessionDetailSchema(v Wo
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t RenameSession200JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t RenameSession200JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t RenameSession200JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -4113,144 +4309,151 @@ func (sh *strictHandler) GetSessionRun(ctx echo.Context, sessionId string, runId
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7F3rchu3kn4V1OxuRaoa0ZTjJHvoOj9kSU6U40haiYo35ahIcAYkcTwEGAAjmcelqn2afbB9ki00gLli",
-	"SEoidTP/SSQINBpAoy8fur8GEZ9MOSNMyaDzNZDRmEww/Lk3IkydEykpZwdEYZqcw5f6u6ngUyIUJdAS",
-	"65a9GCv4DrPZyTDofPoa4DiminKGk9NCeyVSEgZqNiVBJ+CDf5JIBTfhV/cJS5MkuLkMg5jISNCp7iDo",
-	"GGp25JREdEgjBIOFgaIqIe5bdKA/vAktPTQuU2P7l0pQNlp2RHR0gFJJYkQZUmMqkTQMqY19FOcj2zaW",
-	"gnKvF4z+lRIEDV1niMaEKTqkRNT6tQug+w9rUwiiMVa9MZWKi1l5tlSRiVmcWyyC+wALgWdLsGifT6YJ",
-	"UQRpOpCjI5/Cvv74F/uxJlcQrEjcw6pM7JCLif4siLEiO4pOiGeyi4hxnIJB9B+6H6nwZFqkyFCA9mC6",
-	"E6Lwmrdt1hfKBsup+c19ZGgRNJLrI8Xxxw1UIgM+uQmDeVv3fN5unb9PXbcMT0i941/SCWY7guAYDxKS",
-	"nQpoXB/hGHu3RzaGVFiR9bFxPxUCzq4eBvEhUmPikQqO2nOgpkheOpng6mld6TqbATRpmXxhiggc6QbS",
-	"R6MlqUClGeJr8O+CDINO8G+v8mvilb0jXtmfd3VTLTu4wklP8c+ESa/k1VSMiFhiCl3dFTJdLRK/pm3X",
-	"DHsTBuk0Xp+M+YClQmYEr3i5MINb8ZJKIu59DV1IIvQthKXkEYXer6kaN2w70zoObm7CQJC/UipIHHQ+",
-	"1S+m0lGvHNDLyiXkUwI8l8c7HJ+Rv1Ii1RmRU84k7CDyBetLwpx63UHQ0S2RME2DMCBCcNGLeKy7e7d3",
-	"0Ds7/K+Lw/Ou7rOsaLgOqgLkUPeAzLdoQqTEo6LkMIT7ZEZx6PmbHYbY1w2rrI1d74XOChz0cMXHOx7P",
-	"eoJo9rtVqutZ86XoMbkGkYmGXCwQSn4RWplX05bwkeqZ0T5nw4RGC/eCowk2NY3Rd3Jn9zuEE30dzBD5",
-	"QqWSLXQhCTrd6+7/gl7ZMeUrubOLFHfHkapWdS/tnxy//3C0/0I2Uo2hPqaDenOWMrvlmnT12wsln7Y7",
-	"xfom7ImU3aPDU+gEnaXM9qq7W69S1h0TJFKGqJIkGaItyqapClHEmSJMhW7hZeh0pRCRK72IIfq///nf",
-	"7bf6h+iaJMnOZ8avGfpMZhJhQRBOJEeSiCsSIyzhEOpxzNJ/J9GQkiQu3sB61s5quRsbyzMDLh68RRgx",
-	"co0uLo4O0PWYMIQHkjBVGdiwW+sxqbzfsOfQh1OGRFqSOaZ/rSAQPLnHRukSPLE0X3PxeZjw63v09tF2",
-	"4S7LsoFQOEGNp8wKrpWftAYrlA6NBkQlwqxsPzYYo0/JuinbFXdnx8nUjudU26MDtDUijAjQjOgQMa7Q",
-	"VPArGpN422+geAySu1N0fIsr9+GslCNGFS2wyQw3xzy54+GsCFY4ouW9inTPPr09P86PqSffS5iUKchF",
-	"SoUDbgQPHfPFUEXEeETRAUnIYlGUnz5Z13k+UKmKxuLRgdRqVQw9t9CeQhMuFdptt8N2u41oLNGUCKe/",
-	"o8EMxWSI00ShLcNrcUXEdxL1d3Ym+MvOAKto3N9+iyZcEMOPN69fa10tc1HVtKkJZUfmy13fAZZBzVNV",
-	"Mlw9k9RGqizMsjDFEHFGYEo0Do2hSZDUp5qLmAiEWZyZ+frThLCRGuv7vV/ga780o1uYzXPnCmTXZtug",
-	"qFNgTJkRl0Xl1bNVFm0peUamXKg6Qz+OsUIYDdLks+UjimncQoc4GqOYSkVZpNBWTluIipRtoymmItMY",
-	"7F7C0ynBQiLOIgJL4b6AlejoT/pmsLhvFBs4ZK6VIBOuVS+qQsTVmIhrKgn8iHHVG/KUxX20lTKjtWmS",
-	"oBXSBIWIC7g7+DUjsd7VmrC+FU19NKJXhG3rRa5aEkCO/nOp1TfcjS17g5vq+sSevZ1Rv/Qo2SoPiyMc",
-	"c4XeQz8LdlSckZIP3bST3A5p3EnZXGtiSaRM9goMrFys6WRAYIvodnaTeYV65tqhTP34JoAzRSfpJOi0",
-	"SxqvRDUe5z6piopyO7/mrd1ljUe4coKDsMyl2ipk3PXwPzc1GwxdbWKC7hJhRUZc0H+B57yFThi4NgvO",
-	"mBBdHO9ddH85PO4e7e91Dw9C9P7k7N3RwcHhcYiOT7q99ycXxwch+u2w+8vJQU9/svfhw8lH3dIZ4iH6",
-	"fe/D0cFe9+jkuHd4dnZyFqLTvT8+nOwd9LonJ70Pe2c/H+qRzi9OT0/OuocHvd8OD472et0/Tg9DdHTc",
-	"PTw73vvQOz88+/3wzPWg/zvaP+xdHO/9vnf0Ye/dh8O3KEqo5j6SY54mMcJRRKYKJiwRjmMSowQrIlqF",
-	"u9jwBPhVXeow+LJDvijCJB0kZIcwvbk+lZxVYVBhUBAGGYeCMMhYFIRBnUdBmHsrwqDKpSAMamyCAX18",
-	"CsLAy6ggDDycCi5vwuA9FwMax4QtctYcMZkOhzTSvNVX5oQaGdBCZ3Y3IxnxKdmS253squ2YzVv1zuTM",
-	"eRHumToPPSfyiCkiGE7OQUmCsRax/D2mCYlzdSXXYLbcvUfjDvp++HrwY7RL/ha38ZvBT9F/kh+Gu/j1",
-	"4PvoTfwD+XG4XWW/f4/caynCXDjnpGnK/0q5IubCFnBbUDZCVD2VpZu3Kp5FPOYKbtFFK6ev26G9bkus",
-	"z0XBi9j5NX54eHaKR5Rpo8w16tl7y4QTenXlwHku/MYKaEGZ2R3ZmNzUcOU2KpINZxT1MOvFqChhE2Lo",
-	"mdennSXl7IgNeVA1EPOvc3dJjddmdBit5CWt8O9Tif7LOTx31NQ4nNAJtZo92G9B53U7bFTCDMe1mWS5",
-	"PMFfjJK12263CzpXwYz5ACP4lC3oozh02+ek1a2cP3VL/yNRxFOm0FDwCdrdblD1Tu3h8Kh4WETjnqIT",
-	"0pvI+eOfQ1tEvpAozeAE2piY0CShkkScgb3lI8D+tqt/8VvBfmPAzTxYCpNZwAYIb5pZu1VoGNU03Yc+",
-	"fbM3YwIblxmTZUtvfjJv0FPbojroTW0H52fDs19nCcdxl/MPWIzIIvF65hwQPJ4hKlGif6TlAWZo98ef",
-	"fvrp9e6PaDBTQFhJ/tZ1qRchh5v452H1Wcrmg7lW5rZWY6zsIdJaDJjraSN8Ko0pfwQc054eFw1pQiSi",
-	"LErS2EEOqtEMaAlQJqqwwVOsD2nihjDiThMz4TFJ0BZpjVqh+fRnok8lGgl9A1M2emVkXNHznfUDdJsg",
-	"16LVXeU8TlI1TZULr+WTKXN23xK2bpjYWXoriJgJ/D3CnjyEgVEe24hTPUMP50xLPQTs4Eeg9f0SJwfa",
-	"6L7pxN1AD0zlEQy8gEzTCOhk01T1JiSmeJ1xGn00YBCElcLReAKLWTROdIvfgAxQQ01s+hH495sZ2uE8",
-	"M+27zMDfHIEPgWk8JQKEAosI+OlTIHAuwvFeoIWqPg9Wh4Cgeznkw4jUZ7bMmjrUgWDJGWWj3pJieYFo",
-	"c91lspYOUTYGusYSEYYHiXGAOr9o9n1BAueEPeJ+yymbCh4RKTNghpf84sbL6ZeKTB+DeGeo5uw3lPgo",
-	"P4dvgOwhEYRFj8RuNziKqGqSj3krQ7C15j2a20qBBqCgudH0ts7uxRJt9vtMS3s4LBGWSJCIi5iYIOJQ",
-	"N18E9PE+Dcjh1Q0S1soPj5EBPev74n5yxFw5DkSBFG8iAoay42ZbwWlp96HgPfSRhwftum4p8kW9+qfk",
-	"bLtCSrb05pcPiLQ4LyIsEFZAMcljxhU0VA0Wvg74VVjcjn4sFufJYwiZrh63AOmu8ge+fxBMSHncAh5E",
-	"b3r+GLz5HQZeoJ+aRjXXgJUpl6VT0QzVPifiikbkguErTBOtEizytoACirTipzUsKiFWHnE2pKNUkBhx",
-	"hsCSPzmvelt8QacX4W+Zw0Qvy7OQ/Bx8zlMKPV/WxJYmvnlq6/UoHR04AWewjwUIABqQhLORRIo3OJbW",
-	"6lHoOieCiXA5orS6bcfdPEDzPEDLwUGagpb7x367ffv3ac36UzMscwXP1e715uKRnq1pjj/Dt2sWYag4",
-	"AA1MW9B1qEJUbq/vadsqwLG5AANE7EL5VQDIfgtP6+ZI0SR/dRev97Fdvka6O3Q95ohfM/mAIOKcggw1",
-	"vHCnVEHEC6/36pOu8gXefMN37dFx+Ce4iQNzPoKcCZ6uuwbLVpN+51yoExETUepWRjZ2Xuopa+rpRx+W",
-	"eUGtTWDpGwosgXzdRJc20aVNdGkTXdpElzbRpU10aRNd2kSXmrwjHnVpE2LahJjuHWJa5YvihTDCkrfk",
-	"ice2XkiEqWxze6jTDZZKILhJY7dJY/dgaezsRSg32eyeWTY70FMeJpWdvrrWrNkRPGlMZwqXmVPoVnqP",
-	"LvL4f1sxh2ebzm8pr37T9eu5MC8YTtVYC8Ko+MisCQxSaQ6vq2XtmU31PfSLAH00ccrLVJlOp1woEoOD",
-	"TUuXRZy1XpId3RZNUqnQgCA8nSZ6OMoZWCZ1Rnvfgb8Qfs9hoo/pcGQXJcRZv8bkRMc8dSkMvuyM+E6h",
-	"I60xtI7tH58mePrJMPsSs9llsf0Onbi8LFOsxkEnGFE1TgetiE9ecTylO5qRI8JeuW41c/Kfy890usNt",
-	"Mq2dKYdr1cx1pdmxHBuW04Lms8Oy4uHZsGYdrMqj+bm6nu6mWbsq6PhjBypwKPvkSfLmpqpRLE7C9DtO",
-	"aAwSf6kkEQMez1qFPFAdZN/qFl7xmgfcVKLd6v1RSzdyr5ujA7rMkAoJDr5BQiYmDQK4jPp/pu3291HC",
-	"zX0G/5GW+VAz3nzQQeYT4982n/VDRFqjFurfbrL91lO5yprW1LP8DtHxzCANGQBkg2tYB67Bw94irsH8",
-	"mdm79zAWtfLJhxkBgqhUsDKM1X7lLOYml9itbcULRr/ktpjN/pU5w54XkMKzXk8VTeEh9clCKjy05riK",
-	"pwgK2ATiN4H4Jx+I95yqTTT+EaLxGez3SUTkfbuiGJZffWy5Yf55XFkfsJ4JBXPREyl7lGvfjm9yk+q1",
-	"Izgaw+EvEU2mKGt6lrJ8AoLINFGPIwBgZKNWAtV5fmoP+bb55k3mAhXEhc3XlFAcABBwtVsQxJL4/3rY",
-	"vm5bzjFAlwvfr0/5l5Vo+LOIgRffta3R2nWoBcejCkXOXXbgLcGwiYkvjIkXxOKC4gn3CDU3xTdXcHYK",
-	"z6aeZEyzICnXe1KcMGuMt2cC1J2VtYjwBZHvkhQvkLCiEiUV9co3sKlRcpdQ87zrorZecGCiVFA1gybm",
-	"Evml2z19R7AwT8HqindWV+LkvHd+uH9xdtT9o/ePwz+0No7RAH5pMAYtdKTQSGCmJCJXRMyQ3kAms7me",
-	"A4wZdALzm5y+sVJTzflfP3ZzQkyj9w5t8OvHbi2t6x769WMXSTpi5Y1v6f31Y7f3++HZ0fujfeNj/8fh",
-	"H5pEif4MIFm2/DNAUYLpxAR8xzyJTQ/6S/grox8lVKr85bTsaJEa5pm2rwVVBHFRzb29DeUNzEN8Ljs4",
-	"nlAWousxjcaOUzhJWuiCxUSYt49U8sSMSQ2p6SCjk8rSG0lZSEoN6XhxkhCBJniGJCFL8PwGHsSYHLUV",
-	"3rpSR5YF2sCeSUUmrdJLf8YL2SeuiDD1BoLdVrvV1kvKp4ThKQ06wfet3VY7CCHIA/suqyeXV3Ook2Fy",
-	"7aNJmig6TQrTNXUiqICqKZQhjCRlo6SwZC3U1efdQJZQhBnjENRPWcyZcSFd0ySBbOpYXxXJzBay0EuC",
-	"rMjKw4MSfmIG1cZH60/2JzPJcqmQaKtYlOQTveyHeZkSKAmiP9tGMYloTNC11ippVlyho+l3OoDM6mlw",
-	"lszMq9wBV2PYDzQGMvSfCqAKWEVjvX9MbQ1tGJGp0c9obIqj6XlDYERqluixeWL2ih5L80IJzKRhVAcR",
-	"CrU5zAGG7mHxLXV6cPilksYE0yPYWbhSHvADahh0TliM+qfgeelYh/bfBZkKIgkz3v6+tnlHRCGMXrfb",
-	"uQMCNG9z7q6dEu6KUcDquQ+Zy/cdIsqkIhgA2pghMpmqGXrdfqM3bbYxjuJaKQ3YlwJPiCJCgqivbkNT",
-	"aMdxAVg/pIkiooVseMlSldc/+UymyiwhVHrgkylWdEATqmYmVDclYofGlW3Sb9giUOZG0/JXSiDiaq6n",
-	"wBarkJmJsKwOFOaJiLP3xEvPWl8mNSZhhQdYErCauBZSMHGgH85jVqrAVpBxshqNsTRViiCHsN6Rse0L",
-	"thQ07yutwfY1R6AkTAsdwupOCNa7EOrsNfEoHthbNGPS3e/0BbMsxjwH1i6s3aqgi3t+3IG5l8GgCOYt",
-	"iyl/nMfKMQltZacRGuu9RqQt7Km2W8gupHTOJfdDqIwoZCmfEPTQuNkg/r4aRjZyoQhKNPH+Ogs/6i0B",
-	"+yA0RywT0uZazOsHkb9SnECiioKkeltoT9WYp0qLC37NiEBMSz4j+EIj7pwgucJJaiUukd5hTQ/2ljY/",
-	"MvxoYqgzA1bD0hNNUrVaRaGuEgUUqPDjHGsaQCKz0heF/Si/Q3w4TDiOAWQVU2wcWpNSnqotrFWD71vt",
-	"bXsNF0464+XGHdTX5kXfVFiU10Rvwx/a3wPzDQHSXStvUX+IE0n62RdF0io3tNZQU5nipFEuQB/2MXBx",
-	"CTLJCIOFK+RMUK0jZN8AZ4rZgPOEYOZbkbP3++in12/aaJoHMkJ92Cd4RxJ9gblLKMKS7FAmCZNU0SvS",
-	"Qv2GqxfLz8aNWrl8QXhgWzVEi6TqFfzW1vAq0AInjI4YF4XrakywSR1heW5UgQq3F82y+NrW/b5aRPnS",
-	"mE9Eqnc8BjRUMehXRXJ2vi55ZXqrt92UjTULxHLMA432dbu9Hhpc3S+gwQvUytUkmQJAeJgmyUzLPKaK",
-	"GtLr9pv8KnaFYyIsBCVykc6m19csLcz2NFurnT09TV9dsb3kGs9k407ccgu/3Srtjuo662m/br+p9z93",
-	"9toYebPCJfFUF/csyBG70sphxtydUrFHkFZQH9GWNpxQCbeLIXZ3ZcQ2Yac9FJumXNB/kdiQ8f3KyKhX",
-	"avIQkDUyOjI4FlCCo8+y0TZnhMSyZah9szJqa9V1PMTmhf304LurY1VTSQkPDaVyHMVaHAUF21Rhk4bK",
-	"H1a4r+ZgxBeRalNZ/np+AoXI3rx+vTK6mgB/HpLypgjaalJ+WKGcmFfiyrf7m4qOGbpWt8Hm5ND0kNUv",
-	"akp/B23N6MaTBdlJt1RN+WNk+23mJSgoFCX/JKi/Rc/kp0utDxU8hJmDNCtzd6lVgAwMnalXznVUsPUV",
-	"HmkrP7sxoBbfiHiqrZ4RJSi5gopIpg4UeCRKBW1BVTJmsZ6SZou0pdYMLlm20Lk5J7LQbjArG9ZbYISH",
-	"8NouzNzF26DgmdULQXs3jNfaVCubE8ouU838KyKk2dLmSa2+zvVv8pJKsIW+KFn3i/xM1LJOEYdWLFb2",
-	"FY5f5dloI95NqIX2wFi3lntupwytz0lzYy3ejhUQ71PL38OSllyTGTFQJh16e6U7e3WdhyW2G6aY/XZ1",
-	"duE9KMxxp1n7eEkmpCY61UJFYz33c2Z2KWYzzggiiSRoiwv9EeP6itgGS9pGm4t+voexppuntJwB7fm9",
-	"prODcM0+QzIdGLqc44EyGyXo/0cfDm+/1zffGceDGpOJJMkVkU3MKIWM1sYRSMK6NcUCqt4DgduNVfjr",
-	"PMrL3FUOYipYVvMObe3qT3fb7XbToUlswTvfLOfVy1sm2LtEjb45xAfVqnweLpzqSdo3FNoWn2Yl2yx2",
-	"frdh2nYA76zvOM3dcGnigkrlP+8ZIAmoM/pGLG6cDurn6JU+CNl+HpLv55E2649L3Vst3U8W/Cnlathu",
-	"oS61XoiBALshv2NNIXRuSupBEznX06nH6Q1mDcx1CTMLAJwSouByuSfRzv1e6mZJBgblBJ3o3czHf/jK",
-	"lNPfwjJC4GaV0fa8WXOb69M38bnXbZYndP5sIb9ouDyhpWnaARZGH2BiOb/0KVpxAOKtdfA+cgDCM9Gl",
-	"YhDF+IEquOLXE4N4i+IFMYgHCTk0TdoTcrhcoz9vYVHeeb49p6U+Jf9WyZDhwlo5qGA+bDxaz8ejNcw8",
-	"Wo/ukwHcglaGjZgrb6gn4acBd0DupbmrD0MQHFc9GPDGZZHbYsqlx29hMLqQsfTaBSJdYnctkt2D6Uyk",
-	"W8jMhSTDNDF6niA7Rr/K4R9WoGdwvhIwNMzguXBpuvCQAxGiARnqK1akjBk/yQz57M5ioiEDWMmwyFif",
-	"Gy1YBsSA+gYz+3DC1LWXBW1PbxqRMud6ly20hyZUysJsdKsRUdKy6eLi6OAtwgwwNolekBlSWB9WyP36",
-	"pv03MMQSgq9s3JF8obLIHpQyxdNobMJfZceKWZHzDH14G9eK3mdGR5znmnhwfMidqFysutk+8joUL1Nx",
-	"q03zVtCR2q9ftN7WOOsmxW31ceDS+c0TSGRn5OtNY0LBoog1COgbG0Au6Ze3046Ws8kAnOkDB2umz/th",
-	"Uw6rRb+bB0i+ufQ8I7Q3lROMzZqvq+n0BMO6Gz33mUdu239bnZzgbJjQaO7+cW02UePnHzUmTypqXL4g",
-	"726OwHuGqj1iRfUxuUa5HusxSm7CHNz/6muubN/MQ/qfFmD4NvaNa4ZGCX5eePUEePwl8f4FjL8nVjpb",
-	"ABVfpLlnj/UO8iC+05Agv1UtPgP6ZRlL1gyOa+h+maeCdWWyCBctao2u5AVEu6AMF1XPNop3m0kuF9d7",
-	"WJz7E7FWngHO/YnZKneBtTcgi7+Tj4m5fhj09FJzvAV6uu6/90FGM1MC5ffrY1gU73CMMnDxxoR4hibE",
-	"Br44B764QS/eEb04V89ehFk0aTHh7bvJ2g4a9ABeO9VVa5NqBSBImRu/5LoyPBNprirnpXnMwqArDGBD",
-	"fedCZfo5AMcSJHAODPHdDJTZWyjdLkC6NrW7MMDdFO/zJdnSpHMPEWYmvAI93FK/XhmGcslp+DjgMldU",
-	"AQwWqPFMbY25s7qTceFjzotHsSwPYnG6dv3n34SJMZdrqwKyvJRAw88kC6ajdzOzoxpjDebqfFpgm42N",
-	"8PxsBLef2BOA1fjAWo9sL7jmyLR3NswqQTTFYz+YWfC+F0gDLy/rGdpMlSLHtAKeRabRWCsZRaB9OBcS",
-	"Y6kCmI3xPhIWQ8kCLc0nPKbDWenCMl3aQkm2RxzH5V5dHaXC77KB9tAQAMTudZBNowihFEGmCY7cE3rF",
-	"9X0IKQ5CpC8eFCUEC4moytIgGPXAdkklSshQIZxwRt4CnCcaYzbSVCiJcjR0JYsCjG1a5i4myNFpstUA",
-	"3LsRRlOq43A7uyDLyLYeq6CW8G1NNsHcdDMNmWbs6kLfJr2MLFdflWO8pkdX8yFE9zchnruxcK+Ygz36",
-	"hZxXLzn2UJ3tnWIQ1U6+qVjEHA6uGT7VUH/HLw0smQ4qtepUGy/ForGqyRLQqez11MaI2RgxKzJiNril",
-	"54dbqgAXn0y0KC0ZWSuGLVXE5O0gS68EcXmA/S8tLnLri9l0v9rUqbwMKL2s4GKEGf2XSxahpdVIy6L6",
-	"QwuteFE20j/UnZtMXQOiFBFZrvDIxnVYjCaY4RGZaC0N7RlylM0iaRQ5PTikrZuC4WffNbTrZtYZzPpO",
-	"ZpZl2PqCLw3Jyzdm1lrMLMBPGaa/cJDYkpO8l8Fmx/hGDLbqbO9ksFU7+aYMtjkcXLPBpjvrmeF7smhh",
-	"bGwxny1mLsxlbDHD06f4ehs29MYo26Qe3Bhj3zR2z14667HGKoLyttaYrTo3H/iGk8Tc9FtZyju5bbMc",
-	"13Bv5ffweSGfLFOfDU7lKfYoi+kVjVOclB6ra60sHw/6NYUpnAl4G7RcISJmY3YmOQ5gvD8TMgWZNEFb",
-	"pgphTL6E+oPslSTE3eADU4hs+21BH3c5z4FHWnGUeXguoVJB5YaPtlEfcmv1IUPTFI+gHDjk6RMpvIyX",
-	"YExIrbxPSNxCH20hFm1bMEicSN6i/n/vdLnCyc4+T5nqI2xyAZuxx/xam64zQ4/LvJ4kNlmT4iOiza95",
-	"KEEo8XcrM3VE7PwtbGY91mp1lA1ecEV4wYypLwcs6Nsni9MLwq/c02isoNzQUMFFTCWqFCfbIlMejeED",
-	"LVYkiTiLZWiwv5JekcaklE6q6K7nM2D5ymneGdyS9m1fYcJhQ4WSZpbZ3CRr4Znpe51MuzX1Pq69M2Qu",
-	"i0ktHMCXC0j1Hcll0ajZb78hKKqPX42P3UDBcWkyjd6g9Q2q0JZ5rGv1D1A6tutKx1vDC/O9gSGFVmWA",
-	"Um6v2+Zd8NIpQ+clCi2l8Kxn1PQn2IPkpYprauMQRVr1oWxkU3qiLUO+Ua/gQFiKM6Zst5bN++mj9dQ+",
-	"mKuSel9AcF7/dynfTV7udhlnzfKt6+V0by5vFuB+rZpYrkU8x1WTNufbK5W/KGm3niqsJQW3IglMUl/9",
-	"ibE4pE/3tbsnL4QsGZ7KMVeufLMxFQTBsRHK/t3R9myHmw0OYONy2oCZnx2Y2cmy5ZMCnpGIixhhuES3",
-	"IEptvRXbUELTF7bOk+YZP4InYZ77pijUXP48rQG67HktdMwhVxKUT7BlQ0NbOU3ouxH0G6ikChItpoJE",
-	"KplVFRxfuFrPLPcF3DZiDXyxktRkFVtX8Lo+0j1yd1S7q0UrC0vy3GOzy8/0TgHa2sq8TLNm3gZcbNjU",
-	"fv1NmDbzePYgSQfP0tsVnltHIsGH1OK94VVYg8Ld5w3yQL5X3XKDdd3ouCvUcTf5ATeh3RcS2gU5KtLV",
-	"h3VrAvoOod1XX40tcbNEjDeP5OpbeTCDnIBHB8a7douoq7vXC1Ep/b+JTJm/CtEp/cH2gkjknQKRDxKH",
-	"vF8YUl+vy6RYMWt4C1q9HWc6QLoJk94nTPryoqT3TaeSM+VFR67uEbj6BuNWj5s+5ZHNq4pfsdm22mRD",
-	"2RhX9zeuOOAXNnGER40jnKVzE6Lo8ezHtSy1uUpi0mo73Th7vAaV7aFCo74HOgAqDC1cJYQopctqEjq0",
-	"aZ54tgAexAphg13hwkRQsUKcRRACsNdCRvPN5c3/BwAA//8=",
+	"7H39UiO5suerKGp3YyCicBumZ+Yed9w/aKDPMKcbWDDTO9FD2HKVbOt2lVQjqaB9JojYp9kH2ye5oZRU",
+	"32UbsPlq/wdllZTKklL58VPm317A44QzwpT0en97MpiSGMOf+xPC1AWRknJ2SBSm0QX8qH9LBE+IUJRA",
+	"S6xbDkKs4DfMZqdjr/flbw+HIVWUMxydFdorkRLfU7OEeD2Pj/6LBMq79f92T1gaRd7tle+FRAaCJroD",
+	"r2eo2ZEJCeiYBggG8z1FVUTcr+hQP7z1LT00LFNj+5dKUDZZdkR0fIhSSUJEGVJTKpE0DKmNfRzmI9s2",
+	"loJyr5eM/pUSBA1dZ4iGhCk6pkTU+rUfQPfv16bgBVOsBlMqFRez8mypIrH5OHf4CO4BFgLPlmDRAY+T",
+	"iCiCNB3I0ZFP4UA//tU+1uQKghUJB1iViR1zEetnXogV2VE0Jg2TXUSM4xQMov/Q/UiF46RIkaEA7cN0",
+	"Y6Lwmpdt1hfKBsup+eQeGVoEDeT6SHH8cQOVyIAnt743b+lezFut89ep65bhmNQ7/jWNMdsRBId4FJFs",
+	"V0Dj+ggnuHF5ZGNIhRVZHxsPUiFg7+phEB8jNSUNUsFRewHUFMlL4xhXd+tKv7MZQJOWyRemiMCBbiCb",
+	"aLQkFag0Q/zt/U9Bxl7P+x9v8mPijT0j3tjX+7qplh1c4Wig+FfCZKPk1VRMiFhiCn3dFTJdLRK/pm3f",
+	"DHvre2kSrk/GfMRSITNCo3i5NINb8ZJKIh58DF1KIvQphKXkAYXeb6iatiw70zr0bm99T5C/UipI6PW+",
+	"1A+m0lavbNCryiHUpAQ0HB7vcXhO/kqJVOdEJpxJWEHkG9aHhNn1ugOvp1siYZp6vkeE4GIQ8FB3937/",
+	"cHB+9L8vjy76us+youE6qAqQI90DMr+imEiJJ0XJYQhvkhnFoecvdhjiQDessjZ0vRc6K3CwgStNvOPh",
+	"bCCIZr/7SnU9a74UPSE3IDLRmIsFQqlZhFbm1bYkmkhtmNEBZ+OIBgvXgqMJFjUN0Q9yZ/cHhCN9HMwQ",
+	"+Ualkh10KQk62+8f/Ire2DHlG7mzixR325GqTnUtHZyefPh4fPBKFlKNoU1MB/XmPGV2ybXp6ncXSk3a",
+	"boL1STgQKXtAh2fQCTpPme1Vd7depaw/JUikDFElSTRGW5QlqfJRwJkiTPnuw0vf6Uo+Itf6I/ro///f",
+	"/7f9Tr+IbkgU7Xxl/Iahr2QmERYE4UhyJIm4JiHCEjahHsd8+h8kGlMShcUTWM/aWS33Y2N5ZsDFw3cI",
+	"I0Zu0OXl8SG6mRKG8EgSpioDG3ZrPSaVDxv2AvpwypBISzLH9K8VBILjByyUPsGxpfmGi6/jiN88oLfP",
+	"tgt3WJYNhMIOat1lVnCtfKe1WKF0bDQgKhFmZfuxxRh9TtZN2a64PztOEzueU22PD9HWhDAiQDOiY8S4",
+	"Qong1zQk4XazgdJgkNyfopM7HLmPZ6UcM6pogU1muDnmyT03Z0WwwhYtr1Wke27S2/Pt/JR68oOESZmC",
+	"XKRUOOBGaKBjvhiqiJgGUXRIIrJYFOW7T9Z1no9UqqKxeHwotVoVQs8dtK9QzKVCu92u3+12EQ0lSohw",
+	"+jsazVBIxjiNFNoyvBbXRPwg0XBnJ8bfdkZYBdPh9jsUc0EMP97u7WldLXNR1bSpmLJj8+Nu0waWXs1T",
+	"VTJcGyapjVRZmGVhij7ijMCUaOgbQ5MgqXc1FyERCLMwM/P104iwiZrq831Y4OuwNKM7mM1z5wpk12bb",
+	"oqhTYEyZEVdF5bVhqSxaUvKcJFyoOkM/T7FCGI3S6KvlIwpp2EFHOJiikEpFWaDQVk6bj4qUbaMEU5Fp",
+	"DHYt4SQhWEjEWUDgU7gf4Ev09JOhGSwcGsUGNplrJUjMtepFlY+4mhJxQyWBlxhXgzFPWThEWykzWpsm",
+	"CVohTZCPuICzg98wEupVrQkbWtE0RBN6Tdi2/shVSwLI0X8u9fUNd0PLXu+2+n3ChrWdUb/0KNlXHhdH",
+	"OOEKfYB+FqyoMCMlH7ptJbkV0rqSsrnWxJJImRwUGFg5WNN4RGCJ6HZ2kTUK9cy1Q5n6+a0He4rGaez1",
+	"uiWNV6Iaj3OfVEVFuZtf887ustYtXNnBnl/mUu0rZNxt4H9uarYYutrEBN0lwIpMuKD/Bs95B50ycG0W",
+	"nDE+ujzZv+z/enTSPz7Y7x8d+ujD6fn748PDoxMfnZz2Bx9OL08OffTpqP/r6eFAP9n/+PH0s27pDHEf",
+	"/b7/8fhwv398ejI4Oj8/PffR2f4fH0/3Dwf909PBx/3zfx7pkS4uz85Oz/tHh4NPR4fH+4P+H2dHPjo+",
+	"6R+dn+x/HFwcnf9+dO560P8dHxwNLk/2f98//rj//uPROxREVHMfySlPoxDhICCJgglLhMOQhCjCiohO",
+	"4Sw2PAF+VT+1733bId8UYZKOIrJDmF5cX0rOKt+rMMjzvYxDnu9lLPJ8r84jz8+9Fb5X5ZLnezU2wYBN",
+	"fPJ8r5FRnu81cMq7uvW9D1yMaBgStshZc8xkOh7TQPNWH5kxNTKgg87takYy4AnZktu97KjtmcVb9c7k",
+	"zHkV7pk6Dxt25DFTRDAcXYCSBGMtYvkHTCMS5upKrsFsuXOPhj3043hv9HOwS/4RdvHb0S/Bf5Cfxrt4",
+	"b/Rj8Db8ifw83q6yv3mNPOhT+LlwzknTlP+VckXMgS3gtKBsgqh6Lp9u3ldp+IgnXMEpuujL6eN2bI/b",
+	"EutzUfAqVn6NHw08O8MTyrRR5hoN7LllwgmDunLgPBfNxgpoQZnZHdiYXGK4chcVyYYzinqY9WJUlLCY",
+	"GHrm9WlnSTk7ZmPuVQ3E/OfcXVLjtRkdRit5SSv8+1Ki/2oOzx01NQ5HNKZWswf7zevtdf1WJcxwXJtJ",
+	"lssx/maUrN1ut1vQuQpmzEcYoUnZgj6KQ3ebnLS6lfOnbul/JAp4yhQaCx6j3e0WVe/Mbo4GFQ+LYDpQ",
+	"NCaDWM4f/wLaIvKNBGkGJ9DGREyjiEoScAb2VhMB9t2+fuNTwX5jwM08WAqTWcAGCG+aWbuv0DKqaXoA",
+	"fTbN3owJbFxmTJZ9evPKvEHPbIvqoLe1FZzvjYb1Oos4Dvucf8RiQhaJ13PngODhDFGJIv2SlgeYod2f",
+	"f/nll73dn9FopoCwkvyt61KvQg638a+B1ecpmw/mWpnbWk2xsptIazFgrqet8Kk0pPwJcEz7elw0phGR",
+	"iLIgSkMHOahGM6AlQJmowgZPsT6kiRvCiDtNTMxDEqEt0pl0fPP0n0TvSjQR+gSmbPLGyLii5zvrB+g2",
+	"Qa5FX3eV8zhNVZIqF17LJ1Pm7IElbN0wsfP0ThAxE/h7gjV5BAOjPLYRpnqGDZwzLfUQsIKfgNYPS+wc",
+	"aKP7prE7gR6ZymMYeAGZphHQyZJUDWISUrzOOI3eGjAIwkrhYBrDxywaJ7rFJyAD1FATm34C/n0yQzuc",
+	"Z6Z9lxn4yRH4GJjGMyJAKLCAgJ8+BQLnIhwfBFqo6vNgdQgIupdDPoxIvWfLrKlDHQiWnFE2GSwplheI",
+	"NtddJmvpGGVjoBssEWF4FBkHqPOLZr8XJHBO2BOut5yyRPCASJkBMxrJLy68nH6pSPIUxDtDNWe/oaSJ",
+	"8gv4BcgeE0FY8ETsdoOjgKo2+Zi3MgRba75Bc1sp0AAUNDeaXtbZuViizf6eaWmPhyXCEgkScBESE0Qc",
+	"6+aLgD6NVwNyeHWLhLXyo8HIgJ71efEwOWKOHAeiQIq3EQFD2XGzpeC0tIdQ8AH6yMOD9rtuKfJNvfkv",
+	"ydl2hZTs05s3HxFpcVFEWCCsgGKSx4wraKgaLHwd8Cu/uBybsVicR08hZPp63AKku8of+P1RMCHlcQt4",
+	"EL3o+VPw5ncYeIF+ahrVXANWplyVdkU7VPuCiGsakEuGrzGNtEqwyNsCCijSip/WsKiEWHnA2ZhOUkFC",
+	"xBkCS/70ouptaQo6vQp/yxwmNrI8C8nPwec8p9DzVU1saeLbp7Zej9LxoRNwBvtYgACgEYk4m0ikeItj",
+	"aa0ehb5zIpgIlyNKq9t23M0FtIYLaDk4SFPQcf/YX7fvfj+tXX9qh2Wu4Lrag+5cPNG1Nc3xF3h3zSIM",
+	"FQeggWkLug5ViMrt9V1tWwU4NhdggIhdKL8KANnv4WrdHCka5bfuwvVetsu/ke4O3Uw54jdMPiKIOKcg",
+	"Qw0vXClVEPHC4716pat8gLef8H27dRz+CU5iz+wPL2dCQ9d9g2WrSb8LLtSpCIkodSsDGzsv9ZQ1behH",
+	"b5Z5Qa1NYOk7CiyBfN1ElzbRpU10aRNd2kSXNtGlTXRpE13aRJfavCMN6tImxLQJMT04xLTKG8ULYYQl",
+	"b8kzj229kghT2eZuoE43WCqB4CaN3SaN3aOlsbMHodxks3th2exAT3mcVHb66FqzZkdw3JrOFA4zp9Ct",
+	"9Bxd5PH/vmIOLzad31Je/bbjt+HAvGQ4VVMtCIPiJbM2MEilOdyulrVrNtX70K8C9NHGqUamyjRJuFAk",
+	"BAebli6LOGu9JDu6LYpTqdCIIJwkkR6OcgaWSZ3RjffAXwm/5zCxiemwZRclxFm/xuRExzx1yfe+7Uz4",
+	"TqEjrTF0TuwfX2KcfDHMvsJsdlVsv0Njl5clwWrq9bwJVdN01Al4/IbjhO5oRk4Ie+O61czJX5dfabLD",
+	"bTKtnYTDsWrmutLsWI4Ny2lB89lhWfH4bFizDlbl0fxcXc930axdFXT8sQMVOJQ9eZa8ua1qFIuTMP2O",
+	"IxqCxF8qScSIh7NOIQ9UD9m7uoVbvOYCN5Vot3p+1NKNPOjk6IEuM6ZCgoNvFJHYpEEAl9Hwz7Tb/TGI",
+	"uDnP4D/SMQ81482DHjJPjH/bPBv6iHQmHTS822SHnedylLV904bP7xAdLwzSkAFANriGdeAaGthbxDWY",
+	"PzN79wHGolY++TgjQBCVClaGsdqfnMXc5hK7s614yei33Baz2b8yZ9jLAlI0fK/niqZoIPXZQioaaM1x",
+	"Fc8RFLAJxG8C8c8+EN+wqzbR+CeIxmew32cRkW9aFcWw/Opjyy3zz+PKeoMNTCiYi4FI2ZMc+3Z8k5tU",
+	"fzuCgyls/hLRJEFZ0/OU5RMQRKaRehoBACMbtRKozvNTN5Bvm2/uZC5QQVzYfE0JxQEAAUe7BUEsif+v",
+	"h+3rtuUcA3S58P36lH9ZiYa/iBh48V7bGq1dh1pwPKpQ5Nxlh40lGDYx8YUx8YJYXFA84QGh5rb45gr2",
+	"TuHa1LOMaRYk5Xp3ihNmrfH2TIC6vbIWEb4g8l2S4gUSVlSipKJeNQ1sapTcJ9Q877iofS/YMEEqqJpB",
+	"E3OI/Nrvn70nWJirYHXFO6srcXoxuDg6uDw/7v8x+NfRH1obx2gEbxqMQQcdKzQRmCmJyDURM6QXkMls",
+	"rucAY3o9z7yT0zdVKtGc/+1zPyfENPrg0Aa/fe7X0rruo98+95GkE1Ze+Jbe3z73B78fnR9/OD4wPvZ/",
+	"Hf2hSZToTw+SZcs/PRREmMYm4DvlUWh60D/CXxn9KKJS5TenZU+LVD/PtH0jqCKIi2ru7W0ob2Au4nPZ",
+	"w2FMmY9upjSYOk7hKOqgSxYSYe4+UskjMyY1pKajjE4qS3ckZSEpNaTjxVFEBIrxDElCluD5LVyIMTlq",
+	"K7x1pY4sC7SBPZOKxJ3STX/GC9knrokw9Qa83U6309WflCeE4YR6Pe/Hzm6n6/kQ5IF1l9WTy6s51Mkw",
+	"ufZRnEaKJlFhuqZOBBVQNYUyhJGkbBIVPlkH9fV+N5AlFGDGOAT1UxZyZlxINzSKIJs61kdFNLOFLPQn",
+	"QVZk5eFBCa+YQbXx0fmT/clMslwqJNoqFiX5Qq+Gfl6mBEqC6GfbKCQBDQm60VolzYor9DT9TgeQWT0N",
+	"zqKZuZU74moK64GGQIb+UwFUAatgqtePqa2hDSOSGP2MhqY4mp43BEakZokem0dmreixNC+UwEwaRvUQ",
+	"oVCbw2xg6B4+vqVODw5vKmlMMD2CnYUr5QEvUMOgC8JCNDwDz0vPOrT/U5BEEEmY8fYPtc07IQphtNft",
+	"5g4I0LzNvrtxSrgrRgFfzz1kLt+3jyiTimAAaGOGSJyoGdrrvtWLNlsYx2GtlAasS4FjooiQIOqry9AU",
+	"2nFcANaPaaSI6CAbXrJU5fVPvpJEmU8IlR54nGBFRzSiamZCdQkROzSsLJNhyxKBMjealr9SAhFXczx5",
+	"tliFzEyEZXUgf/k56qOjxhKs8AhLAjYS1yIJpgnUwu7LChPYejFOMqMplqYmEWQM1usvtH3BAoLmQ6X1",
+	"1aGePxSA6aAj+JYxwXrNQVW9No6EI3tmZiy5/wm+YJbFCOfIWoG1MxQ074aXezD3MvQTwbxlMcGP8085",
+	"JqGtbO9BY72yiLRlPNV2B9kPKZ0ryb0IdRCFLGUPgh5alxZE21fDyFYuFCGIJrpfZ+FnvSRgHfhmQ2Ui",
+	"2RyCebUg8leKI0hLUZBL7wrtqZryVGnhwG8YEYhpOWfEnG+EmxMb1zhKrXwlsnFY04M9k81Lhh9tDHVK",
+	"/2pYeqpJqtamKFRRooD5FM2oxtp5H8ms0EVhPcofEB+PI45DgFSFFBv3VVzKSrWFtSLwY6e7bQ/dwk5n",
+	"vNy4h4bamBiaeoryhuhl+FP3R2C+IUC6Q+QdGo5xJMkw+6FIWuU81vpoKlMctcoF6MNe/S1+giwhOwzm",
+	"r5AzXrVqkL3xm6lhI84jglnTFzn/cIB+2XvbRUketvD1Zo/xjiT6uHJHToAl2aFMEiapotekg4YtBy2W",
+	"X43TtHLUgvDAtkaIFknVA/edrdhVoAV2GJ0wLgqH05RgkyjC8twc/BVuL5pl8W6te79aMvnKGEtEqvc8",
+	"BOxTMcRXxW2W0TulqnxfPLmzqwnc2dOGVaWcXSXVxtXtsidtY9G327KNZ/Fb7iuAIrzX7S4xmXvQ4MqF",
+	"AQ2N+K5cu5Ip4IrHaRTNtPBkqqhY7XXf5me6qzcTYCEokYtUPb1QzBqB2Z5lH31nX0+zqRzZfnSDZ7J1",
+	"SW+5FbTdKS2z6oLR097rvq33P3f22oZ5u8JP0lCUvOGDHLNrrVNmzN0p1YgEsQdlFW1FxJhKOKYMsbsr",
+	"I7YNct1AsWnKBf03CQ0ZP66MjHqBpwYCskZGtQZ/BIpw8FW2mvSMkFB2DLVvV0ZtrShPA7F5PUA9+O7q",
+	"WNVWiaKBhlIVj2IJj4Kmboq3SUPlTytcV3Og5YtItRkwf7s4hfplb/f2VkZXG06wgaS8KYK2mpSfVign",
+	"5lXGalr9bbXKDF2rW2BzUm82kDUsqlz/CWqfUbLjBUlNt1RNi2Rk+13mXChoJiW3JujRRYfmlyutWBUc",
+	"i5lfNauOd6V1iQxDnelpzuNUcBEoPAGVIHuk1YEJaSjSek6UoOQaCimZ8lHgyCjVwQWdy9jXekqaLdJW",
+	"aDNwZtlBF2afyEK70axsoW+BguLDJT0/8zJvg6Zovp4PZoBhvFbLOtmcUHaYauZfEyHNkjY3cfVxrt/J",
+	"KzHBEvqmZN2d8k+ilvWlOJBjsSCwcPwqz4aLfEIdtA9Wv3UB5AbP2LqqNDfW7iS5J/FN+v0H+KQlj2ZG",
+	"DFRXh97e6M7e3OTRjO2WKWbvrs7AfACFOVw1ax8uyYTUBLU6qGj15+7RzMDFbMYZQSSSBG1xoR8xro+I",
+	"bTDJbZC66B58HLO8fUrLWeIN72s6ewjXDD0k05Ghy3kwKLPBheH/GsLmHQ6G5jfjwVBTEksSXRPZxoxS",
+	"pGltHIHcrVsJFlAsHwjcbi3eX+dRXh2vshFTwbJSeWhrVz/d7Xa7bZsmsnXymmY5r8zeMjHiJUr7zSHe",
+	"qxbza+DCmZ6kvXqhjfokq/RmIfe7LdO2AzTO+p7T3PWXJs6rFAxs3AMkAnVGn4jFhdNDwxz0MgQhO8wj",
+	"+cM8QGcde6m74qX7yWJGpRQP2x3Up9adMRJgN+RnrKmfzk0lPmgi57pM9TiD0ayFuS7PZgG3UwIiXC13",
+	"k9qyvNzNkgz0ynk90ftZE//hJ1OFfwvLAIG/Vgbb82bNbYrQponPPW6z9KLzZwtpSf3lCS1N0w6wMIwB",
+	"E8v5pXfRiiMZ76yn+IkjGQ0TXSqYUQxEqIJPfz3BjHcoXBDMeJTYRdukG2IXV2v05y2s5TvPt+e01Ofk",
+	"3yoZMlxYKwcVzIeNR+vleLTGmUfryX0yAHfQyrARc+UF9Sz8NOAOyL009/VhCILDqgcDrsYsclskXDb4",
+	"LQy0FxKd3riIpssHr0Wyu2ediXSLtLmUZJxGRs8TZMfoVzlqxAr0DAVYwpP6GaoXDk0XZ3LYQzQiY33E",
+	"ipQx4yeZoSa7s5ifyOBcMggz1vtGC5YRMVjA0czetzDl8GVB29OLRqTMud5lB+2jmEpZmI1uNSFKWjZd",
+	"Xh4fvkOYATQn0h9khhTWmxVSxr7t/gMMsYjgaxvAJN+oLLIHpUzxNJiaOFrZsWK+yEUGWryLa0WvM6Mj",
+	"znNNrMFj4lQ2FztbAZWLVTfbR16+4nUqbrVp3gmDUnv7VettrbNuU9zuGVDOCy15SuBrEu0kEWYMzKHi",
+	"/Yhgqp9GXs+7IaPq1QAXhy7h+b2+oImewm84wcxrgOKHRMsSbKf8rxmHChWMTqZKer2filBzL915u+ct",
+	"HcIuiZ48ZUa2vf++bU2hWDwdDOb71sa+S6rx3RS75cxJgKM2waH1epn3YlvWrkXvzYNgw5qkmkWx/kYc",
+	"kM0xThK9gN3CufNMLBjhjvMolAm5z0yyzCSzk7KjULncfdULolaZcGdXu3HiqnU9w8j7xhR54cH17j9W",
+	"NvgBZ+OIBnPXj2uzCey//MA+eVaB/bIOc3+LEW6qVE1GK6pPyA3KTY0Gu/HWz69tvPk7115u593hOCtc",
+	"sLDwBFyzBUsXCwr32eCmxZI3OQq3NxrC2bMFlwAWGVfZNczDHGfh+bkaaPU3UGohk1ktpAYmQRn+1w6M",
+	"bBlumUuhdf2/CBUuKvquuAkEKKHgGlUvNvB6l0kuF4p93DsOz8TAfAF3HJ6ZeXmfKw0tqPIf5FPi7R8H",
+	"Ob/UHO+AnK+HXJpQvplpgfLz9iksjPc4RBkefGNSvECTYoM4nYM43QBO7wk4nat3L4KZmgSokOXA5OcH",
+	"jXoEN93qqrZJqgOosSzyUnLZGZ6JNFed8yJM5sOgawz4UH3mhoizeZjUEopzDnL0/QyU2Tso4S6m/Whq",
+	"eGHA+yniF0uyqU0HHyPMTIQMerijvr0yGOyS02jigMtZUsWgWKzNC7U95s7qXsZGE3NePRBpeRyS073r",
+	"r38XJsdcrq0Ki7QJuLysgMs/SYb7QO9nZue0xlyMyvC8cGEb2+jl2UZuPbFngABrwhU+sZ3kmiPT3tlu",
+	"q8R7Fbf9aGbvmTRivuCScD0HoanD5ZhWgF7JNJhqZaqISfDnorcsVYAIM15XwkIoyqFPrZiHdDwrHcym",
+	"S1sKzPaIw7Dcq6sUVngvG2gfjQHr7i6y2UShEFISJIlw4NJGKK7PfUjr4SN9wKIgIlhIRFWW+sOoQbZL",
+	"KlFExgrhiDPyDpBnwRSziaZCSZQD9yuZQ2Bs0zJ3rUEWWpOPCW4mtCK+SpVK7mYPZTkHH8caqqU4XJMt",
+	"NDfBUktuJfu1oW+TUEmW6w3LKX6E+4IPN5Reukn0oEiL3fiFnG6vOeJSne29Ii/VTr6rCMwcDq4C57cU",
+	"lq8C3HOIvDsC934uF/bKT/uzCBsgtKTfkGmtzzx4X/+xnwgKKZAUT6AexxeLSfR8OwiE8ZfUmpurZjXL",
+	"OMt8B/dbdaabjTX6sqxRq1YuAf/LLmluDNCNAboiA3SDvXt52LsK+PbZRDjTkoG8YuhdRUzeDXb3RhCX",
+	"pbz5Qtdlbjkzm4xcm6mVC0ilC1xcTDCj/3Y5abS0mmhZVL/PpdVmyib6Rd25ySw4IkoRkVUyCGwskoUo",
+	"xgxPSKx1bLRvyFE2x61Rw/XgkGYzAaPdXp/q1k3kc5j1vUxky7DHCxi2lFrYmMgrMJEB8WdY/MphjUtO",
+	"8kHGth3jOzG2q7O9l7Fd7eS7MrbncHAVxvZce3ppC1aPOzCUDmTRFNkYp9+zcWo0iGWMU7N2nmPWDNgY",
+	"Gyt1k/J1Y51+1wBcew6vxzytCMq7mqe2SOh89CqOIqP8bGWpRuW2TVNfA6+W85DkddeyDKk20pqnNqUs",
+	"pNc0THFUShKiFdV8POjX1BFyNvFdIK+F8K4NQJukZHBR4yshCcikGG2ZorEh+ebrB9nVZwgiwwNTN3L7",
+	"XcFEcUUrgEdal5Z5rDmiUkGhnc+20RByGg4hM16CJ2To2/yoIoWMJBLsK6ntmZiEHfTZ1s3S5haDhLXk",
+	"HRr+n50+VzjaOeApU0OETQ52M/aU32hbfmbocaUzosgmyVN8QrT9OQ/qCxVZ72S3T4idv8W6PY75Xh11",
+	"A/pdEeg3Y+rrQfw2rZPFaV7hLZf/ACuoFjdWcDBTiSq1JbdIwoMpPNBiRpKAs1D6BtAv6TVpTQ7spIzu",
+	"ej4Dli982TiDO9K+3VRXdtxScqqdZTZH1Fp4ZvpeJ9PuTH0T194bMpcFlhc24OtFlTdtyWUh5dm73xGe",
+	"vIlfrTdYQeFx6YqNHqH1D6rQlrmRb/URUEK260rIO8ML87vB2PlWhYBKnHtdc/l/6dTN8xI2l1Ip1zMb",
+	"Nyc6hSTSimtqQx8FWhWibGJTK6MtQ75Rt2BDWIozpmx3ls2/3ETrmb0FWyX1oaj+vHz7Uj6rvFr5Mk6q",
+	"5VvXq6HfXi0CtVu1sVxKfo7rJm3Pe1oqQ1TSdhuKaJcU3ookMMnV9RNjgcgmXdiunryOvWQ4kVOuXPV9",
+	"YzoIgkMjlJtXR7dhOdxugBIbF9QGqf/ikPpOli2fnPWcBFyECMMhugVhfOu92IYKyE1x/Tx5qfErNCQu",
+	"db8UhZrLY6o1QJfFtINOOCREgzI2tuqzb0thCn02gn4DhbBBooVUkEBFs6qC0xTP1zPLfQN3DekDX6wk",
+	"NdkdHyu6Xx/5AQl6qt3VAryFT/TSw9nLz/ReMe3al3mdZs68BbjY0Km9/V2YOvN4tu5ksFrUZgBy16N3",
+	"iGdot4c+pHJKY4qOGRYUYYVCfMOsV/iEyin9StEnLL4S4Jd9fZDzQT/MK4L0dn/5+Ze9vZ9+1rYQZUkK",
+	"tMMfg3zoswgzNKbXpAolBw0lJlJqPRYYvtRL7SQIHjlhAl/rodNvGuZtNgyWkkqFmYKVEGsbIJA5A0BR",
+	"k15vd8/3eKpKj/7D95S2BrInP3Y1K3gIYP9Jonbecs8+GJg04vro904TwvaPNdvMger1PGEy+iqsUun1",
+	"vIPTT2cfj/pHh3fNwXue3q2E7Dry6j6mHdgYsIddW9CeGsOGkLldt9zAyTdW0gqtpE0a2Q1Y4JWABUCO",
+	"inT1QIGagL4HWODN3+bwvF0CNZBjA7QeN5pB6tjjQ+OfvUMc32mChbim/t/ENs1fhfimfrC9ILZ9r9D2",
+	"k0S2HxbY1sftnExcoo1+qyAtT3vjQJmOkG4C8Q8JxL++OPxDs27lTHnVsdEHhEa/w8jo02bZemLzq+K5",
+	"bre9NsmkNsbXw40vDgiZTaTqSSNV5+ncfFJ6PPu4ltw8V0lMdQanO2f3R/VTU4tZnwM9gLH6FhDlQxzc",
+	"JYXyHb45z1degKtihbBBR3FhYvRYIc4CCDLZYyGj+fbq9r8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"strconv"
 	"strings"
@@ -45,30 +46,37 @@ func toAPISession(s store.Session) gen.SessionSchema {
 	}
 }
 
-// sessionDetail is one of the three shapes the document gives a session;
-// every operation that returns one has its own union type with these methods.
-type sessionDetail interface {
-	FromAgentSessionDetailSchema(gen.AgentSessionDetailSchema) error
-	FromTeamSessionDetailSchema(gen.TeamSessionDetailSchema) error
-	FromWorkflowSessionDetailSchema(gen.WorkflowSessionDetailSchema) error
+// toAPIDetail fills dst, the union type of an operation that returns a
+// session, with the shape of the session's own type, as AgentOS renders a
+// deserialised session (the *SessionDetailSchema from_session methods):
+// chat_history from runs, the summary through agno's SessionSummary,
+// updated_at falling back to created_at. Where agno fails (session_metrics
+// null, a summary with unknown keys or none) it renders what there is
+// instead.
+//
+// Every shape carries session_type, the unions' discriminator, naming the
+// shape it is. The shape is handed to dst encoded as it is: the generated
+// From* methods would merge session_type into it by decoding and encoding
+// the whole detail again, at four times the cost for a long chat history,
+// with its keys re-sorted.
+func toAPIDetail(dst json.Unmarshaler, s store.Session, runs []store.Run) error {
+	data, err := json.Marshal(detailShape(s, runs))
+	if err != nil {
+		return fmt.Errorf("encode session detail: %w", err)
+	}
+	return dst.UnmarshalJSON(data)
 }
 
-// toAPIDetail fills dst with the shape of the session's own type, as
-// AgentOS renders a deserialised session (the *SessionDetailSchema
-// from_session methods): chat_history from runs, the summary through
-// agno's SessionSummary, updated_at falling back to created_at. Where
-// agno fails (session_metrics null, a summary with unknown keys or none)
-// it renders what there is instead.
-func toAPIDetail(dst sessionDetail, s store.Session, runs []store.Run) error {
-	typ := gen.SessionType(s.Type)
+// detailShape is the session as the schema of its type renders it.
+func detailShape(s store.Session, runs []store.Run) any {
 	updated := s.UpdatedAt
 	if updated == nil {
 		updated = &s.CreatedAt
 	}
-	switch typ {
+	switch typ := gen.SessionType(s.Type); typ {
 	case gen.Team:
 		metrics := detailMetrics(s.SessionData)
-		return dst.FromTeamSessionDetailSchema(gen.TeamSessionDetailSchema{
+		return gen.TeamSessionDetailSchema{
 			SessionId:      s.ID,
 			SessionName:    s.Name,
 			SessionType:    &typ,
@@ -83,10 +91,10 @@ func toAPIDetail(dst sessionDetail, s store.Session, runs []store.Run) error {
 			ChatHistory:    chatHistory(runs),
 			CreatedAt:      isoTime(&s.CreatedAt),
 			UpdatedAt:      isoTime(updated),
-		})
+		}
 	case gen.Workflow:
 		created := int(s.CreatedAt)
-		return dst.FromWorkflowSessionDetailSchema(gen.WorkflowSessionDetailSchema{
+		return gen.WorkflowSessionDetailSchema{
 			SessionId:    s.ID,
 			SessionName:  s.Name,
 			SessionType:  &typ,
@@ -99,18 +107,20 @@ func toAPIDetail(dst sessionDetail, s store.Session, runs []store.Run) error {
 			Metadata:     objectOrNil(s.Metadata),
 			CreatedAt:    &created,
 			UpdatedAt:    epochInt(updated),
-		})
+		}
 	default:
+		// Any other stored type is rendered as an agent session, and says so.
+		agent := gen.Agent
 		metrics := detailMetrics(s.SessionData)
 		var agentID *string
 		if s.AgentID != nil && *s.AgentID != "" {
 			agentID = s.AgentID
 		}
-		return dst.FromAgentSessionDetailSchema(gen.AgentSessionDetailSchema{
+		return gen.AgentSessionDetailSchema{
 			AgentSessionId: s.ID,
 			SessionId:      s.ID,
 			SessionName:    s.Name,
-			SessionType:    &typ,
+			SessionType:    &agent,
 			UserId:         s.UserID,
 			AgentId:        agentID,
 			SessionSummary: sessionSummary(s.Summary),
@@ -122,7 +132,7 @@ func toAPIDetail(dst sessionDetail, s store.Session, runs []store.Run) error {
 			ChatHistory:    chatHistory(runs),
 			CreatedAt:      isoTime(&s.CreatedAt),
 			UpdatedAt:      isoTime(updated),
-		})
+		}
 	}
 }
 

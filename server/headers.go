@@ -8,8 +8,9 @@ import (
 )
 
 // securityHeaders marks every response as not to be sniffed or stored: API
-// responses carry sessions, which no cache should keep. A route that serves
-// something cacheable may set its own Cache-Control.
+// responses carry sessions, which no cache should keep. The assets of the
+// reference pages, the only cacheable responses, set their own
+// Cache-Control (assets.serve).
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()

@@ -1403,6 +1403,21 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "session_id": "s-1",
+                 *       "session_name": "Trip to Japan",
+                 *       "session_state": {
+                 *         "destination": "Kyoto",
+                 *         "nights": 5
+                 *       },
+                 *       "metadata": {
+                 *         "channel": "web"
+                 *       },
+                 *       "user_id": "u-42",
+                 *       "agent_id": "travel-planner"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateSessionRequest"];
             };
         };
@@ -1522,6 +1537,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "session_ids": [
+                 *         "s-1",
+                 *         "s-2"
+                 *       ],
+                 *       "session_types": [
+                 *         "agent",
+                 *         "team"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["DeleteSessionRequest"];
             };
         };
@@ -1641,7 +1668,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Session ID to retrieve */
+                /**
+                 * @description Session ID to retrieve
+                 * @example s-1
+                 */
                 session_id: string;
             };
             cookie?: never;
@@ -1727,7 +1757,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Session ID to delete */
+                /**
+                 * @description Session ID to delete
+                 * @example s-1
+                 */
                 session_id: string;
             };
             cookie?: never;
@@ -1820,13 +1853,35 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Session ID to update */
+                /**
+                 * @description Session ID to update
+                 * @example s-1
+                 */
                 session_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "session_name": "Trip to Kyoto",
+                 *       "session_state": {
+                 *         "destination": "Kyoto",
+                 *         "nights": 6
+                 *       },
+                 *       "metadata": {
+                 *         "channel": "web"
+                 *       },
+                 *       "summary": {
+                 *         "summary": "Planning six nights in Kyoto in April.",
+                 *         "topics": [
+                 *           "travel",
+                 *           "Kyoto"
+                 *         ]
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateSessionRequest"];
             };
         };
@@ -1936,7 +1991,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Session ID to get runs from */
+                /**
+                 * @description Session ID to get runs from
+                 * @example s-1
+                 */
                 session_id: string;
             };
             cookie?: never;
@@ -2022,13 +2080,50 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Session ID to record the run in */
+                /**
+                 * @description Session ID to record the run in
+                 * @example s-1
+                 */
                 session_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "run_id": "r-1",
+                 *       "status": "COMPLETED",
+                 *       "agent_id": "travel-planner",
+                 *       "run_data": {
+                 *         "input": {
+                 *           "input_content": "Plan five nights in Kyoto."
+                 *         },
+                 *         "content": "Day 1: Fushimi Inari at dawn, then Nishiki Market.",
+                 *         "content_type": "str",
+                 *         "model": "gpt-4o",
+                 *         "model_provider": "OpenAI",
+                 *         "messages": [
+                 *           {
+                 *             "role": "user",
+                 *             "content": "Plan five nights in Kyoto.",
+                 *             "created_at": 1767225600
+                 *           },
+                 *           {
+                 *             "role": "assistant",
+                 *             "content": "Day 1: Fushimi Inari at dawn, then Nishiki Market.",
+                 *             "created_at": 1767225604
+                 *           }
+                 *         ],
+                 *         "metrics": {
+                 *           "input_tokens": 12,
+                 *           "output_tokens": 18,
+                 *           "total_tokens": 30
+                 *         },
+                 *         "created_at": 1767225600
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateRunRequest"];
             };
         };
@@ -2139,9 +2234,15 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Session ID to get run from */
+                /**
+                 * @description Session ID to get run from
+                 * @example s-1
+                 */
                 session_id: string;
-                /** @description Run ID to retrieve */
+                /**
+                 * @description Run ID to retrieve
+                 * @example r-1
+                 */
                 run_id: string;
             };
             cookie?: never;
@@ -2227,13 +2328,21 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Session ID to rename */
+                /**
+                 * @description Session ID to rename
+                 * @example s-1
+                 */
                 session_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "session_name": "Trip to Kyoto"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Body_rename_session"];
             };
         };
