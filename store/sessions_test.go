@@ -761,6 +761,11 @@ func TestStore_GetRun(t *testing.T) {
 			}
 			checkSame(t, "run", got, recorded(run, "agent", 0))
 			checkSame(t, "session", sess, fullSession("s"))
+			var raw map[string]any
+			if err := json.Unmarshal(got.Raw, &raw); err != nil {
+				t.Fatalf("Raw %q: %v", got.Raw, err)
+			}
+			checkSame(t, "run's stored text", raw, got.Data)
 		})
 
 		t.Run("NotFound", func(t *testing.T) {

@@ -112,9 +112,9 @@ type Run struct {
 	// Raw is Data's JSON text as the database returned it, for a runs-table
 	// row whose run_data is an object (once decoded, if agno stored it as
 	// a JSON string); nil otherwise. Readers may serve it in place of
-	// encoding Data again.
-	Raw       []byte
-	CreatedAt int64 // epoch seconds; 0 when an inline entry has none
+	// encoding Data again. It is no part of the run's value (json "-").
+	Raw       []byte `json:"-"`
+	CreatedAt int64  // epoch seconds; 0 when an inline entry has none
 	UpdatedAt *int64
 	Inline    bool
 }
