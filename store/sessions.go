@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"maps"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,11 +25,12 @@ var sortKeys = map[string]string{
 // pattern whose ESCAPE character is '\'.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-// ListSessions implements Sessions. It counts the matching sessions and
-// reads the page in one read-only snapshot, so the total agrees with the
-// page; a page past the end costs no second query. The page is chosen
-// first, and only its sessions' names are looked for in their runs. An
-// unknown SortBy, a Limit below 1 or a Page below 1 is an error.
+// ListSessions implements Sessions. The page and the total come from one
+// statement, which reads one snapshot: a page shorter than the limit
+// tells the total by itself, and only a full page counts the matching
+// sessions (see listPage). An empty page past the first is read again
+// with its count in one read-only transaction, so the total agrees with
+// it. An unknown SortBy, a Limit below 1 or a Page below 1 is an error.
 func (t *sessionsTable) ListSessions(ctx context.Context, f ListFilter) ([]Session, int64, error) {
 	if _, ok := sortKeys[f.SortBy]; !ok {
 		return nil, 0, fmt.Errorf("list sessions: unknown sort field %q", f.SortBy)
@@ -42,10 +45,21 @@ func (t *sessionsTable) ListSessions(ctx context.Context, f ListFilter) ([]Sessi
 		sessions []Session
 	)
 	err := t.withState(ctx, func(st *tableState) error {
-		total, sessions = 0, make([]Session, 0)
 		where := t.listWhere(st.sql, f)
+		if skip <= math.MaxInt64/limit {
+			rows, err := t.listPage(st.sql, where, f, skip*limit).query(ctx, t.pool())
+			if err != nil {
+				return err
+			}
+			if sessions, total, err = scanPage(rows, limit); err != nil || len(sessions) > 0 || skip == 0 {
+				return err
+			}
+		}
+		// Past the last page: the count, and the page again should the
+		// sessions have grown into it meanwhile.
 		count := where.after("SELECT count(*) FROM " + st.sql.sessions + " AS s")
 		return t.readTx(ctx, func(conn gorm.ConnPool) error {
+			total, sessions = 0, make([]Session, 0)
 			if err := count.queryRow(ctx, conn).Scan(&total); err != nil {
 				return err
 			}
@@ -53,12 +67,11 @@ func (t *sessionsTable) ListSessions(ctx context.Context, f ListFilter) ([]Sessi
 			if total == 0 || skip > (total-1)/limit {
 				return nil
 			}
-			offset := skip * limit
-			rows, err := t.listPage(st.sql, where, f, offset).query(ctx, conn)
+			rows, err := t.listPage(st.sql, where, f, skip*limit).query(ctx, conn)
 			if err != nil {
 				return err
 			}
-			sessions, err = scanSessions(rows, min(limit, total-offset))
+			sessions, _, err = scanPage(rows, limit)
 			return err
 		})
 	})
@@ -89,20 +102,51 @@ func (t *sessionsTable) listWhere(q *layoutSQL, f ListFilter) *stmt {
 }
 
 // listPage returns the statement that reads f.Limit sessions selected by
-// where, from offset on, in f's order. It is a deferred join: the page's
-// keys are chosen first, on an index where one serves the filter and the
-// sort (an index-only scan that reads no skipped row), then only the
-// page's rows are fetched, and each gets its name source.
+// where, from offset on, in f's order, each with the total number of
+// sessions where selects. It is a deferred join: the page's keys are
+// chosen first, on an index where one serves the filter and the sort (an
+// index-only scan that reads no skipped row), then only the page's rows
+// are fetched, and each gets its name source. The total is offset plus
+// the page's length when the page is not full; only a full page runs the
+// count, a subquery the database evaluates once, when first needed. An
+// empty page returns no row, and so no total.
 func (t *sessionsTable) listPage(q *layoutSQL, where *stmt, f ListFilter, offset int64) *stmt {
 	dir := " ASC"
 	if f.Descending {
 		dir = " DESC"
 	}
 	order := " ORDER BY " + sortKeys[f.SortBy] + dir + ", s.session_id" + dir
-	page := where.after("SELECT " + q.listCols + " FROM (SELECT s.session_id FROM " + q.sessions + " AS s")
-	page.add(order, " LIMIT ", page.arg(int64(f.Limit)), " OFFSET ", page.arg(offset), ") AS k JOIN ",
+	// LIMIT and OFFSET are written into the statement, not bound: planned
+	// with a bound LIMIT, which PostgreSQL takes for a tenth of the rows,
+	// the statement never earns a generic plan, and was planned again on
+	// every request (1.5–2.5 ms on 1,000,000 sessions, where running it
+	// takes 0.4 ms).
+	limit, skip := strconv.Itoa(f.Limit), strconv.FormatInt(offset, 10)
+	count := "(SELECT count(*) FROM " + q.sessions + " AS s" + where.sql.String() + ")"
+	page := where.after("SELECT " + q.listCols + ", CASE WHEN count(*) OVER () < " + limit + " THEN " + skip + " + count(*) OVER () ELSE " + count + " END" +
+		" FROM (SELECT s.session_id FROM " + q.sessions + " AS s")
+	page.add(order, " LIMIT ", limit, " OFFSET ", skip, ") AS k JOIN ",
 		q.sessions, " AS s ON s.session_id = k.session_id", order)
 	return page
+}
+
+// scanPage reads the sessions of a page (listPage) and the total the
+// page tells, and closes rows.
+func scanPage(rows *sql.Rows, limit int64) ([]Session, int64, error) {
+	defer rows.Close()
+	sessions := make([]Session, 0, min(limit, 1000))
+	var total int64
+	for rows.Next() {
+		var r sessionRow
+		if err := rows.Scan(append(r.listDest(), &total)...); err != nil {
+			return nil, 0, err
+		}
+		sessions = append(sessions, r.session())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	return sessions, total, rows.Close()
 }
 
 // CreateSession implements Sessions. It names the columns agno's own
@@ -338,22 +382,4 @@ func (d *database) ownerSQL(alias string, o Owner, next int) string {
 		b.WriteString(" AND " + alias + "user_id = " + ph())
 	}
 	return b.String()
-}
-
-// scanSessions reads every session of a list's rows (layoutSQL.listCols)
-// and closes rows.
-func scanSessions(rows *sql.Rows, capacity int64) ([]Session, error) {
-	defer rows.Close()
-	sessions := make([]Session, 0, capacity)
-	for rows.Next() {
-		var r sessionRow
-		if err := rows.Scan(r.listDest()...); err != nil {
-			return nil, err
-		}
-		sessions = append(sessions, r.session())
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return sessions, rows.Close()
 }

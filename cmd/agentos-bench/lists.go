@@ -78,7 +78,7 @@ type listReport struct {
 type countRow struct {
 	backend      string
 	matches      int64
-	two, oneStmt time.Duration
+	times   [3]time.Duration // the countStrategies, in order
 }
 
 // lists runs the list section on PostgreSQL (and the counting comparison
@@ -408,10 +408,14 @@ func timedGet(ctx context.Context, client *http.Client, url string) (time.Durati
 	return time.Since(start), err
 }
 
-// timedStatements runs statements in one read-only REPEATABLE READ
-// transaction, as the server does, reading every row.
+// timedStatements runs statements as the server does, reading every row:
+// one on its own, more in one read-only REPEATABLE READ transaction.
 func timedStatements(ctx context.Context, pool *pgxpool.Pool, stmts []store.Statement) (time.Duration, error) {
 	start := time.Now()
+	if len(stmts) == 1 {
+		_, err := readAll(ctx, pool, stmts[0].SQL, stmts[0].Args...)
+		return time.Since(start), err
+	}
 	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return 0, err
@@ -533,40 +537,63 @@ WHERE agno_sessions.user_id = excluded.user_id OR agno_sessions.user_id IS NULL`
 // statement carrying a window count, at 1, 1,000 and every matching row,
 // on PostgreSQL and on a SQLite file of the same sessions.
 func counting(ctx context.Context, pool *pgxpool.Pool, opts options) ([]countRow, error) {
-	filters := []struct {
-		matches int64
-		where   string
-		arg     any
-	}{{1, "user_id = $1", "solo-user"}, {1000, "user_id = $1", "u7"}, {int64(opts.listSessions), "session_id LIKE $1", "L%"}}
 	var rows []countRow
-	for _, f := range filters {
-		two := []store.Statement{
-			{SQL: "SELECT count(*) FROM agno_sessions WHERE " + f.where, Args: []any{f.arg}},
-			{SQL: "SELECT session_id FROM agno_sessions WHERE " + f.where + " ORDER BY created_at DESC, session_id DESC LIMIT 20", Args: []any{f.arg}},
-		}
-		one := []store.Statement{{SQL: "SELECT session_id, count(*) OVER () FROM agno_sessions WHERE " + f.where + " ORDER BY created_at DESC, session_id DESC LIMIT 20", Args: []any{f.arg}}}
-		var twoTimes, oneTimes []time.Duration
+	for _, f := range countFilters("$1", int64(opts.listSessions)) {
+		strategies := countStrategies(f.where)
+		var times [3][]time.Duration
 		for round := range opts.listRounds {
-			for i := range 2 {
-				stmts := [][]store.Statement{two, one}[(i+round)%2]
-				d, err := timedStatements(ctx, pool, stmts)
+			for i := range strategies {
+				k := (i + round) % len(strategies)
+				d, err := timedStatements(ctx, pool, asStatements(strategies[k], f.arg))
 				if err != nil {
 					return nil, err
 				}
-				if (i+round)%2 == 0 {
-					twoTimes = append(twoTimes, d)
-				} else {
-					oneTimes = append(oneTimes, d)
-				}
+				times[k] = append(times[k], d)
 			}
 		}
-		rows = append(rows, countRow{backend: "postgres", matches: f.matches, two: median(twoTimes), oneStmt: median(oneTimes)})
+		rows = append(rows, countRow{backend: "postgres", matches: f.matches, times: [3]time.Duration{median(times[0]), median(times[1]), median(times[2])}})
 	}
-	sqliteRows, err := countingSQLite(ctx, opts, filters[2].matches)
+	sqliteRows, err := countingSQLite(ctx, opts, int64(opts.listSessions))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	return append(rows, sqliteRows...), nil
+}
+
+// countFilter selects 1, 1,000 or every session of the list section's
+// table; p is the dialect's first placeholder.
+type countFilter struct {
+	matches int64
+	where   string
+	arg     any
+}
+
+func countFilters(p string, all int64) []countFilter {
+	return []countFilter{{1, "user_id = " + p, "solo-user"}, {1000, "user_id = " + p, "u7"}, {all, "session_id LIKE " + p, "L%"}}
+}
+
+// countStrategies are the three ways to read a page of 20 and its total:
+// two statements (the count, then the page) in one read-only transaction;
+// one statement with a window count; and one statement whose total is the
+// page's length when the page is not full, and a count subquery, which
+// the database runs only when it is needed, otherwise (the server's).
+func countStrategies(where string) [3][]string {
+	const order = " ORDER BY created_at DESC, session_id DESC"
+	return [3][]string{
+		{"SELECT count(*) FROM agno_sessions WHERE " + where,
+			"SELECT session_id FROM agno_sessions WHERE " + where + order + " LIMIT 20"},
+		{"SELECT session_id, count(*) OVER () FROM agno_sessions WHERE " + where + order + " LIMIT 20"},
+		{"SELECT session_id, CASE WHEN count(*) OVER () < 20 THEN count(*) OVER () ELSE (SELECT count(*) FROM agno_sessions WHERE " + where + ") END" +
+			" FROM (SELECT session_id, created_at FROM agno_sessions WHERE " + where + order + " LIMIT 20) AS k" + order},
+	}
+}
+
+func asStatements(sqls []string, arg any) []store.Statement {
+	out := make([]store.Statement, len(sqls))
+	for i, q := range sqls {
+		out[i] = store.Statement{SQL: q, Args: []any{arg}}
+	}
+	return out
 }
 
 // countingSQLite makes the same comparison on a SQLite file of n sessions
@@ -602,44 +629,47 @@ SELECT 'L' || i, 'agent', 'agent-' || (i % 100), CASE WHEN i = 3 THEN 'solo-user
 		return nil, err
 	}
 	var rows []countRow
-	for _, f := range []struct {
-		matches int64
-		where   string
-		arg     any
-	}{{1, "user_id = ?1", "solo-user"}, {1000, "user_id = ?1", "u7"}, {n, "session_id LIKE ?1", "L%"}} {
-		two := []string{"SELECT count(*) FROM agno_sessions WHERE " + f.where,
-			"SELECT session_id FROM agno_sessions WHERE " + f.where + " ORDER BY created_at DESC, session_id DESC LIMIT 20"}
-		one := []string{"SELECT session_id, count(*) OVER () FROM agno_sessions WHERE " + f.where + " ORDER BY created_at DESC, session_id DESC LIMIT 20"}
-		var twoTimes, oneTimes []time.Duration
+	for _, f := range countFilters("?1", n) {
+		strategies := countStrategies(f.where)
+		var times [3][]time.Duration
 		for round := range min(opts.listRounds, 10) {
-			for i := range 2 {
-				stmts := [][]string{two, one}[(i+round)%2]
+			for i := range strategies {
+				k := (i + round) % len(strategies)
 				start := time.Now()
-				tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-				if err != nil {
+				if err := sqliteStatements(ctx, db, strategies[k], f.arg); err != nil {
 					return nil, err
 				}
-				for _, q := range stmts {
-					if err := drain(ctx, tx, q, f.arg); err != nil {
-						_ = tx.Rollback()
-						return nil, err
-					}
-				}
-				_ = tx.Rollback()
-				if (i+round)%2 == 0 {
-					twoTimes = append(twoTimes, time.Since(start))
-				} else {
-					oneTimes = append(oneTimes, time.Since(start))
-				}
+				times[k] = append(times[k], time.Since(start))
 			}
 		}
-		rows = append(rows, countRow{backend: "sqlite", matches: f.matches, two: median(twoTimes), oneStmt: median(oneTimes)})
+		rows = append(rows, countRow{backend: "sqlite", matches: f.matches, times: [3]time.Duration{median(times[0]), median(times[1]), median(times[2])}})
 	}
 	return rows, nil
 }
 
-func drain(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
-	rows, err := tx.QueryContext(ctx, query, args...)
+// sqliteStatements runs one statement on its own, or more in one
+// read-only transaction, reading every row.
+func sqliteStatements(ctx context.Context, db *sql.DB, stmts []string, arg any) error {
+	if len(stmts) == 1 {
+		return drain(ctx, db, stmts[0], arg)
+	}
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range stmts {
+		if err := drain(ctx, tx, q, arg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func drain(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args ...any) error {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -686,11 +716,13 @@ func renderLists(r *listReport, machine string, started, finished time.Time) str
 	}
 	fmt.Fprintf(&b, "\nagno's session upsert (`INSERT … ON CONFLICT (session_id) DO UPDATE`, 2,000 on existing sessions, one at a time): %s each with the trigram index, %s without (%.2f×).\n",
 		ms(r.upserts[0]), ms(r.upserts[1]), float64(r.upserts[0])/float64(r.upserts[1]))
-	b.WriteString("\nCounting: the page and its total as two statements (`count(*)`, then the page) or as one (`count(*) OVER ()` in the page), in one snapshot:\n\n")
-	b.WriteString("| database | matching rows | two statements | one statement | one/two |\n|---|---:|---:|---:|---:|\n")
+	b.WriteString("\nCounting: a page of 20 and its total as two statements (`count(*)`, then the page, in one read-only transaction), as one with a window count (`count(*) OVER ()` in the page), or as the server reads them: one statement whose total is the page's length when the page is not full, and a count subquery, run only for a full page, otherwise:\n\n")
+	b.WriteString("| database | matching rows | two statements | window count | count when full (the server's) | window/two | server's/two |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	sort.SliceStable(r.counting, func(i, j int) bool { return r.counting[i].backend < r.counting[j].backend })
 	for _, c := range r.counting {
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %.2f× |\n", c.backend, c.matches, ms(c.two), ms(c.oneStmt), float64(c.oneStmt)/float64(c.two))
+		t := c.times
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %.2f× | %.2f× |\n", c.backend, grouped(int(c.matches)), ms(t[0]), ms(t[1]), ms(t[2]),
+			float64(t[1])/float64(t[0]), float64(t[2])/float64(t[0]))
 	}
 	return b.String()
 }
