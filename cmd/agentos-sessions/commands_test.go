@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
@@ -29,7 +31,7 @@ func TestRun_HelpListsFlagsEnvAndDefaults(t *testing.T) {
 		t.Run(command, func(t *testing.T) {
 			t.Parallel()
 			var stderr bytes.Buffer
-			if code := run(context.Background(), []string{command, "--help"}, env(nil), &stderr); code != 0 {
+			if code := run(context.Background(), []string{command, "--help"}, env(nil), io.Discard, &stderr); code != 0 {
 				t.Fatalf("%s --help: exit %d, want 0", command, code)
 			}
 			for _, want := range wants {
@@ -40,7 +42,7 @@ func TestRun_HelpListsFlagsEnvAndDefaults(t *testing.T) {
 		})
 	}
 	var stderr bytes.Buffer
-	run(context.Background(), []string{"--help"}, env(nil), &stderr)
+	run(context.Background(), []string{"--help"}, env(nil), io.Discard, &stderr)
 	for _, command := range []string{"serve", "migrate", "seed", "version"} {
 		if !strings.Contains(stderr.String(), "agentos-sessions "+command) {
 			t.Errorf("--help does not list %s:\n%s", command, stderr.String())
@@ -48,17 +50,53 @@ func TestRun_HelpListsFlagsEnvAndDefaults(t *testing.T) {
 	}
 }
 
+// TestRun_HelpListsEveryEnvironmentVariable reads every command's
+// environment through a getenv that records the names asked for, and
+// wants each name in that command's --help.
+func TestRun_HelpListsEveryEnvironmentVariable(t *testing.T) {
+	t.Parallel()
+	for _, command := range []string{"serve", "migrate", "seed"} {
+		t.Run(command, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			read := map[string]bool{}
+			getenv := func(name string) string {
+				mu.Lock()
+				defer mu.Unlock()
+				read[name] = true
+				return ""
+			}
+			var stderr bytes.Buffer
+			if code := run(context.Background(), []string{command, "--help"}, getenv, io.Discard, &stderr); code != 0 {
+				t.Fatalf("%s --help: exit %d, want 0", command, code)
+			}
+			if command == "serve" && !read["JWT_VERIFICATION_KEY"] {
+				t.Errorf("serve read %v, want JWT_VERIFICATION_KEY among them", read)
+			}
+			for name := range read {
+				if !strings.Contains(stderr.String(), name) {
+					t.Errorf("%s reads %s, but its --help does not name it:\n%s", command, name, stderr.String())
+				}
+			}
+		})
+	}
+}
+
 func TestRun_Version(t *testing.T) {
 	t.Parallel()
-	var stderr bytes.Buffer
-	if code := run(context.Background(), []string{"version"}, env(nil), &stderr); code != 0 {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, env(nil), &stdout, &stderr); code != 0 {
 		t.Fatalf("version: exit %d, want 0", code)
 	}
-	if got := stderr.String(); !strings.HasPrefix(got, "agentos-sessions ") || !strings.Contains(got, "go1.") {
-		t.Errorf("version printed %q, want agentos-sessions, a version and the Go version", got)
+	if got := stdout.String(); !strings.HasPrefix(got, "agentos-sessions ") || !strings.Contains(got, "go1.") {
+		t.Errorf("version printed %q on stdout, want agentos-sessions, a version and the Go version", got)
 	}
-	if code := run(context.Background(), []string{"version", "extra"}, env(nil), &stderr); code != 2 {
-		t.Errorf("version extra: exit %d, want 2", code)
+	if stderr.Len() != 0 {
+		t.Errorf("version wrote %q on stderr, want nothing", stderr.String())
+	}
+	stdout.Reset()
+	if code := run(context.Background(), []string{"version", "extra"}, env(nil), &stdout, &stderr); code != 2 || stdout.Len() != 0 {
+		t.Errorf("version extra: exit %d, stdout %q; want 2 and nothing on stdout", code, stdout.String())
 	}
 }
 
@@ -79,7 +117,7 @@ func TestRun_LogsJSON(t *testing.T) {
 	t.Parallel()
 	var stderr bytes.Buffer
 	url := testdb.SQLiteURL(t)
-	if code := run(context.Background(), append([]string{"migrate", "--log-format", "json", "--log-level", "debug"}, testdb.ServeArgs(url)...), env(nil), &stderr); code != 0 {
+	if code := run(context.Background(), append([]string{"migrate", "--log-format", "json", "--log-level", "debug"}, testdb.ServeArgs(url)...), env(nil), io.Discard, &stderr); code != 0 {
 		t.Fatalf("migrate: exit %d: %s", code, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
@@ -98,7 +136,7 @@ func TestRun_Seed(t *testing.T) {
 			t.Parallel()
 			var stderr bytes.Buffer
 			args := append([]string{"seed", "--sessions", "120", "--runs", "2"}, testdb.ServeArgs(url)...)
-			if code := run(context.Background(), args, env(nil), &stderr); code != 0 {
+			if code := run(context.Background(), args, env(nil), io.Discard, &stderr); code != 0 {
 				t.Fatalf("seed: exit %d: %s", code, stderr.String())
 			}
 			if !strings.Contains(stderr.String(), "\rseeding [") || !strings.Contains(stderr.String(), "120/120 sessions") {
@@ -131,7 +169,7 @@ func TestRun_Seed(t *testing.T) {
 
 			// Seeding again adds nothing.
 			stderr.Reset()
-			if code := run(context.Background(), args, env(nil), &stderr); code != 0 {
+			if code := run(context.Background(), args, env(nil), io.Discard, &stderr); code != 0 {
 				t.Fatalf("seed again: exit %d: %s", code, stderr.String())
 			}
 			if _, total, _ := sessions.ListSessions(ctx, store.ListFilter{SortBy: "created_at", Limit: 1, Page: 1}); total != 120 {
