@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/agentos-sessions/agentos-sessions/internal/agnodb"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
 	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/store"
@@ -139,8 +142,9 @@ func TestRun_Seed(t *testing.T) {
 			if code := run(context.Background(), args, env(nil), io.Discard, &stderr); code != 0 {
 				t.Fatalf("seed: exit %d: %s", code, stderr.String())
 			}
-			if !strings.Contains(stderr.String(), "\rseeding [") || !strings.Contains(stderr.String(), "120/120 sessions") {
-				t.Errorf("no progress bar for 120 sessions in %q", stderr.String())
+			// stderr is no terminal here: a log line, no progress bar.
+			if strings.Contains(stderr.String(), "\r") || !strings.Contains(stderr.String(), "sessions_created=120 runs_created=240") {
+				t.Errorf("seed's output %q: want no carriage return and the counts", stderr.String())
 			}
 
 			ctx := context.Background()
@@ -163,8 +167,9 @@ func TestRun_Seed(t *testing.T) {
 				}
 				_, runs, err := sessions.ListRuns(ctx, page[0].ID, store.Owner{}, store.RunFilter{})
 				if err != nil || len(runs) != 2 {
-					t.Errorf("%s session %s: %d runs (%v), want 2", typ, page[0].ID, len(runs), err)
+					t.Fatalf("%s session %s: %d runs (%v), want 2", typ, page[0].ID, len(runs), err)
 				}
+				checkAgnoRun(t, page[0], runs)
 			}
 
 			// Seeding again adds nothing.
@@ -175,6 +180,76 @@ func TestRun_Seed(t *testing.T) {
 			if _, total, _ := sessions.ListSessions(ctx, store.ListFilter{SortBy: "created_at", Limit: 1, Page: 1}); total != 120 {
 				t.Errorf("after seeding twice: %d sessions, want 120", total)
 			}
+			if !strings.Contains(stderr.String(), "sessions_created=0 runs_created=0 sessions_already_there=120") {
+				t.Errorf("seeding again logged %q, want nothing created", stderr.String())
+			}
 		})
+	}
+}
+
+// checkAgnoRun checks the runs of session s as agno 3.0 writes them: a row
+// with the session's type, run_index 0, 1, … and run_data the whole run.
+func checkAgnoRun(t *testing.T, s store.Session, runs []store.Run) {
+	t.Helper()
+	component := map[string]*string{"agent": s.AgentID, "team": s.TeamID, "workflow": s.WorkflowID}[s.Type]
+	for i, r := range runs {
+		if r.Type == nil || *r.Type != s.Type || r.Index == nil || *r.Index != int64(i) || r.Status == nil {
+			t.Fatalf("run %s: type %v, index %v, status %v; want %s, %d and a status", r.ID, r.Type, r.Index, r.Status, s.Type, i)
+		}
+		if *r.Status != strings.ToUpper(*r.Status) || r.Data["status"] != *r.Status {
+			t.Errorf("run %s: status %q, run_data's %v; want the same, upper case", r.ID, *r.Status, r.Data["status"])
+		}
+		if component == nil || r.Data[s.Type+"_id"] != *component || r.Data["run_id"] != r.ID || r.Data["session_id"] != s.ID ||
+			r.Data["created_at"] == nil || r.Data["content"] == nil || r.Data["messages"] == nil || r.Data["metrics"] == nil {
+			t.Errorf("run %s: run_data %v lacks what agno writes", r.ID, r.Data)
+		}
+	}
+}
+
+// TestRun_SeedWithoutRunsTable seeds agno's layouts that keep no runs
+// table: agno 2.x's runs column, and agno 3.0's before its first run, where
+// the first run makes the table.
+func TestRun_SeedWithoutRunsTable(t *testing.T) {
+	t.Parallel()
+	for _, l := range []agnodb.Layout{agnodb.V2, agnodb.V3BeforeFirstRun} {
+		t.Run(string(l), func(t *testing.T) {
+			t.Parallel()
+			testkit.EachBackend(t, func(t *testing.T, newURL testkit.NewURL) {
+				url := newURL(t)
+				db, d := agnodb.OpenURL(t, url)
+				agnodb.Create(t, db, d, l, agnodb.Options{Schema: testdb.Schema(url), VersionRows: true})
+				var stderr bytes.Buffer
+				args := append([]string{"seed", "--sessions", "5", "--runs", "2"}, testdb.ServeArgs(url)...)
+				if code := run(context.Background(), args, env(nil), io.Discard, &stderr); code != 0 {
+					t.Fatalf("seed: exit %d: %s", code, stderr.String())
+				}
+				if !strings.Contains(stderr.String(), "sessions_created=5 runs_created=10") {
+					t.Errorf("seed logged %q, want 5 sessions and 10 runs", stderr.String())
+				}
+			})
+		})
+	}
+}
+
+func TestProgressBar_OnlyOnATerminal(t *testing.T) {
+	t.Parallel()
+	file, err := os.Create(filepath.Join(t.TempDir(), "seed.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	for name, w := range map[string]io.Writer{"a buffer": &bytes.Buffer{}, "a file": file} {
+		if bar := newProgressBar(w, 1000); bar.w != nil {
+			t.Errorf("progress bar drawn on %s, want it on a terminal only", name)
+		}
+	}
+	var drawn bytes.Buffer
+	bar := &progressBar{w: &drawn, total: 200}
+	bar.add(60)
+	bar.add(40)
+	bar.finish()
+	if got, want := drawn.String(), "\rseeding [############                            ] 60/200 sessions"+
+		"\rseeding [####################                    ] 100/200 sessions\n"; got != want {
+		t.Errorf("drawn %q, want %q", got, want)
 	}
 }
