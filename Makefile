@@ -11,8 +11,13 @@ FUZZTIME ?= 60s
 
 .PHONY: help generate build run test lint bench check-generated compat demo lint-openapi reference-diff test-clients npm-tools soak soak-replicas reliability fuzz bench-report
 
+# HELP_VARS are the variables target descriptions name: make help shows
+# their values (a test fails when a description names another).
+HELP_VARS = ADDR SOAK_DURATION FUZZTIME
+
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST) \
+		| sed $(foreach v,$(HELP_VARS),-e 's|$$($(v))|$($(v))|g')
 
 generate: npm-tools ## Regenerate gen/, client/ and clients/typescript/schema.d.ts from openapi.yaml
 	$(GO) generate ./gen/... ./client/...
