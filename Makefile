@@ -36,8 +36,10 @@ demo: build ## Seed demo sessions into the SQLite default, then serve them (open
 	bin/agentos-sessions seed --sessions 300 --runs 3
 	bin/agentos-sessions serve --addr $(ADDR)
 
-test: ## Run the whole test suite: the Go suite against real PostgreSQL and SQLite, then the clients
-	$(GO) test -race -count=1 ./...
+test: ## Run the whole test suite: the Go suite against real PostgreSQL and SQLite, the README's examples, then the clients
+	$(GO) test -race -count=1 -skip '^TestREADME$$' ./...
+	@# The README check on its own, with -v, so that what it ran and skipped shows.
+	$(GO) test -race -count=1 -run '^TestREADME$$' -v ./cmd/agentos-sessions/
 	$(MAKE) --no-print-directory test-clients
 
 lint: ## gofmt, go vet, generated-code drift and the seed compatibility gate

@@ -160,7 +160,7 @@ func parseSetup(text string) (Setup, bool) {
 func (b Block) Runs() string {
 	switch b.Lang {
 	case "sh", "bash", "shell":
-		if strings.Contains(b.Code, "curl ") {
+		if callsCurl(b.Code) {
 			return "sh"
 		}
 	case "go", "python":
@@ -169,4 +169,23 @@ func (b Block) Runs() string {
 		return "ts"
 	}
 	return ""
+}
+
+// curlCommand is curl run as a command, not named in a comment.
+var curlCommand = regexp.MustCompile(`(^|[\s;|&(])curl\s`)
+
+// callsCurl reports whether shell code runs curl outside its comments.
+func callsCurl(code string) bool {
+	for _, line := range strings.Split(code, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		if i := strings.Index(line, " #"); i >= 0 {
+			line = line[:i]
+		}
+		if curlCommand.MatchString(line) {
+			return true
+		}
+	}
+	return false
 }

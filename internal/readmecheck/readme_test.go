@@ -62,6 +62,17 @@ func TestParse(t *testing.T) {
 		t.Errorf("first block: line %d, code %q", blocks[0].Line, blocks[0].Code)
 	}
 
+	for code, want := range map[string]string{
+		"make run    # then curl it":         "",
+		"# curl http://127.0.0.1:7777/x\nls": "",
+		"  curl -s x":                        "sh",
+		"h=$(curl -s x)":                     "sh",
+	} {
+		if got := (Block{Lang: "sh", Code: code}).Runs(); got != want {
+			t.Errorf("Runs of %q = %q, want %q", code, got, want)
+		}
+	}
+
 	for _, bad := range []string{"<!-- readme-check: skip -->\n", "<!-- readme-check: skip:   -->\n", "<!-- readme-check: skipp: x -->\n", "```sh\ncurl x\n"} {
 		if _, err := Parse(bad); err == nil {
 			t.Errorf("Parse(%q): no error", bad)
