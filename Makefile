@@ -9,7 +9,7 @@ FUZZTIME ?= 60s
 
 .DEFAULT_GOAL := help
 
-.PHONY: help generate build run test lint bench check-generated compat demo lint-openapi reference-diff test-clients npm-tools soak soak-replicas reliability fuzz bench-report
+.PHONY: help generate build run test lint bench check-generated compat demo lint-openapi reference-diff test-clients ts-client npm-tools soak soak-replicas reliability fuzz bench-report
 
 # HELP_VARS are the variables target descriptions name: make help shows
 # their values (a test fails when a description names another).
@@ -59,8 +59,12 @@ lint-openapi: npm-tools ## Lint openapi.yaml with Spectral (.spectral.yaml): fai
 reference-diff: ## Report (never fail) what in openapi.yaml breaks clients of AgentOS's reference document
 	@if test -f $(REFERENCE); then $(GO) tool oasdiff breaking $(REFERENCE) openapi.yaml || true; else echo "reference-diff: no $(REFERENCE), skipped"; fi
 
-test-clients: build npm-tools ## Test the TypeScript client and /docs in headless Chromium against bin/agentos-sessions
+test-clients: build npm-tools ## Test the TypeScript client, packed and installed outside the repository with the README's example, and /docs in headless Chromium, against bin/agentos-sessions
 	npm run --silent test:clients
+
+ts-client: npm-tools ## Build the TypeScript client package and pack it (npm pack) into clients/typescript/
+	npm run --silent build:client
+	cd clients/typescript && npm pack --silent
 
 bench: ## Run the Go benchmarks once
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
