@@ -39,7 +39,10 @@ func (c *Catalog) InsertSessions(ctx context.Context, dbID, table string, sessio
 	if err != nil {
 		return Inserted{}, err
 	}
-	t := s.(*sessionsTable)
+	t, ok := s.(*sessionsTable)
+	if !ok {
+		return Inserted{}, fmt.Errorf("insert sessions: %T is not a table of this package", s)
+	}
 	sessionRows, err := encodeJSON(insertedSessionRows(sessions))
 	if err != nil {
 		return Inserted{}, fmt.Errorf("insert sessions: encode: %w", err)

@@ -141,6 +141,7 @@ func seed(ctx context.Context, cfg Config, logger *slog.Logger, progress io.Writ
 	}
 	close(batches)
 	wg.Wait()
+	bar.finish()
 	close(errs)
 	if err := <-errs; err != nil {
 		return err
@@ -148,7 +149,6 @@ func seed(ctx context.Context, cfg Config, logger *slog.Logger, progress io.Writ
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	bar.finish()
 	logger.Info("seeded", "database", db, "sessions_created", created.Sessions, "runs_created", created.Runs,
 		"sessions_already_there", int64(cfg.Seed.Sessions)-created.Sessions)
 	return nil
