@@ -89,5 +89,5 @@ RELIABILITY_TESTS = ConcurrentOverlapping|BackendsTerminated|ClientHangsUp|State
 fuzz: ## Fuzz requests through the whole stack for $(FUZZTIME) (make test replays the corpus)
 	$(GO) test -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME) -parallel 1 ./server/
 
-bench-report: build ## Time DELETE /sessions over HTTP against raw SQL and write BENCHMARKS.md (minutes)
+bench-report: build ## Time DELETE /sessions and the lists over HTTP against raw SQL and write BENCHMARKS.md (an hour at full size)
 	$(GO) run ./cmd/agentos-bench -server bin/agentos-sessions $(BENCH_FLAGS)

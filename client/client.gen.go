@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -896,6 +897,12 @@ type GetSessionRunsParams struct {
 
 	// Table Table to query runs from: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first.
 	Table *string `form:"table,omitempty" json:"table,omitempty"`
+
+	// Limit Runs per page. Without it (and without `page`) every run is sent; with `page` alone, pages hold 20 runs.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Page The page to send, counting from 1 (with `limit`, or 20 runs per page).
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
 }
 
 // GetSessionRuns200JSONResponseBody_Item defines parameters for GetSessionRuns.
@@ -1151,6 +1158,10 @@ func (t CreateSession201JSONResponseBody) AsAgentSessionDetailSchema() (AgentSes
 // FromAgentSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1158,6 +1169,10 @@ func (t *CreateSession201JSONResponseBody) FromAgentSessionDetailSchema(v AgentS
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the CreateSession201JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1177,6 +1192,10 @@ func (t CreateSession201JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessi
 // FromTeamSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1184,6 +1203,10 @@ func (t *CreateSession201JSONResponseBody) FromTeamSessionDetailSchema(v TeamSes
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the CreateSession201JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1203,6 +1226,10 @@ func (t CreateSession201JSONResponseBody) AsWorkflowSessionDetailSchema() (Workf
 // FromWorkflowSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1213,10 +1240,39 @@ func (t *CreateSession201JSONResponseBody) MergeWorkflowSessionDetailSchema(v Wo
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t CreateSession201JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t CreateSession201JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t CreateSession201JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -1239,6 +1295,10 @@ func (t GetSessionById200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSe
 // FromAgentSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1246,6 +1306,10 @@ func (t *GetSessionById200JSONResponseBody) FromAgentSessionDetailSchema(v Agent
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the GetSessionById200JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1265,6 +1329,10 @@ func (t GetSessionById200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSess
 // FromTeamSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1272,6 +1340,10 @@ func (t *GetSessionById200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSe
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the GetSessionById200JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1291,6 +1363,10 @@ func (t GetSessionById200JSONResponseBody) AsWorkflowSessionDetailSchema() (Work
 // FromWorkflowSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1301,10 +1377,39 @@ func (t *GetSessionById200JSONResponseBody) MergeWorkflowSessionDetailSchema(v W
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t GetSessionById200JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t GetSessionById200JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t GetSessionById200JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -1327,6 +1432,10 @@ func (t UpdateSession200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSes
 // FromAgentSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1334,6 +1443,10 @@ func (t *UpdateSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentS
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the UpdateSession200JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1353,6 +1466,10 @@ func (t UpdateSession200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessi
 // FromTeamSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1360,6 +1477,10 @@ func (t *UpdateSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSes
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the UpdateSession200JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1379,6 +1500,10 @@ func (t UpdateSession200JSONResponseBody) AsWorkflowSessionDetailSchema() (Workf
 // FromWorkflowSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1389,10 +1514,39 @@ func (t *UpdateSession200JSONResponseBody) MergeWorkflowSessionDetailSchema(v Wo
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t UpdateSession200JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t UpdateSession200JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t UpdateSession200JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -1415,6 +1569,10 @@ func (t RenameSession200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSes
 // FromAgentSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1422,6 +1580,10 @@ func (t *RenameSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentS
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the RenameSession200JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1441,6 +1603,10 @@ func (t RenameSession200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessi
 // FromTeamSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1448,6 +1614,10 @@ func (t *RenameSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSes
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the RenameSession200JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1467,6 +1637,10 @@ func (t RenameSession200JSONResponseBody) AsWorkflowSessionDetailSchema() (Workf
 // FromWorkflowSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1477,10 +1651,39 @@ func (t *RenameSession200JSONResponseBody) MergeWorkflowSessionDetailSchema(v Wo
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t RenameSession200JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t RenameSession200JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t RenameSession200JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -1934,7 +2137,9 @@ type ClientInterface interface {
 
 	// GetSessionRuns Get Session Runs
 	//
-	// Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are ordered by creation time, then run_id; a session without runs gives an empty list.
+	// Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are in the order agno keeps them (run_index, then created_at, then run_id); a session without runs gives an empty list.
+	//
+	// Without `limit` or `page`, every run is sent, streamed. With them, one page; `X-Total-Count` always gives how many runs match, all pages together.
 	//
 	// Corresponds with GET /sessions/{session_id}/runs (the `GetSessionRuns` operationId).
 	GetSessionRuns(ctx context.Context, sessionId string, params *GetSessionRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2178,7 +2383,9 @@ func (c *Client) RenameSession(ctx context.Context, sessionId string, params *Re
 
 // GetSessionRuns Get Session Runs
 //
-// Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are ordered by creation time, then run_id; a session without runs gives an empty list.
+// Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are in the order agno keeps them (run_index, then created_at, then run_id); a session without runs gives an empty list.
+//
+// Without `limit` or `page`, every run is sent, streamed. With them, one page; `X-Total-Count` always gives how many runs match, all pages together.
 //
 // Corresponds with GET /sessions/{session_id}/runs (the `GetSessionRuns` operationId).
 func (c *Client) GetSessionRuns(ctx context.Context, sessionId string, params *GetSessionRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3152,6 +3359,30 @@ func NewGetSessionRunsRequest(server string, sessionId string, params *GetSessio
 
 		}
 
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -3521,7 +3752,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetSessionRunsWithResponse Get Session Runs
 	//
-	// Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are ordered by creation time, then run_id; a session without runs gives an empty list.
+	// Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are in the order agno keeps them (run_index, then created_at, then run_id); a session without runs gives an empty list.
+	//
+	// Without `limit` or `page`, every run is sent, streamed. With them, one page; `X-Total-Count` always gives how many runs match, all pages together.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4214,6 +4447,11 @@ func (r RenameSessionResponse) ContentType() string {
 	return ""
 }
 
+// GetSessionRunsResponse200Headers the declared response headers of an HTTP 200 response for GetSessionRuns
+type GetSessionRunsResponse200Headers struct {
+	XTotalCount *int
+}
+
 type GetSessionRunsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4231,6 +4469,8 @@ type GetSessionRunsResponse struct {
 	JSON422 *ValidationErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalServerErrorResponse
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetSessionRunsResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4659,7 +4899,9 @@ func (c *ClientWithResponses) RenameSessionWithResponse(ctx context.Context, ses
 
 // GetSessionRunsWithResponse Get Session Runs
 //
-// Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are ordered by creation time, then run_id; a session without runs gives an empty list.
+// Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are in the order agno keeps them (run_index, then created_at, then run_id); a session without runs gives an empty list.
+//
+// Without `limit` or `page`, every run is sent, streamed. With them, one page; `X-Total-Count` always gives how many runs match, all pages together.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5345,6 +5587,19 @@ func ParseGetSessionRunsResponse(rsp *http.Response) (*GetSessionRunsResponse, e
 		}
 		response.JSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetSessionRunsResponse200Headers
+		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCount = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil

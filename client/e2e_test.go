@@ -71,8 +71,11 @@ func TestClient_EndToEnd(t *testing.T) {
 		if err != nil || one.JSON200 == nil {
 			t.Fatalf("get e2e-team: %v, status %d", err, one.StatusCode())
 		}
-		if team, err := one.JSON200.AsTeamSessionDetailSchema(); err != nil || team.SessionName != "Trip e2e-team" {
-			t.Errorf("e2e-team as a team session: %+v (%v)", team, err)
+		// session_type, the discriminator, picks the shape.
+		if detail, err := one.JSON200.ValueByDiscriminator(); err != nil {
+			t.Errorf("e2e-team by its discriminator: %v", err)
+		} else if team, ok := detail.(client.TeamSessionDetailSchema); !ok || team.SessionName != "Trip e2e-team" {
+			t.Errorf("e2e-team by its discriminator: %T %+v, want the team session", detail, detail)
 		}
 
 		// Bulk delete two of them, with a report.

@@ -902,6 +902,12 @@ type GetSessionRunsParams struct {
 
 	// Table Table to query runs from: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first.
 	Table *string `form:"table,omitempty" json:"table,omitempty"`
+
+	// Limit Runs per page. Without it (and without `page`) every run is sent; with `page` alone, pages hold 20 runs.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Page The page to send, counting from 1 (with `limit`, or 20 runs per page).
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
 }
 
 // GetSessionRuns200JSONResponseBody_Item defines parameters for GetSessionRuns.
@@ -1157,6 +1163,10 @@ func (t CreateSession201JSONResponseBody) AsAgentSessionDetailSchema() (AgentSes
 // FromAgentSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1164,6 +1174,10 @@ func (t *CreateSession201JSONResponseBody) FromAgentSessionDetailSchema(v AgentS
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the CreateSession201JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1183,6 +1197,10 @@ func (t CreateSession201JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessi
 // FromTeamSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1190,6 +1208,10 @@ func (t *CreateSession201JSONResponseBody) FromTeamSessionDetailSchema(v TeamSes
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the CreateSession201JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1209,6 +1231,10 @@ func (t CreateSession201JSONResponseBody) AsWorkflowSessionDetailSchema() (Workf
 // FromWorkflowSessionDetailSchema overwrites any union data inside the CreateSession201JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *CreateSession201JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1219,10 +1245,39 @@ func (t *CreateSession201JSONResponseBody) MergeWorkflowSessionDetailSchema(v Wo
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t CreateSession201JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t CreateSession201JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t CreateSession201JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -1245,6 +1300,10 @@ func (t GetSessionById200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSe
 // FromAgentSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1252,6 +1311,10 @@ func (t *GetSessionById200JSONResponseBody) FromAgentSessionDetailSchema(v Agent
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the GetSessionById200JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1271,6 +1334,10 @@ func (t GetSessionById200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSess
 // FromTeamSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1278,6 +1345,10 @@ func (t *GetSessionById200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSe
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the GetSessionById200JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1297,6 +1368,10 @@ func (t GetSessionById200JSONResponseBody) AsWorkflowSessionDetailSchema() (Work
 // FromWorkflowSessionDetailSchema overwrites any union data inside the GetSessionById200JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *GetSessionById200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1307,10 +1382,39 @@ func (t *GetSessionById200JSONResponseBody) MergeWorkflowSessionDetailSchema(v W
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t GetSessionById200JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t GetSessionById200JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t GetSessionById200JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -1333,6 +1437,10 @@ func (t UpdateSession200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSes
 // FromAgentSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1340,6 +1448,10 @@ func (t *UpdateSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentS
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the UpdateSession200JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1359,6 +1471,10 @@ func (t UpdateSession200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessi
 // FromTeamSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1366,6 +1482,10 @@ func (t *UpdateSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSes
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the UpdateSession200JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1385,6 +1505,10 @@ func (t UpdateSession200JSONResponseBody) AsWorkflowSessionDetailSchema() (Workf
 // FromWorkflowSessionDetailSchema overwrites any union data inside the UpdateSession200JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *UpdateSession200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1395,10 +1519,39 @@ func (t *UpdateSession200JSONResponseBody) MergeWorkflowSessionDetailSchema(v Wo
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t UpdateSession200JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t UpdateSession200JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t UpdateSession200JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -1421,6 +1574,10 @@ func (t RenameSession200JSONResponseBody) AsAgentSessionDetailSchema() (AgentSes
 // FromAgentSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided AgentSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	t.union = b
 	return err
 }
@@ -1428,6 +1585,10 @@ func (t *RenameSession200JSONResponseBody) FromAgentSessionDetailSchema(v AgentS
 // MergeAgentSessionDetailSchema performs a merge with any union data inside the RenameSession200JSONResponseBody, using the provided AgentSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) MergeAgentSessionDetailSchema(v AgentSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"agent"}`))
 	if err != nil {
 		return err
 	}
@@ -1447,6 +1608,10 @@ func (t RenameSession200JSONResponseBody) AsTeamSessionDetailSchema() (TeamSessi
 // FromTeamSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided TeamSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	t.union = b
 	return err
 }
@@ -1454,6 +1619,10 @@ func (t *RenameSession200JSONResponseBody) FromTeamSessionDetailSchema(v TeamSes
 // MergeTeamSessionDetailSchema performs a merge with any union data inside the RenameSession200JSONResponseBody, using the provided TeamSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) MergeTeamSessionDetailSchema(v TeamSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"team"}`))
 	if err != nil {
 		return err
 	}
@@ -1473,6 +1642,10 @@ func (t RenameSession200JSONResponseBody) AsWorkflowSessionDetailSchema() (Workf
 // FromWorkflowSessionDetailSchema overwrites any union data inside the RenameSession200JSONResponseBody as the provided WorkflowSessionDetailSchema
 func (t *RenameSession200JSONResponseBody) FromWorkflowSessionDetailSchema(v WorkflowSessionDetailSchema) error {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
 	t.union = b
 	return err
 }
@@ -1483,10 +1656,39 @@ func (t *RenameSession200JSONResponseBody) MergeWorkflowSessionDetailSchema(v Wo
 	if err != nil {
 		return err
 	}
+	b, err = runtime.JSONMerge(b, []byte(`{"session_type":"workflow"}`))
+	if err != nil {
+		return err
+	}
 
 	merged, err := runtime.JSONMerge(t.union, b)
 	t.union = merged
 	return err
+}
+
+func (t RenameSession200JSONResponseBody) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"session_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t RenameSession200JSONResponseBody) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent":
+		return t.AsAgentSessionDetailSchema()
+	case "team":
+		return t.AsTeamSessionDetailSchema()
+	case "workflow":
+		return t.AsWorkflowSessionDetailSchema()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
 }
 
 func (t RenameSession200JSONResponseBody) MarshalJSON() ([]byte, error) {
@@ -2215,6 +2417,20 @@ func (w *ServerInterfaceWrapper) GetSessionRuns(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "table", ctx.QueryParams(), &params.Table, runtime.BindQueryParameterOptions{Type: "", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter table: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3300,15 +3516,25 @@ type GetSessionRunsResponseObject interface {
 	VisitGetSessionRunsResponse(w http.ResponseWriter) error
 }
 
-type GetSessionRuns200JSONResponse []GetSessionRuns200JSONResponseBody_Item
+type GetSessionRuns200ResponseHeaders struct {
+	XTotalCount *int
+}
+
+type GetSessionRuns200JSONResponse struct {
+	Body    []GetSessionRuns200JSONResponseBody_Item
+	Headers GetSessionRuns200ResponseHeaders
+}
 
 func (response GetSessionRuns200JSONResponse) VisitGetSessionRunsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4083,140 +4309,151 @@ func (sh *strictHandler) GetSessionRun(ctx echo.Context, sessionId string, runId
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rchu3s+eroGZ3K1LViKYcJ9m/XOeDbMmJchxJK1FxpRwVCc6AJI5nAAbASObfpap9mn2wfZJTaABz",
-	"xZCUROpmfpNIEGg0gEZffuj+FkQ8nXJGmJLB3rdARhOSYvhzf0yYOidSUs4OiMI0OYcv9XdTwadEKEqg",
-	"JdYt+zFW8B1ms5NRsPf5W4DjmCrKGU5OS+2VyEgYqNmUBHsBH/4XiVRwE35zn7AsSYKbyzCIiYwEneoO",
-	"gj1DzY6ckoiOaIRgsDBQVCXEfYsO9Ic3oaWHxlVqbP9SCcrGy46Ijg5QJkmMKENqQiWShiGNsY/iYmTb",
-	"xlJQ7fWC0X8ygqCh6wzRmDBFR5SIRr92AXT/YWMKQTTBqj+hUnExq86WKpKaxbnFIrgPsBB4tgSL3vN0",
-	"mhBFkKYDOTqKKbzXH/9mP9bkCoIViftYVYkdcZHqz4IYK7KjaEo8k11EjOMUDKL/0P1IhdNpmSJDAdqH",
-	"6aZE4TVv27wvlA9WUPOH+8jQImgk10eK448bqEIGfHITBvO27vm83Tp/n7puGU5Js+PfshSzHUFwjIcJ",
-	"yU8FNG6OcIy92yMfQyqsyPrY+D4TAs6uHgbxEVIT4pEKjtpzoKZMXpamuH5aV7rOZgBNWi5fmCICR7qB",
-	"9NFoSSpRaYb4FvxPQUbBXvA/XhXXxCt7R7yyP+/pplp2cIWTvuJfCJNeyaupGBOxxBR6uitkulokfk3b",
-	"nhn2Jgyyabw+GfMRS4XMCF7xcmEGt+Ilk0Tc+xq6kEToWwhLySMKvV9TNWnZdqZ1HNzchIEg/2RUkDjY",
-	"+9y8mCpHvXZAL2uXkE8J8Fwe73B8Rv7JiFRnRE45k7CDyFesLwlz6nUHwZ5uiYRpGoQBEYKLfsRj3d27",
-	"/YP+2eH/uTg87+k+q4qG66AuQA51D8h8i1IiJR6XJYch3CczykPP3+wwxHvdsM7a2PVe6qzEQQ9XfLzj",
-	"8awviGa/W6WmnjVfih6TaxCZaMTFAqHkF6G1ebVtCR+pnhm952yU0GjhXnA0waamMfpB7uz+gHCir4MZ",
-	"Il+pVLKDLiRBp/u997+hV3ZM+Uru7CLF3XGkqlPfS+9Pjj98PHr/QjZSg6E+poN6c5Yxu+XadPXbCyWf",
-	"tjvF+ibsi4zdo8NT6ASdZcz2qrtbr1LWmxAkMoaokiQZoS3KppkKUcSZIkyFbuFl6HSlEJErvYgh+v//",
-	"9/9tv9U/RNckSXa+MH7N0BcykwgLgnAiOZJEXJEYYQmHUI9jlv4HiUaUJHH5BtazdlbL3dhYnRlw8eAt",
-	"woiRa3RxcXSArieEITyUhKnawIbdWo/J5P2GPYc+nDIksorMMf1rBYHg9B4bpUdwamm+5uLLKOHX9+jt",
-	"k+3CXZZVA6F0glpPmRVcKz9pLVYoHRkNiEqEWdV+bDFGn5J1U7Ur7s6Ok6kdz6m2Rwdoa0wYEaAZ0RFi",
-	"XKGp4Fc0JvG230DxGCR3p+j4Flfuw1kpR4wqWmKTGW6OeXLHw1kTrHBEq3sV6Z59entxnB9TT76XMKlS",
-	"UIiUGgfcCB465ouhmojxiKIDkpDFoqg4fbKp83ykUpWNxaMDqdWqGHruoH2FUi4V2u12w263i2gs0ZQI",
-	"p7+j4QzFZISzRKEtw2txRcQPEg12dlL8dWeIVTQZbL9FKRfE8OPN69daV8tdVA1tKqXsyHy56zvAMmh4",
-	"qiqGq2eS2kiVpVmWphgizghMicahMTQJkvpUcxETgTCLczNff5oQNlYTfb8PSnwdVGZ0C7N57lyB7MZs",
-	"WxR1CoypMuKyrLx6tsqiLSXPyJQL1WTopwlWCKNhlnyxfEQxjTvoEEcTFFOpKIsU2ipoC1GZsm00xVTk",
-	"GoPdS3g6JVhIxFlEYCncF7ASe/qTgRksHhjFBg6ZayVIyrXqRVWIuJoQcU0lgR8xrvojnrF4gLYyZrQ2",
-	"TRK0QpqgEHEBdwe/ZiTWu1oTNrCiaYDG9Iqwbb3IdUsCyNF/LrX6hruxZW9wU1+f2LO3c+qXHiVf5VF5",
-	"hGOu0AfoZ8GOinNSiqHbdpLbIa07KZ9rQyyJjMl+iYG1izVLhwS2iG5nN5lXqOeuHcrUz28COFM0zdJg",
-	"r1vReCVq8LjwSdVUlNv5NW/tLms9wrUTHIRVLjVWIeeuh/+Fqdli6GoTE3SXCCsy5oL+GzznHXTCwLVZ",
-	"csaE6OJ4/6L32+Fx7+j9fu/wIEQfTs7eHR0cHB6H6Pik1/9wcnF8EKI/Dnu/nRz09Sf7Hz+efNItnSEe",
-	"oj/3Px4d7PeOTo77h2dnJ2chOt3/6+PJ/kG/d3LS/7h/9uuhHun84vT05Kx3eND/4/DgaL/f++v0MERH",
-	"x73Ds+P9j/3zw7M/D89cD/q/o/eH/Yvj/T/3jz7uv/t4+BZFCdXcR3LCsyRGOIrIVMGEJcJxTGKUYEVE",
-	"p3QXG54Av+pLHQZfd8hXRZikw4TsEKY31+eKsyoMagwKwiDnUBAGOYuCMGjyKAgLb0UY1LkUhEGDTTCg",
-	"j09BGHgZFYSBh1PB5U0YfOBiSOOYsEXOmiMms9GIRpq3+spMqZEBHXRmdzOSEZ+SLbm9l1+1e2bz1r0z",
-	"BXNehHumyUPPiTxiigiGk3NQkmCsRSz/gGlC4kJdKTSYLXfv0XgP/Th6Pfw52iX/irv4zfCX6H+Tn0a7",
-	"+PXwx+hN/BP5ebRdZ79/j9xrKcJCOBekacr/ybgi5sIWcFtQNkZUPZWlm7cqnkU85gpu0UUrp6/bkb1u",
-	"K6wvRMGL2PkNfnh4dorHlGmjzDXq23vLhBP6TeXAeS78xgpoQbnZHdmY3NRw5TYqkg1nlPUw68WoKWEp",
-	"MfTM69POknJ2xEY8qBuIxdeFu6TBazM6jFbxktb497lC/+UcnjtqGhxOaEqtZg/2W7D3uhu2KmGG49pM",
-	"slxO8VejZO12u92SzlUyYz7CCD5lC/ooD931OWl1K+dP3dL/SBTxjCk0EjxFu9stqt6pPRweFQ+LaNJX",
-	"NCX9VM4f/xzaIvKVRFkOJ9DGREqThEoScQb2lo8A+9ue/sUfJfuNATeLYClMZgEbILxpZu1WoWVU0/Q9",
-	"9OmbvRkT2LjMmCxfevOTeYOe2hb1QW8aO7g4G579Oks4jnucf8RiTBaJ1zPngODxDFGJEv0jLQ8wQ7s/",
-	"//LLL693f0bDmQLCKvK3qUu9CDncxj8Pq88yNh/MtTK3tZpgZQ+R1mLAXM9a4VNZTPkj4Jj29bhoRBMi",
-	"EWVRksUOclCPZkBLgDJRhQ2eYn1IEzeEEXeamJTHJEFbpDPuhObTX4k+lWgs9A1M2fiVkXFlz3feD9Bt",
-	"glyLVneV8zjJ1DRTLrxWTKbK2feWsHXDxM6yW0HETODvEfbkIQyMithGnOkZejhnWuohYAc/Aq0fljg5",
-	"0Eb3TVN3Az0wlUcw8AIyTSOgk00z1U9JTPE64zT6aMAgCCuFo0kKi1k2TnSLP4AMUENNbPoR+PeHGdrh",
-	"PHPtu8rAPxyBD4FpPCUChAKLCPjpMyBwLsLxXqCFuj4PVoeAoHs15MOI1Ge2ypom1IFgyRll4/6SYnmB",
-	"aHPd5bKWjlA+BrrGEhGGh4lxgDq/aP59SQIXhD3ifisomwoeESlzYIaX/PLGK+iXikwfg3hnqBbsN5T4",
-	"KD+Hb4DsERGERY/Ebjc4iqhqk49FK0OwteY9mttKgQagoLnR9LbO78UKbfb7XEt7OCwRlkiQiIuYmCDi",
-	"SDdfBPTxPg0o4NUtEtbKD4+RAT3r++J+csRcOQ5EgRRvIwKGsuPmW8Fpafeh4AP0UYQH7bpuKfJVvfov",
-	"ydl2jZR86c0vHxBpcV5GWCCsgGJSxIxraKgGLHwd8KuwvB39WCzOk8cQMj09bgnSXecPfP8gmJDquCU8",
-	"iN70/DF48ycMvEA/NY0argErUy4rp6Idqn1OxBWNyAXDV5gmWiVY5G0BBRRpxU9rWFRCrDzibETHmSAx",
-	"4gyBJX9yXve2+IJOL8LfMoeJXpbnIfk5+JynFHq+bIgtTXz71NbrUTo6cALOYB9LEAA0JAlnY4kUb3Es",
-	"rdWj0HNOBBPhckRpdduOu3mA5nmAVoCDNAUd94/9dvv279Pa9ad2WOYKnqvd683FIz1b0xx/hm/XLMJQ",
-	"cQAamLag61CFqNxe39O2VYBjCwEGiNiF8qsEkP0entbNkaJJ8eouXu9ju2KNdHfoesIRv2byAUHEBQU5",
-	"anjhTqmDiBde7/UnXdULvP2G79mj4/BPcBMH5nwEBRM8XfcMlq0h/c65UCciJqLSrYxs7LzSU97U048+",
-	"LPOCWpvA0ncUWAL5uokubaJLm+jSJrq0iS5tokub6NImurSJLrV5Rzzq0ibEtAkx3TvEtMoXxQthhBVv",
-	"yROPbb2QCFPV5vZQpxsslUBwk8Zuk8buwdLY2YtQbrLZPbNsdqCnPEwqO311rVmzIzhtTWcKl5lT6FZ6",
-	"jy7y+H9fMYdnm85vKa9+2/XruTAvGM7URAvCqPzIrA0MUmsOr6tl45lN/T30iwB9tHHKy1SZTadcKBKD",
-	"g01Ll0WctV6SHd0WpZlUaEgQnk4TPRzlDCyTJqO978BfCL/nMNHHdDiyixLirF9jcqJjnroUBl93xnyn",
-	"1JHWGDrH9o/PKZ5+Nsy+xGx2WW6/Q1OXl2WK1STYC8ZUTbJhJ+LpK46ndEczckzYK9etZk7xc/mFTne4",
-	"Taa1M+VwrZq5rjQ7lmPDclrQfHZYVjw8G9asg9V5ND9X19PdNGtXBR1/7EAlDuWfPEne3NQ1isVJmP7E",
-	"CY1B4i+VJGLI41mnlAdqD9m3uqVXvOYBN5Vot35/NNKN3Ovm2ANdZkSFBAffMCGpSYMALqPB31m3+2OU",
-	"cHOfwX+kYz7UjDcf7CHzifFvm88GISKdcQcNbjfZQeepXGVta+pZfofoeGaQhhwAssE1rAPX4GFvGddg",
-	"/szt3XsYi1r55KOcAEFUJlgVxmq/chZzm0vs1rbiBaNfC1vMZv/KnWHPC0jhWa+niqbwkPpkIRUeWgtc",
-	"xVMEBWwC8ZtA/JMPxHtO1SYa/wjR+Bz2+yQi8r5dUQ7Lrz623DL/Iq6sD1jfhIK56IuMPcq1b8c3uUn1",
-	"2hEcTeDwV4gmU5Q3PctYMQFBZJaoxxEAMLJRK4HqIj+1h3zbfPMmc4EK4sLma0ooDgAIuNotCGJJ/H8z",
-	"bN+0LecYoMuF79en/MtaNPxZxMDL79rWaO061ILjUY0i5y478JZg2MTEF8bES2JxQfGEe4Sa2+KbKzg7",
-	"pWdTTzKmWZKU6z0pTpi1xttzAerOylpE+ILId0WKl0hYUYmSmnrlG9jUKLlLqHneddFYLzgwUSaomkET",
-	"c4n81uudviNYmKdgTcU7rytxct4/P3x/cXbU+6v/n4d/aW0coyH80mAMOuhIobHATElEroiYIb2BTGZz",
-	"PQcYM9gLzG8K+iZKTTXnf//UKwgxjT44tMHvn3qNtK776PdPPSTpmFU3vqX390+9/p+HZ0cfjt4bH/t/",
-	"Hv6lSZTo7wCSZcu/AxQlmKYm4DvhSWx60F/CXzn9KKFSFS+n5Z4WqWGRaftaUEUQF/Xc29tQ3sA8xOdy",
-	"D8cpZSG6ntBo4jiFk6SDLlhMhHn7SCVPzJjUkJoNczqprLyRlKWk1JCOFycJESjFMyQJWYLnN/AgxuSo",
-	"rfHWlTqyLNAG9kwqknYqL/0ZL2WfuCLC1BsIdjvdTlcvKZ8Shqc02At+7Ox2ukEIQR7Yd3k9uaKaQ5MM",
-	"k2sfpVmi6DQpTdfUiaACqqZQhjCSlI2T0pJ1UE+fdwNZQhFmjENQP2MxZ8aFdE2TBLKpY31VJDNbyEIv",
-	"CbIiqwgPSviJGVQbH52/2d/MJMulQqKtclGSz/RyEBZlSqAkiP5sG8UkojFB11qrpHlxhT1Nv9MBZF5P",
-	"g7NkZl7lDrmawH6gMZCh/1QAVcAqmuj9Y2praMOITI1+RmNTHE3PGwIjUrNEj80Ts1f0WJoXSmAmDaP2",
-	"EKFQm8McYOgeFt9SpweHXyppTDA9gp2FK+UBP6CGQeeExWhwCp6XPevQ/g9BpoJIwoy3f6Bt3jFRCKPX",
-	"3W7hgADN25y7a6eEu2IUsHruQ+byfYeIMqkIBoA2ZoikUzVDr7tv9KbNN8ZR3CilAftS4JQoIiSI+vo2",
-	"NIV2HBeA9SOaKCI6yIaXLFVF/ZMvZKrMEkKlB55OsaJDmlA1M6G6KRE7NK5tk0HLFoEyN5qWfzICEVdz",
-	"PQW2WIXMTYRldaCwSEScvydeetb6MmkwCSs8xJKA1cS1kIKJA/1wHvNSBbaCjJPVaIKlqVIEOYT1joxt",
-	"X7CloPlAaQ12oDkCJWE66BBWNyVY70Kos9fGo3hob9GcSXe/0xfMshzzHFq7sHGrgi7u+fEezL0KBkUw",
-	"b1lO+eM8Vo5JaCs/jdBY7zUibWFPtd1BdiGlcy65H0JlRCEr+YSgh9bNBvH31TCylQtlUKKJ9zdZ+Elv",
-	"CdgHoTliuZA212JRP4j8k+EEElWUJNXbUnuqJjxTWlzwa0YEYlryGcEXGnHnBMkVTjIrcYn0Dmt6sLe0",
-	"+ZHhRxtDnRmwGpaeaJLq1SpKdZUooECFH+fY0AASmZe+KO1H+QPio1HCcQwgq5hi49BKK3mqtrBWDX7s",
-	"dLftNVw66YxXG++hgTYvBqbCorwmehv+1P0RmG8IkO5aeYsGI5xIMsi/KJNWu6G1hprJDCetcgH6sI+B",
-	"y0uQS0YYLFwhZ4J6HSH7BjhXzIacJwQz34qcfXiPfnn9poumRSAj1Ic9xTuS6AvMXUIRlmSHMkmYpIpe",
-	"kQ4atFy9WH4xbtTa5QvCA9uqIVok1a/gt7aGV4kWOGF0zLgoXVcTgk3qCMtzowrUuL1oluXXtu739SLK",
-	"l8Z8IlK94zGgocpBvzqSc+/bklemt3rbTdVYs0AsxzzQaF93u+uhwdX9Ahq8QK1CTZIZAIRHWZLMtMxj",
-	"qqwhve6+Ka5iVzgmwkJQIhfpbHp9zdLCbE/ztdrZ19P01RXbT67xTLbuxC238Nudyu6or7Oe9uvum2b/",
-	"c2evjZE3K1wST3Vxz4IcsSutHObM3akUewRpBfURbWnDlEq4XQyxuysjtg077aHYNOWC/pvEhowfV0ZG",
-	"s1KTh4C8kdGRwbGAEhx9ka22OSMklh1D7ZuVUduoruMhtijspwffXR2r2kpKeGiolOMo1+IoKdimCps0",
-	"VP60wn01ByO+iFSbyvL38xMoRPbm9euV0dUG+POQVDRF0FaT8tMK5cS8Ele+3d9WdMzQtboNNieHpoes",
-	"QVlT+g/Q1oxunC7ITrqlGsofI9tvcy9BSaGo+CdB/S17Jj9fan2o5CHMHaR5mbtLrQLkYOhcvXKuo5Kt",
-	"r/BYW/n5jQG1+MbEU231jChByRVURDJ1oMAjUSloC6qSMYv1lDRbpC21ZnDJsoPOzTmRpXbDWdWw3gIj",
-	"PITXdmHuLt4GBc+sXgjau2G81qY6+ZxQfplq5l8RIc2WNk9q9XWuf1OUVIIt9FXJpl/kV6KWdYo4tGK5",
-	"sq9w/KrORhvxbkIdtA/GurXcCztlZH1Omhtr8XasgHifWv4BlrTimsyJgTLp0Nsr3dmr6yIssd0yxfy3",
-	"q7ML70FhgTvN28dLMiEz0akOKhvrhZ8zt0sxm3FGEEkkQVtc6I8Y11fENljSNtpc9vM9jDXdPqXlDGjP",
-	"7zWdewg37DMks6GhyzkeKLNRgsH/GsDhHfQH5jvjeFATkkqSXBHZxoxKyGhtHIEkrFtTLKDqPRC43VqF",
-	"v8mjosxd7SBmguU179DWrv50t9vtth2axBa8881yXr28ZYK9S9Tom0N8UK/K5+HCqZ6kfUOhbfFpXrLN",
-	"Yud3W6ZtB/DO+o7T3A2XJi6oVf7zngGSgDqjb8TyxtlDgwK9MgAhOyhC8oMi0mb9cZl7q6X7yYM/lVwN",
-	"2x3Uo9YLMRRgNxR3rCmEzk1JPWgi53o69Tj94ayFuS5hZgmAU0EUXC73JNq53yvdLMnAoJqgE72b+fgP",
-	"X5ly+ltYRgjcrDLanjdrbnN9+iY+97rN84TOny3kFw2XJ7QyTTvAwugDTKzglz5FKw5AvLUO3kcOQHgm",
-	"ulQMohw/UCVX/HpiEG9RvCAG8SAhh7ZJe0IOl2v05y0syjvPt+e01Kfk36oYMlxYKweVzIeNR+v5eLRG",
-	"uUfr0X0ygFvQyrARc9UN9ST8NOAOKLw0d/VhCILjugcD3rgscltMufT4LQxGFzKWXrtApEvsrkWyezCd",
-	"i3QLmbmQZJQlRs8TZMfoVwX8wwr0HM5XAYaGOTwXLk0XHnIgQjQkI33Fiowx4yeZIZ/dWU40ZAArORYZ",
-	"63OjBcuQGFDfcGYfTpi69rKk7elNIzLmXO+yg/ZRSqUszUa3GhMlLZsuLo4O3iLMAGOT6AWZIYX1YYXc",
-	"r2+6/wJDLCH4ysYdyVcqy+xBGVM8iyYm/FV1rJgVOc/Rh7dxreh9ZnTEea6JB8eH3InKxaqb7aOoQ/Ey",
-	"FbfGNG8FHWn8+kXrba2zblPcVh8HrpzfIoFEfka+3bQmFCyLWIOAvrEB5Ip+eTvtaDmbDMCZPnCwZvq8",
-	"H7blsFr0u3mA5JtLzzNCe1M5wdiu+bqaTk8wrLvRc5955Lb7r9XJCc5GCY3m7h/XZhM1fv5RY/KkosbV",
-	"C/Lu5gi8Z6jbI1ZUH5NrVOixHqPkJizA/a++Fcr2zTyk/2kJhm9j37hhaFTg56VXT4DHXxLvX8L4e2Kl",
-	"swVQ8UWae/5Y76AI4jsNCfJbNeIzoF9WsWTt4LiW7pd5KthUJstw0bLW6EpeQLQLynBR9WyjeLeZ5HJx",
-	"vYfFuT8Ra+UZ4NyfmK1yF1h7C7L4B/mYmOuHQU8vNcdboKeb/nsfZDQ3JVBxvz6GRfEOxygHF29MiGdo",
-	"Qmzgi3Pgixv04h3Ri3P17EWYRZMWE96+m6ztoEEP4bVTU7U2qVYAgpS78SuuK8MzkRWqclGaxywMusIA",
-	"NtR3LlSmnwNwrEAC58AQ381Amb2F0u0CpGtTu0sD3E3xPl+SLW069whhZsIr0MMt9euVYSiXnIaPAy5z",
-	"RR3AYIEaz9TWmDurOxkXPua8eBTL8iAWp2s3f/5dmBhzubYqIMtLCTT8SvJgOno3MzuqNdZgrs6nBbbZ",
-	"2AjPz0Zw+4k9AViND6z1yPaCa45Me2fDrBJEUz72w5kF73uBNPDyspmhzVQpckwr4VlkFk20klEG2odz",
-	"ITGWKoDZGO8jYTGULNDSPOUxHc0qF5bp0hZKsj3iOK726uoolX6XD7SPRgAgdq+DbBpFCKUIMk1w5J7Q",
-	"K67vQ0hxECJ98aAoIVhIRFWeBsGoB7ZLKlFCRgrhhDPyFuA80QSzsaZCSVSgoWtZFGBs07JwMUGOTpOt",
-	"BuDerTCaSh2H29kFeUa29VgFjYRva7IJ5qaback0Y1cX+jbpZWS1+qqc4DU9upoPIbq/CfHcjYV7xRzs",
-	"0S/lvHrJsYf6bO8Ug6h38l3FIuZwcM3wqZb6O35pYMl0UKlVp9p4KRaNVU2WgE7lr6c2RszGiFmREbPB",
-	"LT0/3FINuPhkokVZxchaMWypJiZvB1l6JYjLA+x/aXFRWF/MpvvVpk7tZUDlZQUXY8zov12yCC2txloW",
-	"NR9aaMWLsrH+oe7cZOoaEqWIyHOFRzauw2KUYobHJNVaGto35CibRdIocnpwSFs3BcPPvmvoNs2sM5j1",
-	"ncwsy7D1BV9akpdvzKy1mFmAnzJMf+EgsSUneS+DzY7xnRhs9dneyWCrd/JdGWxzOLhmg0131jfD92XZ",
-	"wtjYYj5bzFyYy9hihqdP8fU2bOiNUbZJPbgxxr5r7J69dNZjjdUE5W2tMVt1bj7wDSeJuem38pR3cttm",
-	"OW7g3qrv4YtCPnmmPhucKlLsURbTKxpnOKk8VtdaWTEe9GsKUzgT8DZouVJEDLLiGP25ku8o1McMHrn3",
-	"afy2pG67lObAAq0XyiL6llCjybTB7aBW3q3svTGxI1n8yXrMvvooG+DdioB3OVNfDurOt08W5+mDX7k3",
-	"xlhB3Z6RghuNSlSr8rVFpjyawAeI6pMbcRbL0IBoJb0irdkdXaov3fV8Bixfgsw7g1vSvu2r8DdqKfXR",
-	"zjKb5GMtPDN9r5Npt6bex7V3hsxlwZ2lA/hykZ2+I7ksrDP/7XeE6fTxa1WAzqJ+61K2d1GudBlje/nW",
-	"zXKoN5c3C3CbVjup1pKdY2pnbAPh3BjaGwjny4FwOgmwfCq0M6gYjzC8XNqC2Jy10bahcKAvWFekCjPW",
-	"lSdNmPumfBe5rGH6unY5wzromEOGGEgab4slhrZelMgYaBjI1I8EeRVTQSKVzOq3kS9Ip2dWGG63jdMB",
-	"X2z5b5NLaV0hu+ZI98hYUO+uEaMpLclzj0gtP9M7haUaK/MyddB5G3CxFtr49Xehh87j2YOkWjvLbldu",
-	"ax3p0x5S9/UGlWANSnef17UNWS51y42Ou9FxV6jjbrKibQJaLySgBXJUZKsPZjUE9B0CWq++GVviZonI",
-	"VhG/0rfycAaZ0I4OTK6cW8Sa3L1eCiHo/00YwfxVCiXoD7YXhI3uFDV6kKDR/WJG+npdJrGEWcNb0Ort",
-	"ONcBsk1M6z4xrZcX0rpvEomCKS86zHCPKMN3GGR43KQRj2xe1fyK7bbVJoCwMa7ub1xxCDZv4giPGkc4",
-	"y+amgdDj2Y8buTkLlcQkE3a6cf5kB+p5Q106fQ/sAdYqtNiCEGmKXC6H0GHsinSbUNExhMsHK4QN0IAL",
-	"lEKdFIU4iyAEYK+FnOaby5v/DgAA//8=",
+	"7H39UiO5suerKGp3YyCicBumZ+Yed9w/aKDPMKcbWDDTO9FD2HKVbOt2lVQjqaB9JojYp9kH2ye5oZRU",
+	"32UbsPlq/wdllZTKklL58VPm317A44QzwpT0en97MpiSGMOf+xPC1AWRknJ2SBSm0QX8qH9LBE+IUJRA",
+	"S6xbDkKs4DfMZqdjr/flbw+HIVWUMxydFdorkRLfU7OEeD2Pj/6LBMq79f92T1gaRd7tle+FRAaCJroD",
+	"r2eo2ZEJCeiYBggG8z1FVUTcr+hQP7z1LT00LFNj+5dKUDZZdkR0fIhSSUJEGVJTKpE0DKmNfRzmI9s2",
+	"loJyr5eM/pUSBA1dZ4iGhCk6pkTU+rUfQPfv16bgBVOsBlMqFRez8mypIrH5OHf4CO4BFgLPlmDRAY+T",
+	"iCiCNB3I0ZFP4UA//tU+1uQKghUJB1iViR1zEetnXogV2VE0Jg2TXUSM4xQMov/Q/UiF46RIkaEA7cN0",
+	"Y6Lwmpdt1hfKBsup+eQeGVoEDeT6SHH8cQOVyIAnt743b+lezFut89ep65bhmNQ7/jWNMdsRBId4FJFs",
+	"V0Dj+ggnuHF5ZGNIhRVZHxsPUiFg7+phEB8jNSUNUsFRewHUFMlL4xhXd+tKv7MZQJOWyRemiMCBbiCb",
+	"aLQkFag0Q/zt/U9Bxl7P+x9v8mPijT0j3tjX+7qplh1c4Wig+FfCZKPk1VRMiFhiCn3dFTJdLRK/pm3f",
+	"DHvre2kSrk/GfMRSITNCo3i5NINb8ZJKIh58DF1KIvQphKXkAYXeb6iatiw70zr0bm99T5C/UipI6PW+",
+	"1A+m0lavbNCryiHUpAQ0HB7vcXhO/kqJVOdEJpxJWEHkG9aHhNn1ugOvp1siYZp6vkeE4GIQ8FB3937/",
+	"cHB+9L8vjy76us+youE6qAqQI90DMr+imEiJJ0XJYQhvkhnFoecvdhjiQDessjZ0vRc6K3CwgStNvOPh",
+	"bCCIZr/7SnU9a74UPSE3IDLRmIsFQqlZhFbm1bYkmkhtmNEBZ+OIBgvXgqMJFjUN0Q9yZ/cHhCN9HMwQ",
+	"+Ualkh10KQk62+8f/Ire2DHlG7mzixR325GqTnUtHZyefPh4fPBKFlKNoU1MB/XmPGV2ybXp6ncXSk3a",
+	"boL1STgQKXtAh2fQCTpPme1Vd7depaw/JUikDFElSTRGW5QlqfJRwJkiTPnuw0vf6Uo+Itf6I/ro///f",
+	"/7f9Tr+IbkgU7Xxl/Iahr2QmERYE4UhyJIm4JiHCEjahHsd8+h8kGlMShcUTWM/aWS33Y2N5ZsDFw3cI",
+	"I0Zu0OXl8SG6mRKG8EgSpioDG3ZrPSaVDxv2AvpwypBISzLH9K8VBILjByyUPsGxpfmGi6/jiN88oLfP",
+	"tgt3WJYNhMIOat1lVnCtfKe1WKF0bDQgKhFmZfuxxRh9TtZN2a64PztOEzueU22PD9HWhDAiQDOiY8S4",
+	"Qong1zQk4XazgdJgkNyfopM7HLmPZ6UcM6pogU1muDnmyT03Z0WwwhYtr1Wke27S2/Pt/JR68oOESZmC",
+	"XKRUOOBGaKBjvhiqiJgGUXRIIrJYFOW7T9Z1no9UqqKxeHwotVoVQs8dtK9QzKVCu92u3+12EQ0lSohw",
+	"+jsazVBIxjiNFNoyvBbXRPwg0XBnJ8bfdkZYBdPh9jsUc0EMP97u7WldLXNR1bSpmLJj8+Nu0waWXs1T",
+	"VTJcGyapjVRZmGVhij7ijMCUaOgbQ5MgqXc1FyERCLMwM/P104iwiZrq831Y4OuwNKM7mM1z5wpk12bb",
+	"oqhTYEyZEVdF5bVhqSxaUvKcJFyoOkM/T7FCGI3S6KvlIwpp2EFHOJiikEpFWaDQVk6bj4qUbaMEU5Fp",
+	"DHYt4SQhWEjEWUDgU7gf4Ev09JOhGSwcGsUGNplrJUjMtepFlY+4mhJxQyWBlxhXgzFPWThEWykzWpsm",
+	"CVohTZCPuICzg98wEupVrQkbWtE0RBN6Tdi2/shVSwLI0X8u9fUNd0PLXu+2+n3ChrWdUb/0KNlXHhdH",
+	"OOEKfYB+FqyoMCMlH7ptJbkV0rqSsrnWxJJImRwUGFg5WNN4RGCJ6HZ2kTUK9cy1Q5n6+a0He4rGaez1",
+	"uiWNV6Iaj3OfVEVFuZtf887ustYtXNnBnl/mUu0rZNxt4H9uarYYutrEBN0lwIpMuKD/Bs95B50ycG0W",
+	"nDE+ujzZv+z/enTSPz7Y7x8d+ujD6fn748PDoxMfnZz2Bx9OL08OffTpqP/r6eFAP9n/+PH0s27pDHEf",
+	"/b7/8fhwv398ejI4Oj8/PffR2f4fH0/3Dwf909PBx/3zfx7pkS4uz85Oz/tHh4NPR4fH+4P+H2dHPjo+",
+	"6R+dn+x/HFwcnf9+dO560P8dHxwNLk/2f98//rj//uPROxREVHMfySlPoxDhICCJgglLhMOQhCjCiohO",
+	"4Sw2PAF+VT+1733bId8UYZKOIrJDmF5cX0rOKt+rMMjzvYxDnu9lLPJ8r84jz8+9Fb5X5ZLnezU2wYBN",
+	"fPJ8r5FRnu81cMq7uvW9D1yMaBgStshZc8xkOh7TQPNWH5kxNTKgg87takYy4AnZktu97KjtmcVb9c7k",
+	"zHkV7pk6Dxt25DFTRDAcXYCSBGMtYvkHTCMS5upKrsFsuXOPhj3043hv9HOwS/4RdvHb0S/Bf5Cfxrt4",
+	"b/Rj8Db8ifw83q6yv3mNPOhT+LlwzknTlP+VckXMgS3gtKBsgqh6Lp9u3ldp+IgnXMEpuujL6eN2bI/b",
+	"EutzUfAqVn6NHw08O8MTyrRR5hoN7LllwgmDunLgPBfNxgpoQZnZHdiYXGK4chcVyYYzinqY9WJUlLCY",
+	"GHrm9WlnSTk7ZmPuVQ3E/OfcXVLjtRkdRit5SSv8+1Ki/2oOzx01NQ5HNKZWswf7zevtdf1WJcxwXJtJ",
+	"lssx/maUrN1ut1vQuQpmzEcYoUnZgj6KQ3ebnLS6lfOnbul/JAp4yhQaCx6j3e0WVe/Mbo4GFQ+LYDpQ",
+	"NCaDWM4f/wLaIvKNBGkGJ9DGREyjiEoScAb2VhMB9t2+fuNTwX5jwM08WAqTWcAGCG+aWbuv0DKqaXoA",
+	"fTbN3owJbFxmTJZ9evPKvEHPbIvqoLe1FZzvjYb1Oos4Dvucf8RiQhaJ13PngODhDFGJIv2SlgeYod2f",
+	"f/nll73dn9FopoCwkvyt61KvQg638a+B1ecpmw/mWpnbWk2xsptIazFgrqet8Kk0pPwJcEz7elw0phGR",
+	"iLIgSkMHOahGM6AlQJmowgZPsT6kiRvCiDtNTMxDEqEt0pl0fPP0n0TvSjQR+gSmbPLGyLii5zvrB+g2",
+	"Qa5FX3eV8zhNVZIqF17LJ1Pm7IElbN0wsfP0ThAxE/h7gjV5BAOjPLYRpnqGDZwzLfUQsIKfgNYPS+wc",
+	"aKP7prE7gR6ZymMYeAGZphHQyZJUDWISUrzOOI3eGjAIwkrhYBrDxywaJ7rFJyAD1FATm34C/n0yQzuc",
+	"Z6Z9lxn4yRH4GJjGMyJAKLCAgJ8+BQLnIhwfBFqo6vNgdQgIupdDPoxIvWfLrKlDHQiWnFE2GSwplheI",
+	"NtddJmvpGGVjoBssEWF4FBkHqPOLZr8XJHBO2BOut5yyRPCASJkBMxrJLy68nH6pSPIUxDtDNWe/oaSJ",
+	"8gv4BcgeE0FY8ETsdoOjgKo2+Zi3MgRba75Bc1sp0AAUNDeaXtbZuViizf6eaWmPhyXCEgkScBESE0Qc",
+	"6+aLgD6NVwNyeHWLhLXyo8HIgJ71efEwOWKOHAeiQIq3EQFD2XGzpeC0tIdQ8AH6yMOD9rtuKfJNvfkv",
+	"ydl2hZTs05s3HxFpcVFEWCCsgGKSx4wraKgaLHwd8Cu/uBybsVicR08hZPp63AKku8of+P1RMCHlcQt4",
+	"EL3o+VPw5ncYeIF+ahrVXANWplyVdkU7VPuCiGsakEuGrzGNtEqwyNsCCijSip/WsKiEWHnA2ZhOUkFC",
+	"xBkCS/70ouptaQo6vQp/yxwmNrI8C8nPwec8p9DzVU1saeLbp7Zej9LxoRNwBvtYgACgEYk4m0ikeItj",
+	"aa0ehb5zIpgIlyNKq9t23M0FtIYLaDk4SFPQcf/YX7fvfj+tXX9qh2Wu4Lrag+5cPNG1Nc3xF3h3zSIM",
+	"FQeggWkLug5ViMrt9V1tWwU4NhdggIhdKL8KANnv4WrdHCka5bfuwvVetsu/ke4O3Uw54jdMPiKIOKcg",
+	"Qw0vXClVEPHC4716pat8gLef8H27dRz+CU5iz+wPL2dCQ9d9g2WrSb8LLtSpCIkodSsDGzsv9ZQ1behH",
+	"b5Z5Qa1NYOk7CiyBfN1ElzbRpU10aRNd2kSXNtGlTXRpE13aRJfavCMN6tImxLQJMT04xLTKG8ULYYQl",
+	"b8kzj229kghT2eZuoE43WCqB4CaN3SaN3aOlsbMHodxks3th2exAT3mcVHb66FqzZkdw3JrOFA4zp9Ct",
+	"9Bxd5PH/vmIOLzad31Je/bbjt+HAvGQ4VVMtCIPiJbM2MEilOdyulrVrNtX70K8C9NHGqUamyjRJuFAk",
+	"BAebli6LOGu9JDu6LYpTqdCIIJwkkR6OcgaWSZ3RjffAXwm/5zCxiemwZRclxFm/xuRExzx1yfe+7Uz4",
+	"TqEjrTF0TuwfX2KcfDHMvsJsdlVsv0Njl5clwWrq9bwJVdN01Al4/IbjhO5oRk4Ie+O61czJX5dfabLD",
+	"bTKtnYTDsWrmutLsWI4Ny2lB89lhWfH4bFizDlbl0fxcXc930axdFXT8sQMVOJQ9eZa8ua1qFIuTMP2O",
+	"IxqCxF8qScSIh7NOIQ9UD9m7uoVbvOYCN5Vot3p+1NKNPOjk6IEuM6ZCgoNvFJHYpEEAl9Hwz7Tb/TGI",
+	"uDnP4D/SMQ81482DHjJPjH/bPBv6iHQmHTS822SHnedylLV904bP7xAdLwzSkAFANriGdeAaGthbxDWY",
+	"PzN79wHGolY++TgjQBCVClaGsdqfnMXc5hK7s614yei33Baz2b8yZ9jLAlI0fK/niqZoIPXZQioaaM1x",
+	"Fc8RFLAJxG8C8c8+EN+wqzbR+CeIxmew32cRkW9aFcWw/Opjyy3zz+PKeoMNTCiYi4FI2ZMc+3Z8k5tU",
+	"fzuCgyls/hLRJEFZ0/OU5RMQRKaRehoBACMbtRKozvNTN5Bvm2/uZC5QQVzYfE0JxQEAAUe7BUEsif+v",
+	"h+3rtuUcA3S58P36lH9ZiYa/iBh48V7bGq1dh1pwPKpQ5Nxlh40lGDYx8YUx8YJYXFA84QGh5rb45gr2",
+	"TuHa1LOMaRYk5Xp3ihNmrfH2TIC6vbIWEb4g8l2S4gUSVlSipKJeNQ1sapTcJ9Q877iofS/YMEEqqJpB",
+	"E3OI/Nrvn70nWJirYHXFO6srcXoxuDg6uDw/7v8x+NfRH1obx2gEbxqMQQcdKzQRmCmJyDURM6QXkMls",
+	"rucAY3o9z7yT0zdVKtGc/+1zPyfENPrg0Aa/fe7X0rruo98+95GkE1Ze+Jbe3z73B78fnR9/OD4wPvZ/",
+	"Hf2hSZToTw+SZcs/PRREmMYm4DvlUWh60D/CXxn9KKJS5TenZU+LVD/PtH0jqCKIi2ru7W0ob2Au4nPZ",
+	"w2FMmY9upjSYOk7hKOqgSxYSYe4+UskjMyY1pKajjE4qS3ckZSEpNaTjxVFEBIrxDElCluD5LVyIMTlq",
+	"K7x1pY4sC7SBPZOKxJ3STX/GC9knrokw9Qa83U6309WflCeE4YR6Pe/Hzm6n6/kQ5IF1l9WTy6s51Mkw",
+	"ufZRnEaKJlFhuqZOBBVQNYUyhJGkbBIVPlkH9fV+N5AlFGDGOAT1UxZyZlxINzSKIJs61kdFNLOFLPQn",
+	"QVZk5eFBCa+YQbXx0fmT/clMslwqJNoqFiX5Qq+Gfl6mBEqC6GfbKCQBDQm60VolzYor9DT9TgeQWT0N",
+	"zqKZuZU74moK64GGQIb+UwFUAatgqtePqa2hDSOSGP2MhqY4mp43BEakZokem0dmreixNC+UwEwaRvUQ",
+	"oVCbw2xg6B4+vqVODw5vKmlMMD2CnYUr5QEvUMOgC8JCNDwDz0vPOrT/U5BEEEmY8fYPtc07IQphtNft",
+	"5g4I0LzNvrtxSrgrRgFfzz1kLt+3jyiTimAAaGOGSJyoGdrrvtWLNlsYx2GtlAasS4FjooiQIOqry9AU",
+	"2nFcANaPaaSI6CAbXrJU5fVPvpJEmU8IlR54nGBFRzSiamZCdQkROzSsLJNhyxKBMjealr9SAhFXczx5",
+	"tliFzEyEZXUgf/k56qOjxhKs8AhLAjYS1yIJpgnUwu7LChPYejFOMqMplqYmEWQM1usvtH3BAoLmQ6X1",
+	"1aGePxSA6aAj+JYxwXrNQVW9No6EI3tmZiy5/wm+YJbFCOfIWoG1MxQ074aXezD3MvQTwbxlMcGP8085",
+	"JqGtbO9BY72yiLRlPNV2B9kPKZ0ryb0IdRCFLGUPgh5alxZE21fDyFYuFCGIJrpfZ+FnvSRgHfhmQ2Ui",
+	"2RyCebUg8leKI0hLUZBL7wrtqZryVGnhwG8YEYhpOWfEnG+EmxMb1zhKrXwlsnFY04M9k81Lhh9tDHVK",
+	"/2pYeqpJqtamKFRRooD5FM2oxtp5H8ms0EVhPcofEB+PI45DgFSFFBv3VVzKSrWFtSLwY6e7bQ/dwk5n",
+	"vNy4h4bamBiaeoryhuhl+FP3R2C+IUC6Q+QdGo5xJMkw+6FIWuU81vpoKlMctcoF6MNe/S1+giwhOwzm",
+	"r5AzXrVqkL3xm6lhI84jglnTFzn/cIB+2XvbRUketvD1Zo/xjiT6uHJHToAl2aFMEiapotekg4YtBy2W",
+	"X43TtHLUgvDAtkaIFknVA/edrdhVoAV2GJ0wLgqH05RgkyjC8twc/BVuL5pl8W6te79aMvnKGEtEqvc8",
+	"BOxTMcRXxW2W0TulqnxfPLmzqwnc2dOGVaWcXSXVxtXtsidtY9G327KNZ/Fb7iuAIrzX7S4xmXvQ4MqF",
+	"AQ2N+K5cu5Ip4IrHaRTNtPBkqqhY7XXf5me6qzcTYCEokYtUPb1QzBqB2Z5lH31nX0+zqRzZfnSDZ7J1",
+	"SW+5FbTdKS2z6oLR097rvq33P3f22oZ5u8JP0lCUvOGDHLNrrVNmzN0p1YgEsQdlFW1FxJhKOKYMsbsr",
+	"I7YNct1AsWnKBf03CQ0ZP66MjHqBpwYCskZGtQZ/BIpw8FW2mvSMkFB2DLVvV0ZtrShPA7F5PUA9+O7q",
+	"WNVWiaKBhlIVj2IJj4Kmboq3SUPlTytcV3Og5YtItRkwf7s4hfplb/f2VkZXG06wgaS8KYK2mpSfVign",
+	"5lXGalr9bbXKDF2rW2BzUm82kDUsqlz/CWqfUbLjBUlNt1RNi2Rk+13mXChoJiW3JujRRYfmlyutWBUc",
+	"i5lfNauOd6V1iQxDnelpzuNUcBEoPAGVIHuk1YEJaSjSek6UoOQaCimZ8lHgyCjVwQWdy9jXekqaLdJW",
+	"aDNwZtlBF2afyEK70axsoW+BguLDJT0/8zJvg6Zovp4PZoBhvFbLOtmcUHaYauZfEyHNkjY3cfVxrt/J",
+	"KzHBEvqmZN2d8k+ilvWlOJBjsSCwcPwqz4aLfEIdtA9Wv3UB5AbP2LqqNDfW7iS5J/FN+v0H+KQlj2ZG",
+	"DFRXh97e6M7e3OTRjO2WKWbvrs7AfACFOVw1ax8uyYTUBLU6qGj15+7RzMDFbMYZQSSSBG1xoR8xro+I",
+	"bTDJbZC66B58HLO8fUrLWeIN72s6ewjXDD0k05Ghy3kwKLPBheH/GsLmHQ6G5jfjwVBTEksSXRPZxoxS",
+	"pGltHIHcrVsJFlAsHwjcbi3eX+dRXh2vshFTwbJSeWhrVz/d7Xa7bZsmsnXymmY5r8zeMjHiJUr7zSHe",
+	"qxbza+DCmZ6kvXqhjfokq/RmIfe7LdO2AzTO+p7T3PWXJs6rFAxs3AMkAnVGn4jFhdNDwxz0MgQhO8wj",
+	"+cM8QGcde6m74qX7yWJGpRQP2x3Up9adMRJgN+RnrKmfzk0lPmgi57pM9TiD0ayFuS7PZgG3UwIiXC13",
+	"k9qyvNzNkgz0ynk90ftZE//hJ1OFfwvLAIG/Vgbb82bNbYrQponPPW6z9KLzZwtpSf3lCS1N0w6wMIwB",
+	"E8v5pXfRiiMZ76yn+IkjGQ0TXSqYUQxEqIJPfz3BjHcoXBDMeJTYRdukG2IXV2v05y2s5TvPt+e01Ofk",
+	"3yoZMlxYKwcVzIeNR+vleLTGmUfryX0yAHfQyrARc+UF9Sz8NOAOyL009/VhCILDqgcDrsYsclskXDb4",
+	"LQy0FxKd3riIpssHr0Wyu2ediXSLtLmUZJxGRs8TZMfoVzlqxAr0DAVYwpP6GaoXDk0XZ3LYQzQiY33E",
+	"ipQx4yeZoSa7s5ifyOBcMggz1vtGC5YRMVjA0czetzDl8GVB29OLRqTMud5lB+2jmEpZmI1uNSFKWjZd",
+	"Xh4fvkOYATQn0h9khhTWmxVSxr7t/gMMsYjgaxvAJN+oLLIHpUzxNJiaOFrZsWK+yEUGWryLa0WvM6Mj",
+	"znNNrMFj4lQ2FztbAZWLVTfbR16+4nUqbrVp3gmDUnv7VettrbNuU9zuGVDOCy15SuBrEu0kEWYMzKHi",
+	"/Yhgqp9GXs+7IaPq1QAXhy7h+b2+oImewm84wcxrgOKHRMsSbKf8rxmHChWMTqZKer2filBzL915u+ct",
+	"HcIuiZ48ZUa2vf++bU2hWDwdDOb71sa+S6rx3RS75cxJgKM2waH1epn3YlvWrkXvzYNgw5qkmkWx/kYc",
+	"kM0xThK9gN3CufNMLBjhjvMolAm5z0yyzCSzk7KjULncfdULolaZcGdXu3HiqnU9w8j7xhR54cH17j9W",
+	"NvgBZ+OIBnPXj2uzCey//MA+eVaB/bIOc3+LEW6qVE1GK6pPyA3KTY0Gu/HWz69tvPk7115u593hOCtc",
+	"sLDwBFyzBUsXCwr32eCmxZI3OQq3NxrC2bMFlwAWGVfZNczDHGfh+bkaaPU3UGohk1ktpAYmQRn+1w6M",
+	"bBlumUuhdf2/CBUuKvquuAkEKKHgGlUvNvB6l0kuF4p93DsOz8TAfAF3HJ6ZeXmfKw0tqPIf5FPi7R8H",
+	"Ob/UHO+AnK+HXJpQvplpgfLz9iksjPc4RBkefGNSvECTYoM4nYM43QBO7wk4nat3L4KZmgSokOXA5OcH",
+	"jXoEN93qqrZJqgOosSzyUnLZGZ6JNFed8yJM5sOgawz4UH3mhoizeZjUEopzDnL0/QyU2Tso4S6m/Whq",
+	"eGHA+yniF0uyqU0HHyPMTIQMerijvr0yGOyS02jigMtZUsWgWKzNC7U95s7qXsZGE3NePRBpeRyS073r",
+	"r38XJsdcrq0Ki7QJuLysgMs/SYb7QO9nZue0xlyMyvC8cGEb2+jl2UZuPbFngABrwhU+sZ3kmiPT3tlu",
+	"q8R7Fbf9aGbvmTRivuCScD0HoanD5ZhWgF7JNJhqZaqISfDnorcsVYAIM15XwkIoyqFPrZiHdDwrHcym",
+	"S1sKzPaIw7Dcq6sUVngvG2gfjQHr7i6y2UShEFISJIlw4NJGKK7PfUjr4SN9wKIgIlhIRFWW+sOoQbZL",
+	"KlFExgrhiDPyDpBnwRSziaZCSZQD9yuZQ2Bs0zJ3rUEWWpOPCW4mtCK+SpVK7mYPZTkHH8caqqU4XJMt",
+	"NDfBUktuJfu1oW+TUEmW6w3LKX6E+4IPN5Reukn0oEiL3fiFnG6vOeJSne29Ii/VTr6rCMwcDq4C57cU",
+	"lq8C3HOIvDsC934uF/bKT/uzCBsgtKTfkGmtzzx4X/+xnwgKKZAUT6AexxeLSfR8OwiE8ZfUmpurZjXL",
+	"OMt8B/dbdaabjTX6sqxRq1YuAf/LLmluDNCNAboiA3SDvXt52LsK+PbZRDjTkoG8YuhdRUzeDXb3RhCX",
+	"pbz5Qtdlbjkzm4xcm6mVC0ilC1xcTDCj/3Y5abS0mmhZVL/PpdVmyib6Rd25ySw4IkoRkVUyCGwskoUo",
+	"xgxPSKx1bLRvyFE2x61Rw/XgkGYzAaPdXp/q1k3kc5j1vUxky7DHCxi2lFrYmMgrMJEB8WdY/MphjUtO",
+	"8kHGth3jOzG2q7O9l7Fd7eS7MrbncHAVxvZce3ppC1aPOzCUDmTRFNkYp9+zcWo0iGWMU7N2nmPWDNgY",
+	"Gyt1k/J1Y51+1wBcew6vxzytCMq7mqe2SOh89CqOIqP8bGWpRuW2TVNfA6+W85DkddeyDKk20pqnNqUs",
+	"pNc0THFUShKiFdV8POjX1BFyNvFdIK+F8K4NQJukZHBR4yshCcikGG2ZorEh+ebrB9nVZwgiwwNTN3L7",
+	"XcFEcUUrgEdal5Z5rDmiUkGhnc+20RByGg4hM16CJ2To2/yoIoWMJBLsK6ntmZiEHfTZ1s3S5haDhLXk",
+	"HRr+n50+VzjaOeApU0OETQ52M/aU32hbfmbocaUzosgmyVN8QrT9OQ/qCxVZ72S3T4idv8W6PY75Xh11",
+	"A/pdEeg3Y+rrQfw2rZPFaV7hLZf/ACuoFjdWcDBTiSq1JbdIwoMpPNBiRpKAs1D6BtAv6TVpTQ7spIzu",
+	"ej4Dli982TiDO9K+3VRXdtxScqqdZTZH1Fp4ZvpeJ9PuTH0T194bMpcFlhc24OtFlTdtyWUh5dm73xGe",
+	"vIlfrTdYQeFx6YqNHqH1D6rQlrmRb/URUEK260rIO8ML87vB2PlWhYBKnHtdc/l/6dTN8xI2l1Ip1zMb",
+	"Nyc6hSTSimtqQx8FWhWibGJTK6MtQ75Rt2BDWIozpmx3ls2/3ETrmb0FWyX1oaj+vHz7Uj6rvFr5Mk6q",
+	"5VvXq6HfXi0CtVu1sVxKfo7rJm3Pe1oqQ1TSdhuKaJcU3ookMMnV9RNjgcgmXdiunryOvWQ4kVOuXPV9",
+	"YzoIgkMjlJtXR7dhOdxugBIbF9QGqf/ikPpOli2fnPWcBFyECMMhugVhfOu92IYKyE1x/Tx5qfErNCQu",
+	"db8UhZrLY6o1QJfFtINOOCREgzI2tuqzb0thCn02gn4DhbBBooVUkEBFs6qC0xTP1zPLfQN3DekDX6wk",
+	"NdkdHyu6Xx/5AQl6qt3VAryFT/TSw9nLz/ReMe3al3mdZs68BbjY0Km9/V2YOvN4tu5ksFrUZgBy16N3",
+	"iGdot4c+pHJKY4qOGRYUYYVCfMOsV/iEyin9StEnLL4S4Jd9fZDzQT/MK4L0dn/5+Ze9vZ9+1rYQZUkK",
+	"tMMfg3zoswgzNKbXpAolBw0lJlJqPRYYvtRL7SQIHjlhAl/rodNvGuZtNgyWkkqFmYKVEGsbIJA5A0BR",
+	"k15vd8/3eKpKj/7D95S2BrInP3Y1K3gIYP9Jonbecs8+GJg04vro904TwvaPNdvMger1PGEy+iqsUun1",
+	"vIPTT2cfj/pHh3fNwXue3q2E7Dry6j6mHdgYsIddW9CeGsOGkLldt9zAyTdW0gqtpE0a2Q1Y4JWABUCO",
+	"inT1QIGagL4HWODN3+bwvF0CNZBjA7QeN5pB6tjjQ+OfvUMc32mChbim/t/ENs1fhfimfrC9ILZ9r9D2",
+	"k0S2HxbY1sftnExcoo1+qyAtT3vjQJmOkG4C8Q8JxL++OPxDs27lTHnVsdEHhEa/w8jo02bZemLzq+K5",
+	"bre9NsmkNsbXw40vDgiZTaTqSSNV5+ncfFJ6PPu4ltw8V0lMdQanO2f3R/VTU4tZnwM9gLH6FhDlQxzc",
+	"JYXyHb45z1degKtihbBBR3FhYvRYIc4CCDLZYyGj+fbq9r8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

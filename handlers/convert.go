@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"strconv"
 	"strings"
@@ -45,30 +46,37 @@ func toAPISession(s store.Session) gen.SessionSchema {
 	}
 }
 
-// sessionDetail is one of the three shapes the document gives a session;
-// every operation that returns one has its own union type with these methods.
-type sessionDetail interface {
-	FromAgentSessionDetailSchema(gen.AgentSessionDetailSchema) error
-	FromTeamSessionDetailSchema(gen.TeamSessionDetailSchema) error
-	FromWorkflowSessionDetailSchema(gen.WorkflowSessionDetailSchema) error
+// toAPIDetail fills dst, the union type of an operation that returns a
+// session, with the shape of the session's own type, as AgentOS renders a
+// deserialised session (the *SessionDetailSchema from_session methods):
+// chat_history from runs, the summary through agno's SessionSummary,
+// updated_at falling back to created_at. Where agno fails (session_metrics
+// null, a summary with unknown keys or none) it renders what there is
+// instead.
+//
+// Every shape carries session_type, the unions' discriminator, naming the
+// shape it is. The shape is handed to dst encoded as it is: the generated
+// From* methods would merge session_type into it by decoding and encoding
+// the whole detail again, at four times the cost for a long chat history,
+// with its keys re-sorted.
+func toAPIDetail(dst json.Unmarshaler, s store.Session, runs []store.Run) error {
+	data, err := json.Marshal(detailShape(s, runs))
+	if err != nil {
+		return fmt.Errorf("encode session detail: %w", err)
+	}
+	return dst.UnmarshalJSON(data)
 }
 
-// toAPIDetail fills dst with the shape of the session's own type, as
-// AgentOS renders a deserialised session (the *SessionDetailSchema
-// from_session methods): chat_history from runs, the summary through
-// agno's SessionSummary, updated_at falling back to created_at. Where
-// agno fails (session_metrics null, a summary with unknown keys or none)
-// it renders what there is instead.
-func toAPIDetail(dst sessionDetail, s store.Session, runs []store.Run) error {
-	typ := gen.SessionType(s.Type)
+// detailShape is the session as the schema of its type renders it.
+func detailShape(s store.Session, runs []store.Run) any {
 	updated := s.UpdatedAt
 	if updated == nil {
 		updated = &s.CreatedAt
 	}
-	switch typ {
+	switch typ := gen.SessionType(s.Type); typ {
 	case gen.Team:
 		metrics := detailMetrics(s.SessionData)
-		return dst.FromTeamSessionDetailSchema(gen.TeamSessionDetailSchema{
+		return gen.TeamSessionDetailSchema{
 			SessionId:      s.ID,
 			SessionName:    s.Name,
 			SessionType:    &typ,
@@ -83,10 +91,10 @@ func toAPIDetail(dst sessionDetail, s store.Session, runs []store.Run) error {
 			ChatHistory:    chatHistory(runs),
 			CreatedAt:      isoTime(&s.CreatedAt),
 			UpdatedAt:      isoTime(updated),
-		})
+		}
 	case gen.Workflow:
 		created := int(s.CreatedAt)
-		return dst.FromWorkflowSessionDetailSchema(gen.WorkflowSessionDetailSchema{
+		return gen.WorkflowSessionDetailSchema{
 			SessionId:    s.ID,
 			SessionName:  s.Name,
 			SessionType:  &typ,
@@ -99,18 +107,20 @@ func toAPIDetail(dst sessionDetail, s store.Session, runs []store.Run) error {
 			Metadata:     objectOrNil(s.Metadata),
 			CreatedAt:    &created,
 			UpdatedAt:    epochInt(updated),
-		})
+		}
 	default:
+		// Any other stored type is rendered as an agent session, and says so.
+		agent := gen.Agent
 		metrics := detailMetrics(s.SessionData)
 		var agentID *string
 		if s.AgentID != nil && *s.AgentID != "" {
 			agentID = s.AgentID
 		}
-		return dst.FromAgentSessionDetailSchema(gen.AgentSessionDetailSchema{
+		return gen.AgentSessionDetailSchema{
 			AgentSessionId: s.ID,
 			SessionId:      s.ID,
 			SessionName:    s.Name,
-			SessionType:    &typ,
+			SessionType:    &agent,
 			UserId:         s.UserID,
 			AgentId:        agentID,
 			SessionSummary: sessionSummary(s.Summary),
@@ -122,7 +132,7 @@ func toAPIDetail(dst sessionDetail, s store.Session, runs []store.Run) error {
 			ChatHistory:    chatHistory(runs),
 			CreatedAt:      isoTime(&s.CreatedAt),
 			UpdatedAt:      isoTime(updated),
-		})
+		}
 	}
 }
 
@@ -164,24 +174,31 @@ func sessionSummary(summary map[string]any) *map[string]any {
 func chatHistory(runs []store.Run) *[]map[string]any {
 	history := make([]map[string]any, 0)
 	for _, r := range runs {
-		_, agent := r.Data["agent_id"]
-		_, team := r.Data["team_id"]
-		if (!agent && !team) || r.Data["parent_run_id"] != nil {
-			continue
-		}
-		messages, _ := r.Data["messages"].([]any)
-		for _, m := range messages {
-			msg, ok := m.(map[string]any)
-			if !ok || msg["from_history"] == true {
-				continue
-			}
-			if role, _ := msg["role"].(string); role == "system" || role == "tool" {
-				continue
-			}
-			history = append(history, messageDict(msg))
-		}
+		history = append(history, historyMessages(r)...)
 	}
 	return &history
+}
+
+// historyMessages are the messages one run gives the chat history.
+func historyMessages(r store.Run) []map[string]any {
+	_, agent := r.Data["agent_id"]
+	_, team := r.Data["team_id"]
+	if (!agent && !team) || r.Data["parent_run_id"] != nil {
+		return nil
+	}
+	messages, _ := r.Data["messages"].([]any)
+	var out []map[string]any
+	for _, m := range messages {
+		msg, ok := m.(map[string]any)
+		if !ok || msg["from_history"] == true {
+			continue
+		}
+		if role, _ := msg["role"].(string); role == "system" || role == "tool" {
+			continue
+		}
+		out = append(out, messageDict(msg))
+	}
+	return out
 }
 
 // messageKeys are the keys Message.to_dict writes when they are set (not
@@ -219,9 +236,7 @@ func messageDict(msg map[string]any) map[string]any {
 
 // runDetail is one of the three shapes the document gives a run.
 type runDetail interface {
-	FromRunSchema(gen.RunSchema) error
-	FromTeamRunSchema(gen.TeamRunSchema) error
-	FromWorkflowRunSchema(gen.WorkflowRunSchema) error
+	UnmarshalJSON([]byte) error
 }
 
 // runShape is the schema AgentOS renders a run with.
@@ -272,6 +287,9 @@ func shapeAlone(data map[string]any) runShape {
 // id, status and creation time taken from its row where the dict has none
 // (runs this server recorded before it wrote whole run dicts).
 func runData(r store.Run) map[string]any {
+	if dataIsWhole(r) {
+		return r.Data
+	}
 	d := maps.Clone(r.Data)
 	if d == nil {
 		d = make(map[string]any)
@@ -288,16 +306,75 @@ func runData(r store.Run) map[string]any {
 	return d
 }
 
-// toAPIRun fills dst with the run in the given shape, as AgentOS's
-// RunSchema, TeamRunSchema and WorkflowRunSchema from_dict render a run
-// dict: the well-known keys when they have the documented JSON type, and
-// AgentOS's defaults for the missing ones. run_data is also served whole.
+// dataIsWhole reports whether runData adds nothing to the run's dict, as
+// for every run agno wrote: the dict is then the run as AgentOS sees it.
+func dataIsWhole(r store.Run) bool {
+	if r.Data == nil {
+		return false
+	}
+	_, id := r.Data["run_id"]
+	_, status := r.Data["status"]
+	_, created := r.Data["created_at"]
+	return (id || r.ID == "") && (status || r.Status == nil) && (created || r.Inline)
+}
+
+// toAPIRun fills dst with the run in the given shape (renderRun).
 func toAPIRun(dst runDetail, shape runShape, r store.Run) error {
+	raw, err := renderRun(shape, r)
+	if err != nil {
+		return err
+	}
+	return dst.UnmarshalJSON(raw)
+}
+
+// renderRun writes the run in the given shape, as AgentOS's RunSchema,
+// TeamRunSchema and WorkflowRunSchema from_dict render a run dict: the
+// well-known keys when they have the documented JSON type, and AgentOS's
+// defaults for the missing ones. run_data is also served whole: as the
+// database returned it when the dict is the whole run (dataIsWhole) and
+// the store kept its text (store.Run.Raw), so that a run of many
+// kilobytes is not encoded twice; encoded from the dict otherwise.
+func renderRun(shape runShape, r store.Run) ([]byte, error) {
+	stored := r.Raw
+	if !dataIsWhole(r) {
+		stored = nil
+	}
+	v := apiRun(shape, r, stored)
+	out, err := json.Marshal(v)
+	if err != nil || stored == nil {
+		return out, err
+	}
+	// The schema's run_data was left out; it is the object's last member.
+	whole := make([]byte, 0, len(out)+len(stored)+len(`,"run_data":`))
+	whole = append(whole, out[:len(out)-1]...)
+	if len(out) > len("{}") {
+		whole = append(whole, ',')
+	}
+	whole = append(whole, `"run_data":`...)
+	whole = append(whole, stored...)
+	return append(whole, '}'), nil
+}
+
+// apiRun is the run in the given shape's schema. stored, when not nil, is
+// the dict's JSON text: the schema is decoded from it directly, and its
+// run_data is left for the caller to write.
+func apiRun(shape runShape, r store.Run, stored []byte) any {
 	d := runData(r)
 	runID, _ := d["run_id"].(string)
+	var whole *map[string]any
+	if stored == nil {
+		whole = &d
+	}
 	switch shape {
 	case teamRun:
-		out := fromRunData[gen.TeamRunSchema](d)
+		var in struct {
+			gen.TeamRunSchema
+			CreatedAt json.RawMessage `json:"created_at"`
+		}
+		out := &in.TeamRunSchema
+		if !decodeStored(stored, &in) {
+			*out = fromRunData[gen.TeamRunSchema](d)
+		}
 		out.RunId = runID
 		out.ParentRunId = stringOr(d, "parent_run_id", "")
 		out.TeamId = stringOr(d, "team_id", "")
@@ -315,10 +392,17 @@ func toAPIRun(dst runDetail, shape runShape, r store.Run) error {
 		out.Files = listOr(d, "files", out.Files)
 		out.InputMedia = inputMedia(d)
 		out.CreatedAt = isoTime(epochAt(d, "created_at"))
-		out.RunData = &d
-		return dst.FromTeamRunSchema(out)
+		out.RunData = whole
+		return out
 	case workflowRun:
-		out := fromRunData[gen.WorkflowRunSchema](d)
+		var in struct {
+			gen.WorkflowRunSchema
+			CreatedAt json.RawMessage `json:"created_at"`
+		}
+		out := &in.WorkflowRunSchema
+		if !decodeStored(stored, &in) {
+			*out = fromRunData[gen.WorkflowRunSchema](d)
+		}
 		out.RunId = runID
 		out.RunInput = ptrTo(runInput(d, true))
 		out.Events = listOr(d, "events", out.Events)
@@ -338,10 +422,17 @@ func toAPIRun(dst runDetail, shape runShape, r store.Run) error {
 		out.Audio = listOr(d, "audio", out.Audio)
 		out.Files = listOr(d, "files", out.Files)
 		out.CreatedAt = epochInt(epochAt(d, "created_at"))
-		out.RunData = &d
-		return dst.FromWorkflowRunSchema(out)
+		out.RunData = whole
+		return out
 	default:
-		out := fromRunData[gen.RunSchema](d)
+		var in struct {
+			gen.RunSchema
+			CreatedAt json.RawMessage `json:"created_at"`
+		}
+		out := &in.RunSchema
+		if !decodeStored(stored, &in) {
+			*out = fromRunData[gen.RunSchema](d)
+		}
 		out.RunId = runID
 		out.ParentRunId = stringOr(d, "parent_run_id", "")
 		out.AgentId = stringOr(d, "agent_id", "")
@@ -361,9 +452,19 @@ func toAPIRun(dst runDetail, shape runShape, r store.Run) error {
 		out.Files = listOr(d, "files", out.Files)
 		out.InputMedia = inputMedia(d)
 		out.CreatedAt = isoTime(epochAt(d, "created_at"))
-		out.RunData = &d
-		return dst.FromRunSchema(out)
+		out.RunData = whole
+		return out
 	}
+}
+
+// decodeStored decodes a run's stored JSON into in: a run schema embedded
+// beside a created_at field, which hides the schema's (an ISO time, where
+// the dict has epoch seconds) from decoding. The keys apiRun sets itself
+// (runDataOwnKeys) are decoded and then overwritten. It reports false when
+// there is no JSON, or when a key has another JSON type than the schema's:
+// fromRunData then decodes the dict, leaving such keys out.
+func decodeStored(stored []byte, in any) bool {
+	return stored != nil && json.Unmarshal(stored, in) == nil
 }
 
 // runDataOwnKeys are the schema fields set from the run by toAPIRun, never

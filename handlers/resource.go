@@ -156,16 +156,12 @@ func (h *Handlers) GetSessionById(ctx context.Context, req gen.GetSessionByIdReq
 	if !ok {
 		return gen.GetSessionById404JSONResponse(sessionNotFound(req.SessionId)), nil
 	}
-	// The session and its runs (for its chat history) in one snapshot.
-	s, runs, err := sessions.ListRuns(ctx, req.SessionId, store.Owner{Type: (*string)(p.Type), UserID: userID}, store.RunFilter{})
-	if errors.Is(err, store.ErrNotFound) {
-		return gen.GetSessionById404JSONResponse(sessionNotFound(req.SessionId)), nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get session: %w", err)
-	}
-	var out gen.GetSessionById200JSONResponse
-	return out, toAPIDetail(&out, s, runs)
+	// The session, then its chat history as its runs are read, in one
+	// snapshot.
+	return streamedDetail{
+		runsReader: runsReader{ctx: ctx, sessions: sessions, id: req.SessionId, owner: store.Owner{Type: (*string)(p.Type), UserID: userID}},
+		notFound:   gen.GetSessionById404JSONResponse(sessionNotFound(req.SessionId)),
+	}, nil
 }
 
 // DeleteSession deletes one session and its runs.
@@ -269,27 +265,21 @@ func (h *Handlers) GetSessionRuns(ctx context.Context, req gen.GetSessionRunsReq
 	if !ok {
 		return gen.GetSessionRuns404JSONResponse(notFound(fmt.Sprintf("Session with ID %s not found", req.SessionId))), nil
 	}
-	f := store.RunFilter{CreatedAfter: toInt64(p.CreatedAfter), CreatedBefore: toInt64(p.CreatedBefore)}
-	s, runs, err := sessions.ListRuns(ctx, req.SessionId, store.Owner{Type: (*string)(p.Type), UserID: userID}, f)
-	if errors.Is(err, store.ErrNotFound) {
-		return gen.GetSessionRuns404JSONResponse(notFound(fmt.Sprintf("Session with ID %s not found", req.SessionId))), nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
-	}
-	out := make(gen.GetSessionRuns200JSONResponse, 0, len(runs))
-	for _, r := range runs {
-		shape := shapeInSession(s.Type, r.Data)
-		if shape == droppedRun {
-			continue
+	page := store.RunPage{}
+	if p.Limit != nil || p.Page != nil {
+		page = store.RunPage{Limit: defaultLimit, Page: defaultPage}
+		if p.Limit != nil {
+			page.Limit = *p.Limit
 		}
-		var item gen.GetSessionRuns200JSONResponseBody_Item
-		if err := toAPIRun(&item, shape, r); err != nil {
-			return nil, err
+		if p.Page != nil {
+			page.Page = *p.Page
 		}
-		out = append(out, item)
 	}
-	return out, nil
+	return streamedRuns{
+		runsReader: runsReader{ctx: ctx, sessions: sessions, id: req.SessionId, owner: store.Owner{Type: (*string)(p.Type), UserID: userID},
+			filter: store.RunFilter{CreatedAfter: toInt64(p.CreatedAfter), CreatedBefore: toInt64(p.CreatedBefore), Listed: true}, page: page},
+		notFound: gen.GetSessionRuns404JSONResponse(notFound(fmt.Sprintf("Session with ID %s not found", req.SessionId))),
+	}, nil
 }
 
 // GetSessionRun returns one run of a session.

@@ -98,10 +98,16 @@ func (a *authenticator) authenticate(req *http.Request, required []string) (hand
 	if len(a.key) == 0 && a.parser == nil {
 		return handlers.Caller{}, nil // an open server: anyone, confined to no user
 	}
-	scheme, token, found := strings.Cut(req.Header.Get(echo.HeaderAuthorization), " ")
+	header := req.Header.Get(echo.HeaderAuthorization)
+	if header == "" {
+		return handlers.Caller{}, unauthenticated("Authorization header required")
+	}
+	scheme, token, found := strings.Cut(header, " ")
 	token = strings.TrimSpace(token)
 	if !found || !strings.EqualFold(scheme, "bearer") || token == "" {
-		return handlers.Caller{}, unauthenticated("Authorization header required")
+		// A header was sent, in a form this server does not read: say
+		// which it reads rather than that none came.
+		return handlers.Caller{}, unauthenticated("Authorization header must be 'Bearer <token>'")
 	}
 	if len(a.key) > 0 && subtle.ConstantTimeCompare([]byte(token), a.key) == 1 {
 		return handlers.Caller{}, nil // the key's holder is an admin

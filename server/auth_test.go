@@ -74,7 +74,7 @@ func TestAuth_JWT(t *testing.T) {
 		name, auth, detail string
 	}{
 		{"NoHeader", "", "Authorization header required"},
-		{"EmptyToken", "Bearer ", "Authorization header required"},
+		{"EmptyToken", "Bearer ", "Authorization header must be 'Bearer <token>'"},
 		{"Malformed", "Bearer not.a.jwt", "Invalid token"},
 		{"WrongSignature", other, "Invalid token"},
 		{"AlgNone", none, "Invalid token"},
@@ -94,6 +94,9 @@ func TestAuth_JWT(t *testing.T) {
 	}
 	t.Run("LeewayOnExpAndNbf", func(t *testing.T) {
 		t.Parallel()
+		// Taken now, not when the test began: parallel subtests may start
+		// long after it, and the leeway is only 30 s.
+		now := time.Now()
 		for _, claims := range []jwt.MapClaims{
 			{"scopes": read, "exp": now.Add(-5 * time.Second).Unix()},
 			{"scopes": read, "nbf": now.Add(5 * time.Second).Unix()},
@@ -255,6 +258,37 @@ func TestAuth_Scopes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestAuth_Header checks the two ways an Authorization header can fail
+// before its token is read: absent, or not in the Bearer scheme.
+func TestAuth_Header(t *testing.T) {
+	t.Parallel()
+	cfg := server.Config{}
+	cfg.SecurityKey = "sekret"
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), cfg)
+	const notBearer = "Authorization header must be 'Bearer <token>'"
+	for _, tt := range []struct{ name, auth, detail string }{
+		{"Absent", "", "Authorization header required"},
+		{"NoScheme", "sekret", notBearer},
+		{"Basic", "Basic c2VrcmV0Og==", notBearer},
+		{"SchemeAlone", "Bearer", notBearer},
+		{"NoToken", "Bearer   ", notBearer},
+		{"SchemeGlued", "Bearer:sekret", notBearer},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a.Do(t, http.MethodGet, "/sessions", "", "Authorization", tt.auth).WantError(t, 401, "UNAUTHENTICATED", tt.detail)
+		})
+	}
+	t.Run("SchemeInAnyCase", func(t *testing.T) {
+		t.Parallel()
+		for _, auth := range []string{"Bearer sekret", "bearer sekret", "BEARER sekret"} {
+			if res := a.Do(t, http.MethodGet, "/sessions", "", "Authorization", auth); res.Status != http.StatusOK {
+				t.Errorf("%q: status = %d, want 200 (%s)", auth, res.Status, res.Body)
+			}
+		}
+	})
 }
 
 func TestAuth_KeyAndJWT(t *testing.T) {

@@ -202,6 +202,14 @@ func TestDeleteSessions_Validation(t *testing.T) {
 			422, "VALIDATION_ERROR", `body.session_types.0: value must be one of "agent", "team", "workflow"`},
 		{"IdNotAString", "/sessions", `{"session_ids":[1],"session_types":["agent"]}`,
 			422, "VALIDATION_ERROR", `body.session_ids.0: value must be a string`},
+		{"NullIds", "/sessions", `{"session_ids":null,"session_types":["agent"]}`,
+			422, "VALIDATION_ERROR", "body.session_ids: must be a list, not null"},
+		{"NullTypes", "/sessions", `{"session_ids":["a1"],"session_types":null}`,
+			422, "VALIDATION_ERROR", "body.session_types: must be a list, not null"},
+		{"NullId", "/sessions", `{"session_ids":["a1",null],"session_types":["agent","agent"]}`,
+			422, "VALIDATION_ERROR", "body.session_ids.1: must be a string, not null"},
+		{"NullBody", "/sessions", `null`,
+			422, "VALIDATION_ERROR", "body: must be an object, not null"},
 		{"NotJSON", "/sessions", `{"session_ids":`,
 			422, "VALIDATION_ERROR", "body: failed to decode request body: unexpected EOF"},
 		{"TextAfterTheValue", "/sessions", testkit.DeleteBody([]string{"a1"}, []string{"agent"}) + ` x`,
@@ -319,7 +327,7 @@ func TestDeleteSessions_Auth(t *testing.T) {
 		detail                        string
 	}{
 		{"NoHeader", "", good, jsonCT, "Authorization header required"},
-		{"OtherScheme", "Basic czNjcmV0LWtleQ==", good, jsonCT, "Authorization header required"},
+		{"OtherScheme", "Basic czNjcmV0LWtleQ==", good, jsonCT, "Authorization header must be 'Bearer <token>'"},
 		{"WrongToken", "Bearer s3cret-kez", good, jsonCT, "Invalid authentication token"},
 		{"PrefixOfToken", "Bearer s3cret", good, jsonCT, "Invalid authentication token"},
 		{"BeforeValidation", "", `{"session_ids":[]}`, jsonCT, "Authorization header required"},

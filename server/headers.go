@@ -8,8 +8,9 @@ import (
 )
 
 // securityHeaders marks every response as not to be sniffed or stored: API
-// responses carry sessions, which no cache should keep. A route that serves
-// something cacheable may set its own Cache-Control.
+// responses carry sessions, which no cache should keep. The assets of the
+// reference pages, the only cacheable responses, set their own
+// Cache-Control (assets.serve).
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
@@ -26,7 +27,7 @@ func cors(origins []string) echo.MiddlewareFunc {
 		AllowOrigins:  origins,
 		AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete},
 		AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "Prefer", echo.HeaderXRequestID},
-		ExposeHeaders: []string{"Preference-Applied", echo.HeaderXRequestID},
+		ExposeHeaders: []string{"Preference-Applied", echo.HeaderXRequestID, "X-Total-Count"},
 		MaxAge:        600,
 	})
 }

@@ -14,14 +14,21 @@ func TestSecurityHeaders(t *testing.T) {
 	cfg := server.Config{}
 	cfg.SecurityKey = "k"
 	a := testkit.NewAPI(t, testdb.SQLiteURL(t), cfg)
-	for _, r := range []struct{ method, target, auth string }{
-		{http.MethodGet, "/sessions", "Bearer k"},      // success
-		{http.MethodGet, "/sessions", ""},              // 401
-		{http.MethodGet, "/sessions/%00", "Bearer k"},  // 422
-		{http.MethodGet, "/sessions/nope", "Bearer k"}, // 404 from a handler
-		{http.MethodGet, "/nowhere", ""},               // 404 from the router
-		{http.MethodPut, "/sessions", "Bearer k"},      // 405
-		{http.MethodGet, "/health", ""},                // outside the document
+	for _, r := range []struct{ method, target, auth, cache string }{
+		{http.MethodGet, "/sessions", "Bearer k", "no-store"},      // success
+		{http.MethodGet, "/sessions", "", "no-store"},              // 401
+		{http.MethodGet, "/sessions/%00", "Bearer k", "no-store"},  // 422
+		{http.MethodGet, "/sessions/nope", "Bearer k", "no-store"}, // 404 from a handler
+		{http.MethodGet, "/nowhere", "", "no-store"},               // 404 from the router
+		{http.MethodPut, "/sessions", "Bearer k", "no-store"},      // 405
+		{http.MethodGet, "/health", "", "no-store"},                // outside the document
+		{http.MethodGet, "/openapi.json", "", "no-store"},          // the document
+		{http.MethodGet, "/docs", "", "no-store"},                  // a page
+		{http.MethodGet, "/redoc", "", "no-store"},                 // a page
+		{http.MethodGet, "/docs/nothing.js", "", "no-store"},       // 404 under /docs/
+		// Assets: cached, revalidated on every use (TestDocs_Assets).
+		{http.MethodGet, "/docs/swagger-ui.css", "", "no-cache"},
+		{http.MethodGet, "/redoc/redoc.standalone.js", "", "no-cache"},
 	} {
 		t.Run(r.method+" "+r.target, func(t *testing.T) {
 			t.Parallel()
@@ -29,8 +36,8 @@ func TestSecurityHeaders(t *testing.T) {
 			if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
 				t.Errorf("X-Content-Type-Options = %q, want nosniff (status %d)", got, res.Status)
 			}
-			if got := res.Header.Get("Cache-Control"); got != "no-store" {
-				t.Errorf("Cache-Control = %q, want no-store (status %d)", got, res.Status)
+			if got := res.Header.Get("Cache-Control"); got != r.cache {
+				t.Errorf("Cache-Control = %q, want %s (status %d)", got, r.cache, res.Status)
 			}
 		})
 	}

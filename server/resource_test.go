@@ -13,7 +13,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	agentossessions "github.com/agentos-sessions/agentos-sessions"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
 	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/server"
@@ -248,15 +247,40 @@ func TestGetSessionById(t *testing.T) {
 	})
 }
 
+// TestSessionDetails_SessionType checks that every response holding one
+// session names its type: session_type is the discriminator of the
+// document's detail unions, which clients pick the shape by.
+func TestSessionDetails_SessionType(t *testing.T) {
+	t.Parallel()
+	a := testkit.NewAPI(t, testdb.SQLiteURL(t), server.Config{})
+	for _, typ := range []string{"agent", "team", "workflow"} {
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			id := "d-" + typ
+			for _, r := range []struct{ op, method, target, body string }{
+				{"create", http.MethodPost, "/sessions?type=" + typ, `{"session_id":"` + id + `"}`},
+				{"get", http.MethodGet, "/sessions/" + id, ""},
+				{"update", http.MethodPatch, "/sessions/" + id, `{"metadata":{"k":1}}`},
+				{"rename", http.MethodPost, "/sessions/" + id + "/rename", `{"session_name":"N"}`},
+			} {
+				res := a.Do(t, r.method, r.target, r.body, "Content-Type", jsonCT)
+				if res.Status/100 != 2 {
+					t.Fatalf("%s: status %d (body %s)", r.op, res.Status, res.Body)
+				}
+				if got := jsonOf[map[string]any](t, res)["session_type"]; got != typ {
+					t.Errorf("%s: session_type = %v, want %q", r.op, got, typ)
+				}
+			}
+		})
+	}
+}
+
 // TestQueryDefaults checks that a query parameter left out means the
 // default openapi.yaml gives it: the gate does not write defaults into the
 // request, so the handlers' own must be the document's.
 func TestQueryDefaults(t *testing.T) {
 	t.Parallel()
-	doc, err := openapi3.NewLoader().LoadFromData(agentossessions.OpenAPI)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := testkit.Document(t)
 	defaults := map[string]string{} // "operationId name" → default
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
@@ -267,9 +291,10 @@ func TestQueryDefaults(t *testing.T) {
 			}
 		}
 	}
+	// type has no default where it is validated and otherwise ignored
+	// (delete_sessions, update_session, rename_session): the docs would
+	// pre-fill it in "Try it out".
 	checked := []string{"get_sessions limit", "get_sessions page", "get_sessions sort_by", "get_sessions sort_order", "create_session type",
-		// Validated and otherwise ignored, as the document says.
-		"delete_sessions type", "update_session type", "rename_session type",
 		// false: delete without touching media storage (this server has none).
 		"delete_session delete_media", "delete_sessions delete_media"}
 	if got := slices.Sorted(maps.Keys(defaults)); !slices.Equal(got, slices.Sorted(slices.Values(checked))) {

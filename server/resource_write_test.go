@@ -138,6 +138,8 @@ func TestRenameSession(t *testing.T) {
 		}
 		res = a.Do(t, http.MethodPost, "/sessions/t1/rename", `{}`, "Content-Type", jsonCT)
 		res.WantError(t, 422, "VALIDATION_ERROR", `body.session_name: property "session_name" is missing`)
+		a.Do(t, http.MethodPost, "/sessions/t1/rename", `{"session_name":null}`, "Content-Type", jsonCT).
+			WantError(t, 422, "VALIDATION_ERROR", "body.session_name: must be a string, not null")
 		a.Do(t, http.MethodPost, "/sessions/nope/rename", `{"session_name":"x"}`, "Content-Type", jsonCT).
 			WantError(t, 404, "NOT_FOUND", "Session with id 'nope' not found")
 		if got := jsonOf[map[string]any](t, a.Do(t, http.MethodGet, "/sessions/t1", "")); got["session_name"] != "New name" {

@@ -7,17 +7,16 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/swaggest/swgui/v5emb"
 	"gopkg.in/yaml.v3"
 
 	agentossessions "github.com/agentos-sessions/agentos-sessions"
 )
 
 // registerDocs serves the committed document as written (GET /openapi.yaml),
-// as JSON (GET /openapi.json) and an interactive reference (GET /docs). The
-// generator's embedded copy is not used: re-marshalled, it drops
-// `security: []` and `servers: []`. None of these routes is an operation of
-// the document, so they are public.
+// as JSON (GET /openapi.json), and its two references, /docs and /redoc
+// (registerPages). The generator's embedded copy is not used:
+// re-marshalled, it drops `security: []` and `servers: []`. None of these
+// routes is an operation of the document, so they are public.
 func registerDocs(e *echo.Echo) error {
 	specJSON, err := yamlToJSON(agentossessions.OpenAPI)
 	if err != nil {
@@ -29,11 +28,7 @@ func registerDocs(e *echo.Echo) error {
 	e.GET("/openapi.json", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, specJSON)
 	})
-	// Swagger UI 5, its assets embedded in the binary by swgui: no CDN.
-	docs := echo.WrapHandler(v5emb.New("Agno AgentOS sessions API", "/openapi.json", "/docs"))
-	e.GET("/docs", docs)
-	e.GET("/docs/*", docs)
-	return nil
+	return registerPages(e)
 }
 
 // yamlToJSON converts a YAML document to JSON keeping its key order and

@@ -226,8 +226,15 @@ func TestStore_FreshLayoutIsAgnos(t *testing.T) {
 		if want := map[string]string{"agno_sessions": "2.5.6", "agno_runs": "3.0.0"}; !maps.Equal(versions, want) {
 			t.Errorf("version rows: got %v, want %v", versions, want)
 		}
-		if n := countRows(t, c, objectsTable); n != int64(2+2+len(listIndexes)+9) {
-			t.Errorf("objects recorded as this server's: got %d, want the 2 tables and their %d indexes", n, 2+len(listIndexes)+9)
+		indexes := 2 + len(listIndexes) + 9
+		if d == agnodb.Postgres {
+			indexes++ // the session_name filter's trigram index
+			if !slices.ContainsFunc(objects, func(o string) bool { return strings.Contains(o, " agno_sessions_session_name_trgm_idx ") }) {
+				t.Errorf("trigram index missing from %v", objects)
+			}
+		}
+		if n := countRows(t, c, objectsTable); n != int64(2+indexes) {
+			t.Errorf("objects recorded as this server's: got %d, want the 2 tables and their %d indexes", n, indexes)
 		}
 	})
 }
@@ -730,4 +737,58 @@ func freshPostgresDatabase(t *testing.T) string {
 	q.Del("search_path")
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// TestStore_StreamRunsPages reads a session's runs page by page on every
+// layout with runs: each page is the matching slice of the whole list, and
+// the total counts every matching run of every page, filters included.
+func TestStore_StreamRunsPages(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, newURL newURL) {
+		for _, l := range []agnodb.Layout{agnodb.V2, agnodb.V3, agnodb.V3Migrated} {
+			t.Run(string(l), func(t *testing.T) {
+				ctx := context.Background()
+				f, url := agnoFixture(t, newURL, l, agnodb.Options{})
+				var runs []map[string]any
+				for i := range 5 {
+					runs = append(runs, agnodb.AgentRun(fmt.Sprintf("r%d", i), "s", "helper", "Q", "A", int64(10+i)))
+				}
+				insertWithRuns(t, f, agnodb.Session{ID: "s", AgentID: ptr("helper"), SessionData: map[string]any{}, CreatedAt: 1}, runs...)
+				if l == agnodb.V3Migrated {
+					// Runs only the table has, after the array's.
+					for i := 5; i < 7; i++ {
+						f.InsertRun(t, agnodb.Run{Index: ptr(int64(i)), Data: agnodb.AgentRun(fmt.Sprintf("r%d", i), "s", "helper", "Q", "A", int64(10+i))})
+					}
+				}
+				tbl := resolve(t, openCatalog(t, url), "")
+				for _, filter := range []RunFilter{{}, {CreatedAfter: ptr(int64(11)), CreatedBefore: ptr(int64(15))}} {
+					_, all, err := tbl.ListRuns(ctx, "s", Owner{}, filter)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for limit := 1; limit <= len(all)+1; limit++ {
+						for page := 1; page <= len(all)/limit+2; page++ {
+							var got []string
+							var total int64 = -1
+							err := tbl.StreamRuns(ctx, "s", Owner{}, filter, RunPage{Limit: limit, Page: page}, RunStream{
+								Start: func(_ Session, n int64) error { total = n; return nil },
+								Run:   func(r Run) error { got = append(got, r.ID); return nil },
+							})
+							if err != nil {
+								t.Fatal(err)
+							}
+							from, to := min((page-1)*limit, len(all)), min(page*limit, len(all))
+							if want := runIDs(all[from:to]); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) || total != int64(len(all)) {
+								t.Errorf("filter %+v, limit %d page %d: got %v (total %d), want %v (total %d)", filter, limit, page, got, total, want, len(all))
+							}
+						}
+					}
+				}
+				err := tbl.StreamRuns(ctx, "absent", Owner{}, RunFilter{}, RunPage{}, RunStream{
+					Start: func(Session, int64) error { t.Error("Start called for a missing session"); return nil },
+					Run:   func(Run) error { return nil },
+				})
+				checkNotFound(t, "StreamRuns(absent)", err)
+			})
+		}
+	})
 }

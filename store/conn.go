@@ -36,6 +36,16 @@ type ConnSettings struct {
 	MaxOpenConns int
 }
 
+// SessionParams are the start-up parameters of every connection the store
+// opens to PostgreSQL, unless the URL sets them: jit off. The planner
+// compiles a statement whose estimated cost passes jit_above_cost, and a
+// page of 1,000 sessions with its names' subqueries does: on 100,000
+// sessions, compiling it took 280–380 ms of a 350–490 ms statement that
+// runs in 60–130 ms without it. The store's statements are short and
+// index-driven; none gains from it.
+// Benchmarks open their floor connections with the same parameters.
+func SessionParams() map[string]string { return map[string]string{"jit": "off"} }
+
 // openPostgres opens a pool to PostgreSQL with s applied.
 func openPostgres(dsn string, s ConnSettings) (*sql.DB, error) {
 	pgcfg, err := pgx.ParseConfig(dsn)
@@ -48,6 +58,11 @@ func openPostgres(dsn string, s ConnSettings) (*sql.DB, error) {
 			name = DefaultApplicationName
 		}
 		pgcfg.RuntimeParams["application_name"] = name
+	}
+	for k, v := range SessionParams() {
+		if _, set := pgcfg.RuntimeParams[k]; !set {
+			pgcfg.RuntimeParams[k] = v
+		}
 	}
 	if _, set := pgcfg.RuntimeParams["statement_timeout"]; !set && s.StatementTimeout > 0 {
 		pgcfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(s.StatementTimeout.Milliseconds(), 10)

@@ -35,6 +35,9 @@ func TestOpenWith_ConnectionSettings(t *testing.T) {
 		if got := c.databases[0].sqlDB.Stats().MaxOpenConnections; got != DefaultMaxOpenConns {
 			t.Errorf("max open connections = %d, want %d", got, DefaultMaxOpenConns)
 		}
+		if got := show(t, c, "jit"); got != "off" {
+			t.Errorf("jit = %q, want off", got)
+		}
 	})
 	t.Run("Settings", func(t *testing.T) {
 		c, err := OpenWith(ctx, []DatabaseConfig{pgConfig(testdb.PostgresURL(t))},
@@ -58,6 +61,7 @@ func TestOpenWith_ConnectionSettings(t *testing.T) {
 		q := u.Query()
 		q.Set("application_name", "from-url")
 		q.Set("statement_timeout", "7s")
+		q.Set("jit", "on")
 		u.RawQuery = q.Encode()
 		c, err := OpenWith(ctx, []DatabaseConfig{pgConfig(u.String())}, ConnSettings{ApplicationName: "blue", StatementTimeout: time.Second}, nil)
 		if err != nil {
@@ -69,6 +73,9 @@ func TestOpenWith_ConnectionSettings(t *testing.T) {
 		}
 		if got := show(t, c, "statement_timeout"); got != "7s" {
 			t.Errorf("statement_timeout = %q, want 7s", got)
+		}
+		if got := show(t, c, "jit"); got != "on" {
+			t.Errorf("jit = %q, want on", got)
 		}
 	})
 }

@@ -49,6 +49,10 @@ func (t countedSessions) ListRuns(ctx context.Context, sessionID string, owner O
 	return t.s.ListRuns(ctx, sessionID, owner, f)
 }
 
+func (t countedSessions) StreamRuns(ctx context.Context, sessionID string, owner Owner, f RunFilter, p RunPage, out RunStream) error {
+	return t.s.StreamRuns(ctx, sessionID, owner, f, p, out)
+}
+
 func (t countedSessions) GetRun(ctx context.Context, sessionID, runID string, owner Owner) (Session, Run, error) {
 	return t.s.GetRun(ctx, sessionID, runID, owner)
 }

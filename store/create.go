@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -240,6 +241,11 @@ func (d *database) createPair(ctx context.Context, pair TablePair) (created bool
 			return false, fmt.Errorf("record %s: %w", stmt.objectName, err)
 		}
 	}
+	if d.dialect == DialectPostgres {
+		if err := d.createTrigramIndex(ctx, tx, pair, record, now); err != nil {
+			return false, err
+		}
+	}
 	// agno's own upsert: a new row has created_at = updated_at; an existing
 	// one (a table agno dropped and this server recreated) gets the new
 	// version and updated_at only.
@@ -254,6 +260,31 @@ func (d *database) createPair(ctx context.Context, pair TablePair) (created bool
 		return false, concurrentCreate(err)
 	}
 	return true, nil
+}
+
+// createTrigramIndex adds the session_name filter's trigram index to a
+// sessions table being created, in the creating transaction, installing
+// pg_trgm first. A savepoint keeps the creation going without the index
+// when pg_trgm cannot be installed (installTrigram logs why).
+func (d *database) createTrigramIndex(ctx context.Context, tx *sql.Tx, pair TablePair, record, now string) error {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT trigram"); err != nil {
+		return err
+	}
+	trgm, err := d.installTrigram(ctx, tx)
+	if err != nil || trgm == "" {
+		_, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT trigram")
+		return errors.Join(err, rerr)
+	}
+	l, err := d.probe(ctx, tx, pair)
+	if err != nil {
+		return err
+	}
+	name := indexName(pair.Sessions, trigramSuffix)
+	if _, err := tx.ExecContext(ctx, d.trigramIndexSQL(pair, l, trgm, "")); err != nil {
+		return fmt.Errorf("create index %s: %w", name, err)
+	}
+	_, err = tx.ExecContext(ctx, record, "index", name, pair.Sessions, now)
+	return err
 }
 
 // createRunsTable creates agno 3.0's runs table next to a sessions table
@@ -332,44 +363,4 @@ func concurrentCreate(err error) error {
 		return fmt.Errorf("%w: %w", errConcurrentCreate, err)
 	}
 	return err
-}
-
-// missingListIndexes lists the statements that would add this server's
-// list indexes a sessions table lacks, for the start-up log.
-func (d *database) missingListIndexes(ctx context.Context, pair TablePair) ([]string, error) {
-	q := "SELECT indexname FROM pg_catalog.pg_indexes WHERE schemaname = $1 AND tablename = $2"
-	args := []any{d.schema, pair.Sessions}
-	if d.dialect == DialectSQLite {
-		q = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1"
-		args = args[1:]
-	}
-	rows, err := d.sqlDB.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	have := make(map[string]bool)
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		have[name] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	concurrently := ""
-	if d.dialect == DialectPostgres {
-		concurrently = "CONCURRENTLY "
-	}
-	var out []string
-	for _, ix := range listIndexes {
-		name := indexName(pair.Sessions, ix.suffix)
-		if !have[name] {
-			out = append(out, "CREATE INDEX "+concurrently+"IF NOT EXISTS "+quoteIdent(name)+" ON "+d.qualified(pair.Sessions)+" ("+ix.columns+")")
-		}
-	}
-	return out, nil
 }

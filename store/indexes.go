@@ -25,10 +25,11 @@ type indexBuild struct {
 }
 
 // recommendedIndexes are the indexes this server's reads want on a table
-// pair: its list indexes on the sessions table and agno's
-// (session_id, run_index) index on the runs table, which agno 3.0 creates
-// itself but tables migrated by hand may lack.
-func (d *database) recommendedIndexes(pair TablePair, l *layout) []indexBuild {
+// pair: its list indexes on the sessions table, on PostgreSQL the trigram
+// index of the session_name filter (when pg_trgm is installed, in trgm),
+// and agno's (session_id, run_index) index on the runs table, which agno
+// 3.0 creates itself but tables migrated by hand may lack.
+func (d *database) recommendedIndexes(pair TablePair, l *layout, trgm string) []indexBuild {
 	concurrently := ""
 	if d.dialect == DialectPostgres {
 		concurrently = "CONCURRENTLY "
@@ -38,6 +39,10 @@ func (d *database) recommendedIndexes(pair TablePair, l *layout) []indexBuild {
 		name := indexName(pair.Sessions, ix.suffix)
 		out = append(out, indexBuild{table: pair.Sessions, name: name,
 			sql: "CREATE INDEX " + concurrently + "IF NOT EXISTS " + quoteIdent(name) + " ON " + d.qualified(pair.Sessions) + " (" + ix.columns + ")"})
+	}
+	if trgm != "" {
+		name := indexName(pair.Sessions, trigramSuffix)
+		out = append(out, indexBuild{table: pair.Sessions, name: name, sql: d.trigramIndexSQL(pair, l, trgm, concurrently)})
 	}
 	if l.runsTable() {
 		name := agnoIndexName(pair.Runs, "session_id", "run_index")
@@ -161,4 +166,80 @@ func (d *database) buildOne(ctx context.Context, conn *sql.Conn, b indexBuild) e
 			}
 		}
 	}
+}
+
+// trigramSuffix names the trigram index of a sessions table.
+const trigramSuffix = "session_name_trgm"
+
+// trigramIndexSQL is the CREATE INDEX of the session_name filter's trigram
+// index: a GIN index over the very expression the filter matches (see
+// nameExpr), with pg_trgm's operator class qualified by the schema the
+// extension lives in (some hosts keep extensions in a schema of their
+// own).
+func (d *database) trigramIndexSQL(pair TablePair, l *layout, trgm, concurrently string) string {
+	expr := nameExpr(jsonSQL{postgres: true}, "", l)
+	return "CREATE INDEX " + concurrently + "IF NOT EXISTS " + quoteIdent(indexName(pair.Sessions, trigramSuffix)) + " ON " +
+		d.qualified(pair.Sessions) + " USING gin ((" + expr + ") " + quoteIdent(trgm) + ".gin_trgm_ops)"
+}
+
+// trigramSchema is the schema pg_trgm is installed in, "" when it is not
+// installed (or on SQLite).
+func (d *database) trigramSchema(ctx context.Context, q queryer) (string, error) {
+	if d.dialect != DialectPostgres {
+		return "", nil
+	}
+	var schema string
+	err := q.QueryRowContext(ctx, `SELECT n.nspname FROM pg_catalog.pg_extension e
+JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'`).Scan(&schema)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return schema, err
+}
+
+// installTrigram makes sure pg_trgm (a trusted extension: a database owner
+// or anyone with CREATE on the database may install it) is there and
+// returns its schema. Without the privilege it logs the one statement a
+// DBA must run and returns "": the session_name filter then works without
+// the index.
+func (d *database) installTrigram(ctx context.Context, q queryer) (string, error) {
+	if d.dialect != DialectPostgres {
+		return "", nil
+	}
+	if schema, err := d.trigramSchema(ctx, q); err != nil || schema != "" {
+		return schema, err
+	}
+	if _, err := q.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_trgm"); err != nil {
+		d.logger.WarnContext(ctx, "pg_trgm could not be installed, so the session_name filter scans; a DBA can run the statement, then `agentos-sessions migrate` builds the index",
+			"database", d.id, "statement", "CREATE EXTENSION IF NOT EXISTS pg_trgm", "error", err)
+		return "", nil
+	}
+	return d.trigramSchema(ctx, q)
+}
+
+// missingIndexes lists the statements that would add the recommended
+// indexes a pair lacks (or has invalid), for the start-up log: on
+// PostgreSQL without pg_trgm, the statement installing it comes first.
+func (d *database) missingIndexes(ctx context.Context, pair TablePair, l *layout) ([]string, error) {
+	trgm, err := d.trigramSchema(ctx, d.sqlDB)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	if d.dialect == DialectPostgres && trgm == "" {
+		out = append(out, "CREATE EXTENSION IF NOT EXISTS pg_trgm")
+	}
+	for _, b := range d.recommendedIndexes(pair, l, trgm) {
+		if l.runsTable() && b.table == pair.Runs && l.runsOrderIndex {
+			continue // agno's own, under whatever name
+		}
+		exists, valid, err := d.indexState(ctx, d.sqlDB, b.name)
+		if err != nil {
+			return nil, err
+		}
+		if !exists || !valid {
+			out = append(out, b.sql)
+		}
+	}
+	return out, nil
 }

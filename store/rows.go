@@ -35,19 +35,26 @@ func encodeJSON(v any) (any, error) {
 // exactly as they were read. Text that is not JSON is absent too: one
 // damaged row must not make a whole list fail.
 func decodeValue(raw []byte) any {
+	v, _ := decodeText(raw)
+	return v
+}
+
+// decodeText is decodeValue, with the JSON text of the value it returns:
+// raw, or the string's contents when the value was encoded twice.
+func decodeText(raw []byte) (any, []byte) {
 	if raw == nil {
-		return nil
+		return nil, nil
 	}
 	v, ok := parseJSON(raw)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	if s, isString := v.(string); isString {
 		if inner, ok := parseJSON([]byte(s)); ok {
-			v = inner
+			return inner, []byte(s)
 		}
 	}
-	return v
+	return v, raw
 }
 
 func parseJSON(raw []byte) (any, bool) {
@@ -100,6 +107,9 @@ func (r *sessionRow) dest() []any {
 		&r.s.CreatedAt, &r.s.UpdatedAt, &r.nameSource, &r.legacy,
 	}
 }
+
+// listDest receives sessionColumns and the name source (layoutSQL.listCols).
+func (r *sessionRow) listDest() []any { return r.dest()[:len(sessionColumns)+1] }
 
 // plainDest receives sessionColumns alone.
 func (r *sessionRow) plainDest() []any { return r.dest()[:len(sessionColumns)] }
@@ -201,8 +211,10 @@ func (r *runRow) dest() []any {
 
 func (r *runRow) run() Run {
 	run := r.r
-	run.Data = decodeObject(r.data)
-	if run.Data == nil {
+	v, text := decodeText(r.data)
+	if m, ok := v.(map[string]any); ok {
+		run.Data, run.Raw = m, text
+	} else {
 		run.Data = map[string]any{}
 	}
 	return run

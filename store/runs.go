@@ -9,47 +9,186 @@ import (
 	"gorm.io/gorm"
 )
 
-// ListRuns implements Sessions. The session and its runs are read in one
-// read-only snapshot, so the runs are the session's as it was read. Runs
-// come from the runs table, agno 2.x's runs column, or both merged (see
-// runSQL); CreatedAfter and CreatedBefore compare the run's own
-// created_at, and keep a run that has none, as AgentOS does.
+// ListRuns implements Sessions: StreamRuns, every run, collected.
 func (t *sessionsTable) ListRuns(ctx context.Context, sessionID string, owner Owner, f RunFilter) (Session, []Run, error) {
 	var (
 		s    Session
 		runs []Run
 	)
-	err := t.withState(ctx, func(st *tableState) error {
-		return t.readTx(ctx, func(conn gorm.ConnPool) error {
-			var legacy []byte
-			var err error
-			if s, legacy, err = t.getSession(ctx, conn, st.sql, sessionID, owner); err != nil {
-				return err
-			}
-			table := []Run{}
-			if st.sql.runs != "" {
-				rows, err := conn.QueryContext(ctx, st.sql.runsSelect, sessionID)
-				if err != nil {
-					return err
-				}
-				if table, err = scanRuns(rows); err != nil {
-					return err
-				}
-			}
-			merged := mergeRuns(sessionID, table, decodeRuns(legacy))
-			runs = make([]Run, 0, len(merged))
-			for _, r := range merged {
-				if f.keeps(r) {
-					runs = append(runs, r)
-				}
-			}
+	err := t.StreamRuns(ctx, sessionID, owner, f, RunPage{}, RunStream{
+		Start: func(session Session, total int64) error {
+			s, runs = session, make([]Run, 0, total)
 			return nil
-		})
+		},
+		Run: func(r Run) error {
+			runs = append(runs, r)
+			return nil
+		},
 	})
 	if err != nil {
 		return Session{}, nil, fmt.Errorf("list runs: %w", err)
 	}
 	return s, runs, nil
+}
+
+// StreamRuns implements Sessions. Runs come from the runs table, agno
+// 2.x's runs column, or both merged (see runSQL): first the column's
+// entries, each replaced by the table row with its run_id, then the
+// table's other rows, read from the database page by page as they are
+// sent. CreatedAfter and CreatedBefore compare a run's created_at (a
+// table row's column; an entry's own, keeping an entry that has none, as
+// AgentOS does).
+func (t *sessionsTable) StreamRuns(ctx context.Context, sessionID string, owner Owner, f RunFilter, p RunPage, out RunStream) error {
+	return t.withState(ctx, func(st *tableState) error {
+		return t.readTx(ctx, func(conn gorm.ConnPool) error {
+			s, legacy, err := t.getSession(ctx, conn, st.sql, sessionID, owner)
+			if err != nil {
+				return err
+			}
+			listed := f.Listed && s.Type == "team"
+			head, err := t.legacyRuns(ctx, conn, st.sql, sessionID, decodeRuns(legacy))
+			if err != nil {
+				return err
+			}
+			kept := head[:0]
+			for _, r := range head {
+				if f.keeps(r) && (!listed || listedInTeam(r.Data)) {
+					kept = append(kept, r)
+				}
+			}
+			var tail int64
+			var rest *stmt
+			if st.sql.runs != "" {
+				where := t.tableRunsWhere(st.sql, sessionID, head, f, listed)
+				if err := where.after("SELECT count(*) FROM "+st.sql.runs+" AS t").queryRow(ctx, conn).Scan(&tail); err != nil {
+					return err
+				}
+				rest = where.after("SELECT " + columnList("t.", runColumns) + " FROM " + st.sql.runs + " AS t")
+				rest.add(" ORDER BY ", st.sql.run.tableOrder("t"))
+			}
+			if err := out.Start(s, int64(len(kept))+tail); err != nil {
+				return err
+			}
+			from, to := int64(0), int64(len(kept))+tail
+			if p.Limit > 0 {
+				from = int64(max(p.Page, 1)-1) * int64(p.Limit)
+				to = min(to, from+int64(p.Limit))
+			}
+			for i := from; i < to && i < int64(len(kept)); i++ {
+				if err := out.Run(kept[i]); err != nil {
+					return err
+				}
+			}
+			if rest == nil || to <= int64(len(kept)) || to <= from {
+				return nil
+			}
+			if p.Limit > 0 {
+				skip := max(from-int64(len(kept)), 0)
+				rest.add(" LIMIT ", rest.arg(to-int64(len(kept))-skip), " OFFSET ", rest.arg(skip))
+			}
+			rows, err := rest.query(ctx, conn)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var rr runRow
+				if err := rows.Scan(rr.dest()...); err != nil {
+					return err
+				}
+				if err := out.Run(rr.run()); err != nil {
+					return err
+				}
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			return rows.Close()
+		})
+	})
+}
+
+// legacyRuns turns the entries of a session's runs column into runs, each
+// replaced by the runs-table row with its run_id where there is one, as
+// agno 3.0 merges them. Entries that are not objects with a run_id are
+// skipped, as agno skips them.
+func (t *sessionsTable) legacyRuns(ctx context.Context, conn gorm.ConnPool, q *layoutSQL, sessionID string, entries []map[string]any) ([]Run, error) {
+	out := make([]Run, 0, len(entries))
+	ids := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if id, ok := e["run_id"]; ok && id != nil {
+			r := legacyRun(sessionID, e)
+			if r.ID == "" {
+				r.ID = compactJSON(id)
+			}
+			out = append(out, r)
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) == 0 || q.runs == "" {
+		return out, nil
+	}
+	s := t.newStmt("SELECT ", columnList("t.", runColumns), " FROM ", q.runs, " AS t WHERE t.session_id = ")
+	s.add(s.arg(sessionID), " AND ", t.idsIn("t.run_id", s, ids))
+	rows, err := s.query(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	table, err := scanRuns(rows)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]Run, len(table))
+	for _, r := range table {
+		byID[r.ID] = r
+	}
+	for i, r := range out {
+		if row, ok := byID[r.ID]; ok {
+			out[i] = row
+		}
+	}
+	return out, nil
+}
+
+// tableRunsWhere selects the runs-table rows of a session that the merge
+// adds after the runs column's entries: those not among them, within f.
+func (t *sessionsTable) tableRunsWhere(q *layoutSQL, sessionID string, head []Run, f RunFilter, listed bool) *stmt {
+	w := t.newStmt(" WHERE t.session_id = ")
+	w.add(w.arg(sessionID))
+	if len(head) > 0 {
+		ids := make([]string, len(head))
+		for i, r := range head {
+			ids[i] = r.ID
+		}
+		w.add(" AND NOT ", t.idsIn("t.run_id", w, ids))
+	}
+	if f.CreatedAfter != nil {
+		w.add(" AND t.created_at >= ", w.arg(*f.CreatedAfter))
+	}
+	if f.CreatedBefore != nil {
+		w.add(" AND t.created_at <= ", w.arg(*f.CreatedBefore))
+	}
+	if listed {
+		data := q.run.runData
+		w.add(" AND (", q.j.present(data, "agent_id"), " OR ", q.j.present(data, "team_id"), ")")
+	}
+	return w
+}
+
+// idsIn is "column IN ids" with the ids as one parameter: a text[] on
+// PostgreSQL, a JSON array on SQLite, so no list of placeholders is built.
+func (t *sessionsTable) idsIn(column string, s *stmt, ids []string) string {
+	if t.db.dialect == DialectPostgres {
+		return column + " = ANY(" + s.arg(ids) + "::text[])"
+	}
+	raw, _ := json.Marshal(ids)
+	return column + " IN (SELECT value FROM json_each(" + s.arg(string(raw)) + "))"
+}
+
+// listedInTeam reports whether a team session's run is one
+// GET /sessions/{id}/runs lists: it has an agent_id or a team_id.
+func listedInTeam(data map[string]any) bool {
+	return data["agent_id"] != nil || data["team_id"] != nil
 }
 
 // keeps reports whether a run's created_at is within f's inclusive bounds.

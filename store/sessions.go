@@ -89,16 +89,19 @@ func (t *sessionsTable) listWhere(q *layoutSQL, f ListFilter) *stmt {
 }
 
 // listPage returns the statement that reads f.Limit sessions selected by
-// where, from offset on, in f's order: the page is chosen on the sessions
-// table alone, then each of its rows gets its name source.
+// where, from offset on, in f's order. It is a deferred join: the page's
+// keys are chosen first, on an index where one serves the filter and the
+// sort (an index-only scan that reads no skipped row), then only the
+// page's rows are fetched, and each gets its name source.
 func (t *sessionsTable) listPage(q *layoutSQL, where *stmt, f ListFilter, offset int64) *stmt {
 	dir := " ASC"
 	if f.Descending {
 		dir = " DESC"
 	}
 	order := " ORDER BY " + sortKeys[f.SortBy] + dir + ", s.session_id" + dir
-	page := where.after("SELECT " + q.readCols + " FROM (SELECT s.* FROM " + q.sessions + " AS s")
-	page.add(order, " LIMIT ", page.arg(int64(f.Limit)), " OFFSET ", page.arg(offset), ") AS s", order)
+	page := where.after("SELECT " + q.listCols + " FROM (SELECT s.session_id FROM " + q.sessions + " AS s")
+	page.add(order, " LIMIT ", page.arg(int64(f.Limit)), " OFFSET ", page.arg(offset), ") AS k JOIN ",
+		q.sessions, " AS s ON s.session_id = k.session_id", order)
 	return page
 }
 
@@ -337,13 +340,14 @@ func (d *database) ownerSQL(alias string, o Owner, next int) string {
 	return b.String()
 }
 
-// scanSessions reads every session rows returns and closes it.
+// scanSessions reads every session of a list's rows (layoutSQL.listCols)
+// and closes rows.
 func scanSessions(rows *sql.Rows, capacity int64) ([]Session, error) {
 	defer rows.Close()
 	sessions := make([]Session, 0, capacity)
 	for rows.Next() {
 		var r sessionRow
-		if err := rows.Scan(r.dest()...); err != nil {
+		if err := rows.Scan(r.listDest()...); err != nil {
 			return nil, err
 		}
 		sessions = append(sessions, r.session())

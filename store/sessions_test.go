@@ -761,6 +761,11 @@ func TestStore_GetRun(t *testing.T) {
 			}
 			checkSame(t, "run", got, recorded(run, "agent", 0))
 			checkSame(t, "session", sess, fullSession("s"))
+			var raw map[string]any
+			if err := json.Unmarshal(got.Raw, &raw); err != nil {
+				t.Fatalf("Raw %q: %v", got.Raw, err)
+			}
+			checkSame(t, "run's stored text", raw, got.Data)
 		})
 
 		t.Run("NotFound", func(t *testing.T) {
@@ -892,5 +897,83 @@ func TestStore_CreateRun(t *testing.T) {
 			}
 			checkRemaining(t, c, DefaultTables, map[string]int64{"s": 1, "anon": 0})
 		})
+	})
+}
+
+// TestStore_ListPagesMatchPlainStatements compares every page the store
+// returns (keys chosen first, then rows: a deferred join) with a plain
+// OFFSET statement over the same rows, for each single filter, both sorts
+// and directions, many ties in the sort keys, and pages past the end.
+func TestStore_ListPagesMatchPlainStatements(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, newURL newURL) {
+		ctx := context.Background()
+		c, s := openTable(t, newURL)
+		d := c.byID["main"]
+		var sessions []Session
+		for i := range 120 {
+			typ := []string{"agent", "team", "workflow"}[i%3]
+			sess := Session{ID: fmt.Sprintf("s%03d", i), Type: typ, UserID: ptr(fmt.Sprintf("u%d", i%4)),
+				SessionData: map[string]any{"session_name": fmt.Sprintf("topic %d", i%10)}, CreatedAt: int64(100 + i%5)}
+			if i%2 == 0 {
+				sess.UpdatedAt = ptr(int64(200 + i%3))
+			}
+			switch typ {
+			case "agent":
+				sess.AgentID = ptr(fmt.Sprintf("c%d", i%6))
+			case "team":
+				sess.TeamID = ptr(fmt.Sprintf("c%d", i%6))
+			default:
+				sess.WorkflowID = ptr(fmt.Sprintf("c%d", i%6))
+			}
+			sessions = append(sessions, sess)
+		}
+		mustCreate(t, s, sessions...)
+		filters := map[string]ListFilter{
+			"None": {}, "Type": {Type: ptr("team")}, "User": {UserID: ptr("u1")},
+			"Component": {ComponentID: ptr("c2")}, "Name": {NameContains: ptr("topic 3")},
+		}
+		for name, f := range filters {
+			for _, sortBy := range []string{"created_at", "updated_at"} {
+				for _, desc := range []bool{false, true} {
+					for _, page := range []int{1, 2, 4, 50} {
+						f := f
+						f.SortBy, f.Descending, f.Limit, f.Page = sortBy, desc, 7, page
+						got, total, err := s.ListSessions(ctx, f)
+						if err != nil {
+							t.Fatalf("%s: ListSessions: %v", name, err)
+						}
+						tbl := d.tables[0]
+						q := tbl.state.Load().sql
+						where := tbl.listWhere(q, f)
+						dir := " ASC"
+						if desc {
+							dir = " DESC"
+						}
+						plain := where.after("SELECT s.session_id FROM " + q.sessions + " AS s")
+						plain.add(" ORDER BY ", sortKeys[sortBy], dir, ", s.session_id", dir, " LIMIT 7 OFFSET ", plain.arg(int64((page-1)*7)))
+						rows, err := plain.query(ctx, d.sqlDB)
+						if err != nil {
+							t.Fatalf("%s: plain statement: %v", name, err)
+						}
+						want := []string{}
+						for rows.Next() {
+							var id string
+							if err := rows.Scan(&id); err != nil {
+								t.Fatal(err)
+							}
+							want = append(want, id)
+						}
+						rows.Close()
+						var wantTotal int64
+						if err := where.after("SELECT count(*) FROM "+q.sessions+" AS s").queryRow(ctx, d.sqlDB).Scan(&wantTotal); err != nil {
+							t.Fatal(err)
+						}
+						if g := ids(got); !slices.Equal(g, want) || total != wantTotal {
+							t.Errorf("%s by %s desc=%t page %d: got %v (%d), want %v (%d)", name, sortBy, desc, page, g, total, want, wantTotal)
+						}
+					}
+				}
+			}
+		}
 	})
 }

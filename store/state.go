@@ -89,17 +89,9 @@ func (t *sessionsTable) logLayout(ctx context.Context, l *layout, created bool) 
 		"layout", l.describe(), "versions", sortedVersions(l.versions), "created", created,
 	}
 	d.logger.InfoContext(ctx, "tables", attrs...)
-	missing, err := d.missingListIndexes(ctx, t.names)
+	missing, err := d.missingIndexes(ctx, t.names, l)
 	if err != nil {
 		return fmt.Errorf("list indexes: %w", err)
-	}
-	if l.runsTable() && !l.runsOrderIndex {
-		concurrently := ""
-		if d.dialect == DialectPostgres {
-			concurrently = "CONCURRENTLY "
-		}
-		missing = append(missing, "CREATE INDEX "+concurrently+"IF NOT EXISTS "+
-			quoteIdent(agnoIndexName(t.names.Runs, "session_id", "run_index"))+" ON "+d.qualified(t.names.Runs)+" (session_id, run_index)")
 	}
 	if len(missing) > 0 {
 		d.logger.WarnContext(ctx, "recommended indexes are missing: lists and run reads on large tables are slower without them; `agentos-sessions migrate` adds them, or run",

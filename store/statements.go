@@ -27,10 +27,12 @@ type layoutSQL struct {
 	run      runSQL
 	j        jsonSQL
 
-	// sessionCols lists sessionColumns over the alias s; readCols adds the
-	// name source and the runs column (or NULLs), which every session read
-	// returns after them.
+	// sessionCols lists sessionColumns over the alias s; listCols adds the
+	// name source, which every list returns after them; readCols adds the
+	// runs column (or NULL) too, for the read of one session, which needs
+	// its legacy runs. A list never reads them.
 	sessionCols string
+	listCols    string
 	readCols    string
 	// nameFilter is the stored session name as text, over the alias s, for
 	// the session_name filter; ilike is the case-insensitive LIKE.
@@ -82,8 +84,9 @@ func (t *sessionsTable) buildSQL(l *layout) *layoutSQL {
 	if l.inlineRuns() {
 		legacy = "s." + legacyRunsColumn
 	}
-	s.readCols = s.sessionCols + ", " + s.run.nameSource(sessionData) + ", " + legacy
-	s.nameFilter = j.text(sessionData, "session_name")
+	s.listCols = s.sessionCols + ", " + s.run.nameSource(sessionData)
+	s.readCols = s.listCols + ", " + legacy
+	s.nameFilter = nameExpr(j, "s.", l)
 	if pg {
 		s.ilike = "ILIKE"
 		s.forUpdate = " FOR UPDATE"
@@ -137,4 +140,13 @@ var _ Sessions = (*sessionsTable)(nil)
 
 func newSessionsTable(d *database, pair TablePair) *sessionsTable {
 	return &sessionsTable{db: d, names: pair}
+}
+
+// nameExpr is the session's stored name as text (session_data's
+// session_name, whatever its encoding), over the alias prefix ("s." or ""
+// for an index): the expression the session_name filter matches, and on
+// PostgreSQL the expression of its trigram index, spelled the same so the
+// planner matches the two.
+func nameExpr(j jsonSQL, alias string, l *layout) string {
+	return j.text(j.value(alias+"session_data", l.sessionCols["session_data"]), "session_name")
 }

@@ -109,9 +109,14 @@ type Run struct {
 	Status      *string
 	Index       *int64 // run_index; nil inline, and on agno's legacy rows
 	Data        map[string]any
-	CreatedAt   int64 // epoch seconds; 0 when an inline entry has none
-	UpdatedAt   *int64
-	Inline      bool
+	// Raw is Data's JSON text as the database returned it, for a runs-table
+	// row whose run_data is an object (once decoded, if agno stored it as
+	// a JSON string); nil otherwise. Readers may serve it in place of
+	// encoding Data again. It is no part of the run's value (json "-").
+	Raw       []byte `json:"-"`
+	CreatedAt int64  // epoch seconds; 0 when an inline entry has none
+	UpdatedAt *int64
+	Inline    bool
 }
 
 // Owner narrows reads and writes of one session: Type, when non-nil, must
@@ -142,11 +147,29 @@ type ListFilter struct {
 	Page       int // 1-based
 }
 
-// RunFilter narrows ListRuns: CreatedAfter and CreatedBefore are inclusive
-// epoch seconds, nil when off.
+// RunFilter narrows ListRuns and StreamRuns: CreatedAfter and
+// CreatedBefore are inclusive epoch seconds, nil when off. Listed keeps
+// only the runs GET /sessions/{id}/runs lists: in a team session, those
+// with an agent_id or a team_id (AgentOS drops the others).
 type RunFilter struct {
 	CreatedAfter  *int64
 	CreatedBefore *int64
+	Listed        bool
+}
+
+// RunPage is one page of a session's runs: Limit runs, from the
+// (Page-1)*Limit-th on. A zero Limit means every run.
+type RunPage struct {
+	Limit, Page int
+}
+
+// RunStream receives a session's runs as StreamRuns reads them.
+type RunStream struct {
+	// Start is called once, before any run, with the session and how many
+	// runs match the filter, all pages together.
+	Start func(s Session, total int64) error
+	// Run is called with each run of the page, in order.
+	Run func(r Run) error
 }
 
 // Optional is a field of a partial update: Set reports whether the request
@@ -190,6 +213,14 @@ type Sessions interface {
 	// when the session is not found, as GetSession does; a session without
 	// runs has an empty list.
 	ListRuns(ctx context.Context, sessionID string, owner Owner, f RunFilter) (Session, []Run, error)
+	// StreamRuns reads the page p of the session's runs that match f, in
+	// the order ListRuns gives them, in one read-only snapshot, and hands
+	// them to out one at a time as they are read, so that a session's runs
+	// are never all held at once (but for those of agno 2.x's runs column,
+	// which is one value). It returns ErrNotFound, before calling out, when
+	// the session is not found, as GetSession does; an error from out
+	// stops it and is returned.
+	StreamRuns(ctx context.Context, sessionID string, owner Owner, f RunFilter, p RunPage, out RunStream) error
 	// GetRun returns one run of the session and the session. It returns
 	// ErrNotFound when either is not found.
 	GetRun(ctx context.Context, sessionID, runID string, owner Owner) (Session, Run, error)

@@ -126,8 +126,12 @@ func (d *database) upgrade(ctx context.Context, serverName string, opts UpgradeO
 	if d.dialect == DialectSQLite {
 		d.logger.InfoContext(ctx, "building indexes on SQLite holds the database's write lock: agno's writers wait until each is built", "database", d.id)
 	}
+	trgm, err := d.installTrigram(ctx, d.sqlDB)
+	if err != nil {
+		return err
+	}
 	for _, t := range d.tables {
-		if err := d.buildIndexes(ctx, d.recommendedIndexes(t.names, t.state.Load().layout)); err != nil {
+		if err := d.buildIndexes(ctx, d.recommendedIndexes(t.names, t.state.Load().layout, trgm)); err != nil {
 			return err
 		}
 	}

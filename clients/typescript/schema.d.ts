@@ -73,7 +73,9 @@ export interface paths {
         };
         /**
          * Get Session Runs
-         * @description Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are ordered by creation time, then run_id; a session without runs gives an empty list.
+         * @description Retrieve all runs (executions) for a specific session with optional timestamp filtering. Runs represent individual interactions or executions within a session. Response schema varies based on session type. Runs are in the order agno keeps them (run_index, then created_at, then run_id); a session without runs gives an empty list.
+         *
+         *     Without `limit` or `page`, every run is sent, streamed. With them, one page; `X-Total-Count` always gives how many runs match, all pages together.
          */
         get: operations["get_session_runs"];
         put?: never;
@@ -1401,6 +1403,21 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "session_id": "s-1",
+                 *       "session_name": "Trip to Japan",
+                 *       "session_state": {
+                 *         "destination": "Kyoto",
+                 *         "nights": 5
+                 *       },
+                 *       "metadata": {
+                 *         "channel": "web"
+                 *       },
+                 *       "user_id": "u-42",
+                 *       "agent_id": "travel-planner"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateSessionRequest"];
             };
         };
@@ -1520,6 +1537,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "session_ids": [
+                 *         "s-1",
+                 *         "s-2"
+                 *       ],
+                 *       "session_types": [
+                 *         "agent",
+                 *         "team"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["DeleteSessionRequest"];
             };
         };
@@ -1639,7 +1668,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Session ID to retrieve */
+                /**
+                 * @description Session ID to retrieve
+                 * @example s-1
+                 */
                 session_id: string;
             };
             cookie?: never;
@@ -1725,7 +1757,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Session ID to delete */
+                /**
+                 * @description Session ID to delete
+                 * @example s-1
+                 */
                 session_id: string;
             };
             cookie?: never;
@@ -1818,13 +1853,35 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Session ID to update */
+                /**
+                 * @description Session ID to update
+                 * @example s-1
+                 */
                 session_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "session_name": "Trip to Kyoto",
+                 *       "session_state": {
+                 *         "destination": "Kyoto",
+                 *         "nights": 6
+                 *       },
+                 *       "metadata": {
+                 *         "channel": "web"
+                 *       },
+                 *       "summary": {
+                 *         "summary": "Planning six nights in Kyoto in April.",
+                 *         "topics": [
+                 *           "travel",
+                 *           "Kyoto"
+                 *         ]
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateSessionRequest"];
             };
         };
@@ -1927,10 +1984,17 @@ export interface operations {
                 db_id?: string | null;
                 /** @description Table to query runs from: one of the session tables configured for the database (its runs table comes with it); defaults to the database's first. */
                 table?: string | null;
+                /** @description Runs per page. Without it (and without `page`) every run is sent; with `page` alone, pages hold 20 runs. */
+                limit?: number;
+                /** @description The page to send, counting from 1 (with `limit`, or 20 runs per page). */
+                page?: number;
             };
             header?: never;
             path: {
-                /** @description Session ID to get runs from */
+                /**
+                 * @description Session ID to get runs from
+                 * @example s-1
+                 */
                 session_id: string;
             };
             cookie?: never;
@@ -1940,6 +2004,8 @@ export interface operations {
             /** @description Session runs retrieved successfully */
             200: {
                 headers: {
+                    /** @description How many runs of the session match the filters, all pages together, counted in the snapshot the runs are read from. */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2014,13 +2080,50 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Session ID to record the run in */
+                /**
+                 * @description Session ID to record the run in
+                 * @example s-1
+                 */
                 session_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "run_id": "r-1",
+                 *       "status": "COMPLETED",
+                 *       "agent_id": "travel-planner",
+                 *       "run_data": {
+                 *         "input": {
+                 *           "input_content": "Plan five nights in Kyoto."
+                 *         },
+                 *         "content": "Day 1: Fushimi Inari at dawn, then Nishiki Market.",
+                 *         "content_type": "str",
+                 *         "model": "gpt-4o",
+                 *         "model_provider": "OpenAI",
+                 *         "messages": [
+                 *           {
+                 *             "role": "user",
+                 *             "content": "Plan five nights in Kyoto.",
+                 *             "created_at": 1767225600
+                 *           },
+                 *           {
+                 *             "role": "assistant",
+                 *             "content": "Day 1: Fushimi Inari at dawn, then Nishiki Market.",
+                 *             "created_at": 1767225604
+                 *           }
+                 *         ],
+                 *         "metrics": {
+                 *           "input_tokens": 12,
+                 *           "output_tokens": 18,
+                 *           "total_tokens": 30
+                 *         },
+                 *         "created_at": 1767225600
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateRunRequest"];
             };
         };
@@ -2131,9 +2234,15 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Session ID to get run from */
+                /**
+                 * @description Session ID to get run from
+                 * @example s-1
+                 */
                 session_id: string;
-                /** @description Run ID to retrieve */
+                /**
+                 * @description Run ID to retrieve
+                 * @example r-1
+                 */
                 run_id: string;
             };
             cookie?: never;
@@ -2219,13 +2328,21 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Session ID to rename */
+                /**
+                 * @description Session ID to rename
+                 * @example s-1
+                 */
                 session_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "session_name": "Trip to Kyoto"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Body_rename_session"];
             };
         };

@@ -35,6 +35,13 @@ type options struct {
 	clients     int
 	perClient   int
 	out         string
+	// only is "deletes", "lists" or "" for both sections.
+	only         string
+	listSessions int
+	listManyRuns int
+	listBigRuns  int
+	listRounds   int
+	listKeep     bool
 }
 
 func main() {
@@ -56,6 +63,23 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	machine := describeMachine(ctx, opts)
 	fmt.Fprint(stdout, machine)
 
+	if opts.only != "deletes" {
+		listStarted := time.Now().UTC()
+		r, err := lists(ctx, opts, stdout)
+		if err != nil {
+			return fmt.Errorf("lists: %w", err)
+		}
+		text := renderLists(r, machine, listStarted, time.Now().UTC())
+		fmt.Fprint(stdout, "\n"+text)
+		if opts.out != "" {
+			if err := writeSection(opts.out, listsBeginMarker, listsEndMarker, text); err != nil {
+				return err
+			}
+		}
+	}
+	if opts.only == "lists" {
+		return nil
+	}
 	var reports []*report
 	for _, name := range opts.backends {
 		be, err := openBackend(ctx, name, opts)
@@ -97,6 +121,12 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.clients, "clients", 32, "concurrent clients of the single-id run")
 	fs.IntVar(&o.perClient, "per-client", 50, "single-id deletes each client sends")
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "file to write the tables into (empty: stdout only)")
+	fs.StringVar(&o.only, "only", "", "run one section only: deletes or lists")
+	fs.IntVar(&o.listSessions, "list-sessions", 1_000_000, "sessions of the list section")
+	fs.IntVar(&o.listManyRuns, "list-many-runs", 5000, "runs of each of the list section's ten long sessions")
+	fs.IntVar(&o.listBigRuns, "list-big-runs", 2000, "runs of 256 kB of the list section's largest session")
+	fs.IntVar(&o.listRounds, "list-rounds", 30, "interleaved rounds per request of the list section")
+	fs.BoolVar(&o.listKeep, "list-keep", false, "keep the list section's seeded schema and print its URL, to read plans on it")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -107,6 +137,12 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.scale, err = parseInts(scale); err != nil {
 		return o, fmt.Errorf("-scale: %w", err)
+	}
+	if o.only != "" && o.only != "deletes" && o.only != "lists" {
+		return o, fmt.Errorf("-only: %q is not deletes or lists", o.only)
+	}
+	if o.listSessions < 40 || o.listManyRuns < 1 || o.listBigRuns < 1 || o.listRounds < 1 {
+		return o, fmt.Errorf("-list-sessions must be at least 40, the other list sizes positive")
 	}
 	if o.rounds < 1 || o.smallRounds < 1 || o.scaleRounds < 1 || o.clients < 1 || o.perClient < 1 {
 		return o, fmt.Errorf("rounds, clients and per-client must be positive")

@@ -82,9 +82,14 @@ func writeBulk(b *strings.Builder, rows []bulkRow) {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
-// writeReport puts text between the markers of path, creating the file
-// when it does not exist, and keeps everything outside the markers.
+// writeReport puts text between the markers of the delete section of path.
 func writeReport(path, text string) error {
+	return writeSection(path, beginMarker, endMarker, text)
+}
+
+// writeSection puts text between the markers of path, creating the file
+// when it does not exist, and keeps everything outside the markers.
+func writeSection(path, beginMarker, endMarker, text string) error {
 	block := beginMarker + "\n" + text + endMarker + "\n"
 	old, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {

@@ -93,13 +93,20 @@ func (a *API) CheckResponse(t testing.TB, req *http.Request, res Response) {
 	}
 }
 
-// responseRouter finds operations of openapi.yaml for response validation.
-func responseRouter(t testing.TB) routers.Router {
+// Document is openapi.yaml, loaded, for a test to read.
+func Document(t testing.TB) *openapi3.T {
 	t.Helper()
 	doc, err := openapi3.NewLoader().LoadFromData(agentossessions.OpenAPI)
 	if err != nil {
 		t.Fatalf("testkit: load openapi.yaml: %v", err)
 	}
+	return doc
+}
+
+// responseRouter finds operations of openapi.yaml for response validation.
+func responseRouter(t testing.TB) routers.Router {
+	t.Helper()
+	doc := Document(t)
 	doc.Servers = openapi3.Servers{{URL: "/"}}
 	r, err := gorillamux.NewRouter(doc)
 	if err != nil {

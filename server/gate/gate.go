@@ -68,6 +68,8 @@ type operation struct {
 	route *routers.Route
 	// scopes are those a JWT needs for the operation.
 	scopes []string
+	// single are its query parameters that take one value.
+	single []string
 	// bodySchema is the schema of its application/json body, which
 	// validateBody checks the body against.
 	bodySchema *openapi3.SchemaRef
@@ -105,6 +107,7 @@ func New(cfg Config) *Gate {
 				doc:    op,
 				route:  &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: &checked},
 				scopes: cfg.Scopes(security),
+				single: singleValued(item.Parameters, op.Parameters),
 			}
 			if op.RequestBody != nil && op.RequestBody.Value != nil {
 				if mt := op.RequestBody.Value.Content.Get(echo.MIMEApplicationJSON); mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
@@ -160,6 +163,9 @@ func (g *Gate) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		if err := checkURL(req, c.ParamNames(), c.ParamValues()); err != nil {
+			return err
+		}
+		if err := checkOnce(req.URL.Query(), op.single); err != nil {
 			return err
 		}
 		var value any

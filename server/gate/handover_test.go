@@ -10,9 +10,9 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
-	agentossessions "github.com/agentos-sessions/agentos-sessions"
 	"github.com/agentos-sessions/agentos-sessions/gen"
 	"github.com/agentos-sessions/agentos-sessions/handlers"
+	"github.com/agentos-sessions/agentos-sessions/internal/testkit"
 	"github.com/agentos-sessions/agentos-sessions/server/gate"
 )
 
@@ -33,10 +33,7 @@ func (h *recordingHandlers) DeleteSessions(ctx context.Context, req gen.DeleteSe
 // them: the gate's Binder, and an open API.
 func gated(t *testing.T, h gen.StrictServerInterface) *echo.Echo {
 	t.Helper()
-	doc, err := openapi3.NewLoader().LoadFromData(agentossessions.OpenAPI)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := testkit.Document(t)
 	e := echo.New()
 	e.Binder = gate.Binder{}
 	e.Use(gate.New(gate.Config{

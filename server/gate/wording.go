@@ -68,6 +68,8 @@ func schemaProblem(err *openapi3.SchemaError) (path []string, reason string) {
 	switch {
 	case err.SchemaField == "enum" && err.Schema != nil && len(err.Schema.Enum) > 0:
 		return path, oneOf(err.Schema.Enum)
+	case err.SchemaField == "nullable" && err.Schema != nil:
+		return path, notNull(err.Schema.Type.Slice())
 	case err.SchemaField == "anyOf" && err.Schema != nil:
 		// "T or null" failed for a value that is not null: T's own error
 		// says what is wrong with it.
@@ -94,6 +96,10 @@ func schemaProblem(err *openapi3.SchemaError) (path []string, reason string) {
 		}
 	case *kind.Enum:
 		return path, oneOf(k.Want)
+	case *kind.Type:
+		if k.Got == "null" {
+			return path, notNull(k.Want)
+		}
 	case *kind.Minimum:
 		return path, "number must be at least " + k.Want.RatString()
 	case *kind.Maximum:
@@ -114,6 +120,27 @@ func oneOf(values []any) string {
 		quoted[i] = string(b)
 	}
 	return "value must be one of " + strings.Join(quoted, ", ")
+}
+
+// valueNames name JSON Schema's types in the words a JSON user knows.
+var valueNames = map[string]string{
+	"array":   "a list",
+	"object":  "an object",
+	"string":  "a string",
+	"integer": "an integer",
+	"number":  "a number",
+	"boolean": "true or false",
+}
+
+// notNull words a null where a schema of these types takes none, naming
+// what it takes: "must be a list, not null".
+func notNull(types []string) string {
+	if len(types) == 1 {
+		if name, ok := valueNames[types[0]]; ok {
+			return "must be " + name + ", not null"
+		}
+	}
+	return "must not be null"
 }
 
 // onlyNonNullBranch is T of a schema "anyOf: [T, null]", or nil.
