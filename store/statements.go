@@ -10,6 +10,10 @@ var sessionColumns = []string{
 	"created_at", "updated_at",
 }
 
+// unlisted are the session columns a list does not read.
+// (workflow_data names a workflow session that has no name of its own).
+var unlisted = map[string]bool{"agent_data": true, "team_data": true}
+
 // runColumns are the columns of a runs-table row, in the order runRow scans
 // them.
 var runColumns = []string{
@@ -27,10 +31,12 @@ type layoutSQL struct {
 	run      runSQL
 	j        jsonSQL
 
-	// sessionCols lists sessionColumns over the alias s; listCols adds the
-	// name source, which every list returns after them; readCols adds the
-	// runs column (or NULL) too, for the read of one session, which needs
-	// its legacy runs. A list never reads them.
+	// sessionCols lists sessionColumns over the alias s. listCols reads
+	// them but for agent_data and team_data (NULL in their place: a list
+	// renders neither), then the name source. readCols
+	// reads them all, the name source and the runs column (or NULL), for
+	// the read of one session, which needs its legacy runs; a list never
+	// reads them.
 	sessionCols string
 	listCols    string
 	readCols    string
@@ -84,8 +90,16 @@ func (t *sessionsTable) buildSQL(l *layout) *layoutSQL {
 	if l.inlineRuns() {
 		legacy = "s." + legacyRunsColumn
 	}
-	s.listCols = s.sessionCols + ", " + s.run.nameSource(sessionData)
-	s.readCols = s.listCols + ", " + legacy
+	listed := make([]string, len(sessionColumns))
+	for i, c := range sessionColumns {
+		listed[i] = "s." + c
+		if unlisted[c] {
+			listed[i] = "NULL"
+		}
+	}
+	nameSource := s.run.nameSource(sessionData)
+	s.listCols = strings.Join(listed, ", ") + ", " + nameSource
+	s.readCols = s.sessionCols + ", " + nameSource + ", " + legacy
 	s.nameFilter = nameExpr(j, "s.", l)
 	if pg {
 		s.ilike = "ILIKE"

@@ -191,7 +191,8 @@ type SessionPatch struct {
 // Sessions is one session table and its runs table in one database.
 type Sessions interface {
 	// ListSessions returns one page of the sessions that match f, and how
-	// many match in all.
+	// many match in all. A listed session has no AgentData or TeamData:
+	// a list renders neither, so neither is read.
 	ListSessions(ctx context.Context, f ListFilter) ([]Session, int64, error)
 	// CreateSession inserts s (ID and CreatedAt already set) and returns the
 	// stored row. It returns ErrConflict when the id is taken, leaving the
