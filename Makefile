@@ -9,10 +9,15 @@ FUZZTIME ?= 60s
 
 .DEFAULT_GOAL := help
 
-.PHONY: help generate build run test lint bench check-generated compat demo lint-openapi reference-diff test-clients npm-tools soak soak-replicas reliability fuzz bench-report
+.PHONY: help generate build run test lint bench check-generated compat demo lint-openapi reference-diff test-clients ts-client npm-tools soak soak-replicas reliability fuzz bench-report
+
+# HELP_VARS are the variables target descriptions name: make help shows
+# their values (a test fails when a description names another).
+HELP_VARS = ADDR SOAK_DURATION FUZZTIME
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST) \
+		| sed $(foreach v,$(HELP_VARS),-e 's|$$($(v))|$($(v))|g')
 
 generate: npm-tools ## Regenerate gen/, client/ and clients/typescript/schema.d.ts from openapi.yaml
 	$(GO) generate ./gen/... ./client/...
@@ -31,8 +36,10 @@ demo: build ## Seed demo sessions into the SQLite default, then serve them (open
 	bin/agentos-sessions seed --sessions 300 --runs 3
 	bin/agentos-sessions serve --addr $(ADDR)
 
-test: ## Run the whole test suite: the Go suite against real PostgreSQL and SQLite, then the clients
-	$(GO) test -race -count=1 ./...
+test: ## Run the whole test suite: the Go suite against real PostgreSQL and SQLite, the README's examples, then the clients
+	$(GO) test -race -count=1 -skip '^TestREADME$$' ./...
+	@# The README check on its own, with -v, so that what it ran and skipped shows.
+	$(GO) test -race -count=1 -run '^TestREADME$$' -v ./cmd/agentos-sessions/
 	$(MAKE) --no-print-directory test-clients
 
 lint: ## gofmt, go vet, generated-code drift and the seed compatibility gate
@@ -52,8 +59,12 @@ lint-openapi: npm-tools ## Lint openapi.yaml with Spectral (.spectral.yaml): fai
 reference-diff: ## Report (never fail) what in openapi.yaml breaks clients of AgentOS's reference document
 	@if test -f $(REFERENCE); then $(GO) tool oasdiff breaking $(REFERENCE) openapi.yaml || true; else echo "reference-diff: no $(REFERENCE), skipped"; fi
 
-test-clients: build npm-tools ## Test the TypeScript client and /docs in headless Chromium against bin/agentos-sessions
+test-clients: build npm-tools ## Test the TypeScript client, packed and installed outside the repository with the README's example, and /docs in headless Chromium, against bin/agentos-sessions
 	npm run --silent test:clients
+
+ts-client: npm-tools ## Build the TypeScript client package and pack it (npm pack) into clients/typescript/
+	npm run --silent build:client
+	cd clients/typescript && npm pack --silent
 
 bench: ## Run the Go benchmarks once
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...

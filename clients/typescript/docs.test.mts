@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { sessionsClient } from "./client.mjs";
+import { sessionsClient } from "./client.js";
 import { startServer, type Server } from "./server.mjs";
 
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";

@@ -2,7 +2,7 @@
 // bulk-delete them, and read the typed 400, 422 and 404 error bodies.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { sessionsClient } from "./client.mjs";
+import { sessionsClient } from "./client.js";
 import { startServer, type Server } from "./server.mjs";
 
 const key = "ts-key";

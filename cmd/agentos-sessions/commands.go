@@ -26,7 +26,12 @@ func commandUsage(fs *flag.FlagSet, command string) func() {
 		fmt.Fprintf(w, "Flags (a flag wins over its environment variable, which wins over the default):\n")
 		fs.PrintDefaults()
 		if command == "serve" {
-			fmt.Fprintf(w, "\nEnvironment only:\n  OS_SECURITY_KEY\n    \tbearer token every /sessions route requires; unset, the API is open\n")
+			// Secrets are never flags, so that they do not show in a
+			// process listing.
+			fmt.Fprintf(w, "\nEnvironment only (secrets):\n"+
+				"  OS_SECURITY_KEY\n    \tbearer token every /sessions route accepts, as an admin\n"+
+				"  JWT_VERIFICATION_KEY\n    \tHS256 secret or PEM public key (RSA, ECDSA, Ed25519) that verifies JWTs with scopes\n"+
+				"Unset both, the API is open to anyone who can reach it.\n")
 		}
 	}
 }
@@ -63,12 +68,13 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 }
 
 // printVersion prints the module version and VCS revision the binary was
-// built from, as the Go toolchain recorded them.
-func printVersion(args []string, w io.Writer) int {
+// built from, as the Go toolchain recorded them, on stdout; usage and
+// errors go to stderr.
+func printVersion(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("agentos-sessions version", flag.ContinueOnError)
-	fs.SetOutput(w)
+	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(w, "Usage: agentos-sessions version\n\nPrint the version, VCS revision and Go version of this binary.\n")
+		fmt.Fprintf(stderr, "Usage: agentos-sessions version\n\nPrint the version, VCS revision and Go version of this binary on stdout.\n")
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -77,10 +83,10 @@ func printVersion(args []string, w io.Writer) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(w, "agentos-sessions version: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "agentos-sessions version: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	fmt.Fprintln(w, versionString())
+	fmt.Fprintln(stdout, versionString())
 	return 0
 }
 

@@ -45,21 +45,23 @@ const defaultDatabaseURL = "sqlite://agentos.db"
 
 // parseConfig reads the flags of a command; getenv supplies the environment.
 func parseConfig(command string, args []string, getenv func(string) string, usage io.Writer) (Config, error) {
-	cfg := Config{SecurityKey: getenv("OS_SECURITY_KEY")}
-	maxBatch, err := envInt(getenv, "AGENTOS_MAX_BATCH", server.DefaultMaxBatch)
-	if err != nil {
-		return cfg, err
-	}
-	maxBody, err := envInt(getenv, "AGENTOS_MAX_BODY_BYTES", server.DefaultMaxBodyBytes)
-	if err != nil {
-		return cfg, err
-	}
-
+	// Each command reads only the environment variables its --help names:
+	// a malformed AGENTOS_MAX_BATCH must not stop a seed.
+	var cfg Config
 	checkReliability := func() error { return nil }
 	fs := flag.NewFlagSet("agentos-sessions "+command, flag.ContinueOnError)
 	fs.SetOutput(usage)
 	fs.Usage = commandUsage(fs, command)
 	if command == "serve" {
+		cfg.SecurityKey = getenv("OS_SECURITY_KEY")
+		maxBatch, err := envInt(getenv, "AGENTOS_MAX_BATCH", server.DefaultMaxBatch)
+		if err != nil {
+			return cfg, err
+		}
+		maxBody, err := envInt(getenv, "AGENTOS_MAX_BODY_BYTES", server.DefaultMaxBodyBytes)
+		if err != nil {
+			return cfg, err
+		}
 		fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "AGENTOS_ADDR", "127.0.0.1:7777"), "address to listen on (env AGENTOS_ADDR)")
 		fs.IntVar(&cfg.MaxBatch, "max-batch", maxBatch, "most session ids one bulk delete may name (env AGENTOS_MAX_BATCH)")
 		fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", int64(maxBody), "largest request body accepted, in bytes (env AGENTOS_MAX_BODY_BYTES)")

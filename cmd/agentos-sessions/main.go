@@ -32,13 +32,16 @@ Run "agentos-sessions COMMAND -h" for a command's flags.
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
-// run executes one command and returns the process exit code.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+// run executes one command and returns the process exit code. What a
+// command is asked for (the version, migrate --dry-run's plan) goes to
+// stdout, so that a shell can capture it; logs, help and errors go to
+// stderr.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stderr, usage)
 		if len(args) == 0 {
@@ -48,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	command := args[0]
 	if command == "version" {
-		return printVersion(args[1:], stderr)
+		return printVersion(args[1:], stdout, stderr)
 	}
 	if command != "serve" && command != "migrate" && command != "seed" {
 		fmt.Fprintf(stderr, "agentos-sessions: unknown command %q\n\n%s", command, usage)
@@ -65,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	logger := newLogger(cfg, stderr)
 	switch command {
 	case "migrate":
-		err = migrate(ctx, cfg, logger, stderr)
+		err = migrate(ctx, cfg, logger, stdout)
 	case "seed":
 		err = seed(ctx, cfg, logger, stderr)
 	default:

@@ -138,7 +138,7 @@ func TestRun_FailsWithOneLine(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var stderr bytes.Buffer
-			code := run(context.Background(), tt.args, env(nil), &stderr)
+			code := run(context.Background(), tt.args, env(nil), io.Discard, &stderr)
 			if code != tt.code || !strings.Contains(stderr.String(), tt.want) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr.String(), tt.code, tt.want)
 			}
@@ -197,7 +197,7 @@ func startServe(t *testing.T, vars map[string]string, args ...string) *served {
 	log := spawn.Watch(r, nil)
 	exit := make(chan int, 1)
 	go func() {
-		code := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), env(vars), w)
+		code := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), env(vars), io.Discard, w)
 		w.Close()
 		<-log.Done() // every line is in log before the exit code is
 		exit <- code

@@ -34,25 +34,29 @@ func TestMigrate_EarlierDatabase(t *testing.T) {
 		agnodb.CreateEarlierLayout(t, db, d, q)
 		agnodb.SeedEarlier(t, db, q)
 		app := testkit.AppName(t) // no other test's server counts as running beside this one
-		command := func(args ...string) (string, error) {
+		// command runs the binary and returns its stdout and its stderr.
+		command := func(args ...string) (string, string, error) {
 			cmd := exec.Command(os.Args[0], append(args, testdb.ServeArgs(url)...)...)
 			cmd.Env = append(os.Environ(), "AGENTOS_SESSIONS_TEST_MAIN=1")
-			out, err := cmd.CombinedOutput()
-			return string(out), err
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			return stdout.String(), stderr.String(), err
 		}
-		if out, err := command("serve", "--addr", "127.0.0.1:0"); err == nil || !strings.Contains(out, "agentos-sessions migrate") {
-			t.Fatalf("serve on the earlier layout: %v, %s; want a refusal naming migrate", err, out)
+		if _, log, err := command("serve", "--addr", "127.0.0.1:0"); err == nil || !strings.Contains(log, "agentos-sessions migrate") {
+			t.Fatalf("serve on the earlier layout: %v, %s; want a refusal naming migrate", err, log)
 		}
-		out, err := command("migrate", "--dry-run", "--db-application-name", app)
-		if err != nil || !strings.Contains(out, "convert") {
-			t.Fatalf("migrate --dry-run: %v\n%s", err, out)
+		// The plan is what --dry-run is asked for: on stdout, apart from the log.
+		plan, log, err := command("migrate", "--dry-run", "--db-application-name", app)
+		if err != nil || !strings.Contains(plan, "convert") || strings.Contains(log, "convert ") {
+			t.Fatalf("migrate --dry-run: %v\nstdout:\n%s\nstderr:\n%s", err, plan, log)
 		}
 		var runType int
 		if err := db.QueryRow("SELECT count(*) FROM " + q("agno_runs")).Scan(&runType); err != nil || runType != 5 {
 			t.Fatalf("after --dry-run: %d runs, %v", runType, err)
 		}
-		if out, err := command("migrate", "--db-application-name", app); err != nil || !strings.Contains(out, "converted to agno's layout") {
-			t.Fatalf("migrate: %v\n%s", err, out)
+		if _, log, err := command("migrate", "--db-application-name", app); err != nil || !strings.Contains(log, "converted to agno's layout") {
+			t.Fatalf("migrate: %v\n%s", err, log)
 		}
 		s := testkit.Spawn(t, os.Args[0], spawn.Options{Args: testdb.ServeArgs(url), Env: []string{"AGENTOS_SESSIONS_TEST_MAIN=1"}})
 		res, err := http.Get(s.URL + "/sessions/a/runs")

@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/agentos-sessions/agentos-sessions/store"
@@ -57,9 +59,27 @@ var (
 	}
 )
 
+// seedBatch is how many demo sessions one InsertSessions call writes, in
+// one transaction.
+const seedBatch = 1000
+
+// seedWriters is how many batches are written at once on PostgreSQL, where
+// one connection's batch is parsed while another's is indexed; SQLite has
+// a single writer.
+const seedWriters = 2
+
+// demoBatch is a batch of demo sessions and their runs.
+type demoBatch struct {
+	sessions []store.Session
+	runs     []store.Run
+}
+
 // seed fills the default table of the configured database with demo
-// sessions and their runs. Ids are fixed (demo-000001, …), so seeding twice
-// adds nothing: sessions that already exist are skipped with their runs.
+// sessions and their runs, a batch at a time, each batch in a few
+// set-based statements (store.Catalog.InsertSessions). Ids are fixed
+// (demo-000001, …), so seeding twice adds nothing: sessions that already
+// exist are skipped with their runs. Progress is drawn only when progress
+// is a terminal.
 func seed(ctx context.Context, cfg Config, logger *slog.Logger, progress io.Writer) error {
 	dbs, err := cfg.Databases()
 	if err != nil {
@@ -70,39 +90,114 @@ func seed(ctx context.Context, cfg Config, logger *slog.Logger, progress io.Writ
 		return err
 	}
 	defer catalog.Close()
-	sessions, err := catalog.Resolve(dbs[0].ID, "")
-	if err != nil {
-		return err
+	db := dbs[0].ID
+	writers := seedWriters
+	if dialect, _, _ := store.ParseURL(dbs[0].URL); dialect == store.DialectSQLite {
+		writers = 1
 	}
 
-	rng := rand.New(rand.NewPCG(7, 7)) // the same demo data every time
-	now := time.Now().Unix()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan demoBatch)
+	errs := make(chan error, writers)
 	bar := newProgressBar(progress, cfg.Seed.Sessions)
-	var created, skipped int
-	for i := range cfg.Seed.Sessions {
-		if err := ctx.Err(); err != nil {
-			return err
+	var (
+		mu      sync.Mutex
+		created store.Inserted
+		wg      sync.WaitGroup
+	)
+	for range writers {
+		wg.Go(func() {
+			for b := range batches {
+				got, err := writeBatch(ctx, catalog, db, b)
+				if err != nil {
+					errs <- err // before cancel, so that it is the first error read
+					cancel()
+					return
+				}
+				mu.Lock()
+				created.Sessions += got.Sessions
+				created.Runs += got.Runs
+				bar.add(len(b.sessions))
+				mu.Unlock()
+			}
+		})
+	}
+	// The batches are made in order, by one generator: the same demo data
+	// every time.
+	rng := rand.New(rand.NewPCG(7, 7))
+	now := time.Now().Unix()
+	for first := 0; first < cfg.Seed.Sessions && ctx.Err() == nil; first += seedBatch {
+		n := min(seedBatch, cfg.Seed.Sessions-first)
+		b := demoBatch{make([]store.Session, 0, n), make([]store.Run, 0, n*cfg.Seed.Runs)}
+		for i := first; i < first+n; i++ {
+			s, r := demoSession(rng, i, cfg.Seed.Runs, now)
+			b.sessions, b.runs = append(b.sessions, s), append(b.runs, r...)
 		}
-		s, runs := demoSession(rng, i, cfg.Seed.Runs, now)
-		if _, err := sessions.CreateSession(ctx, s); errors.Is(err, store.ErrConflict) {
-			skipped++
-			bar.step(i + 1)
+		select {
+		case batches <- b:
+		case <-ctx.Done():
+		}
+	}
+	close(batches)
+	wg.Wait()
+	bar.finish()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	logger.Info("seeded", "database", db, "sessions_created", created.Sessions, "runs_created", created.Runs,
+		"sessions_already_there", int64(cfg.Seed.Sessions)-created.Sessions)
+	return nil
+}
+
+// writeBatch writes one batch: set-based where the layout has a runs
+// table, else session by session and run by run.
+func writeBatch(ctx context.Context, catalog *store.Catalog, db string, b demoBatch) (store.Inserted, error) {
+	got, err := catalog.InsertSessions(ctx, db, "", b.sessions, b.runs)
+	if errors.Is(err, store.ErrNoRunsTable) {
+		// agno 2.x keeps runs in the sessions table, and agno 3.0 makes its
+		// runs table on the first run: CreateRun does both.
+		got, err = insertOneByOne(ctx, catalog, db, b.sessions, b.runs)
+	}
+	if err != nil {
+		return got, fmt.Errorf("seed sessions %s to %s: %w", b.sessions[0].ID, b.sessions[len(b.sessions)-1].ID, err)
+	}
+	return got, nil
+}
+
+// insertOneByOne writes sessions and their runs through CreateSession and
+// CreateRun, for the layouts InsertSessions does not write runs into. A
+// session that exists is skipped with its runs.
+func insertOneByOne(ctx context.Context, catalog *store.Catalog, db string, sessions []store.Session, runs []store.Run) (store.Inserted, error) {
+	table, err := catalog.Resolve(db, "")
+	if err != nil {
+		return store.Inserted{}, err
+	}
+	var n store.Inserted
+	created := make(map[string]bool, len(sessions))
+	for _, s := range sessions {
+		if _, err := table.CreateSession(ctx, s); errors.Is(err, store.ErrConflict) {
 			continue
 		} else if err != nil {
-			return fmt.Errorf("seed session %s: %w", s.ID, err)
+			return n, err
 		}
-		for _, r := range runs {
-			if _, err := sessions.CreateRun(ctx, r, store.Owner{}); err != nil {
-				return fmt.Errorf("seed run %s of %s: %w", r.ID, s.ID, err)
-			}
-		}
-		created++
-		bar.step(i + 1)
+		created[s.ID] = true
+		n.Sessions++
 	}
-	bar.done()
-	logger.Info("seeded", "database", dbs[0].ID, "sessions_created", created, "runs_created", created*cfg.Seed.Runs,
-		"sessions_already_there", skipped)
-	return nil
+	for _, r := range runs {
+		if !created[r.SessionID] {
+			continue
+		}
+		if _, err := table.CreateRun(ctx, r, store.Owner{}); err != nil {
+			return n, fmt.Errorf("run %s: %w", r.ID, err)
+		}
+		n.Runs++
+	}
+	return n, nil
 }
 
 // demoSession makes the i-th demo session and its runs.
@@ -182,30 +277,44 @@ func demoSession(rng *rand.Rand, i, runs int, now int64) (store.Session, []store
 	return s, out
 }
 
-// progressBar redraws one line as sessions are seeded; below 100 sessions
-// it stays quiet.
+// progressBar redraws one line as sessions are seeded, on a terminal
+// only: in a log, carriage returns would pile up. Below 100 sessions it
+// stays quiet.
 type progressBar struct {
-	w            io.Writer
-	total, every int
+	w           io.Writer
+	done, total int
 }
 
 func newProgressBar(w io.Writer, total int) *progressBar {
-	if total < 100 {
+	if total < 100 || !isTerminal(w) {
 		return &progressBar{}
 	}
-	return &progressBar{w: w, total: total, every: max(1, total/100)}
+	return &progressBar{w: w, total: total}
 }
 
-func (p *progressBar) step(n int) {
-	if p.w == nil || (n%p.every != 0 && n != p.total) {
+// isTerminal reports whether w is a character device: a terminal (or
+// /dev/null, where drawing costs nothing), not a file or a pipe.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// add counts n more sessions seeded and redraws the line.
+func (p *progressBar) add(n int) {
+	if p.w == nil {
 		return
 	}
+	p.done += n
 	const width = 40
-	filled := width * n / p.total
-	fmt.Fprintf(p.w, "\rseeding [%s%s] %d/%d sessions", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), n, p.total)
+	filled := width * p.done / p.total
+	fmt.Fprintf(p.w, "\rseeding [%s%s] %d/%d sessions", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), p.done, p.total)
 }
 
-func (p *progressBar) done() {
+func (p *progressBar) finish() {
 	if p.w != nil {
 		fmt.Fprintln(p.w)
 	}

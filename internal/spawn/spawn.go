@@ -31,6 +31,9 @@ type Options struct {
 	Args []string
 	// Env is added to this process's environment.
 	Env []string
+	// Dir is the server's working directory, where relative database
+	// paths resolve; "" is this process's.
+	Dir string
 	// Log, when set, receives the server's log as it writes it. Server.Log
 	// keeps it either way.
 	Log io.Writer
@@ -52,6 +55,7 @@ type Server struct {
 func Start(ctx context.Context, bin string, opts Options) (*Server, error) {
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, opts.Args...)...)
 	cmd.Env = append(os.Environ(), opts.Env...)
+	cmd.Dir = opts.Dir
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
