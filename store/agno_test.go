@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/agentos-sessions/agentos-sessions/internal/agnodb"
 	"github.com/agentos-sessions/agentos-sessions/internal/testdb"
@@ -638,6 +639,9 @@ func TestStore_LayoutChangesUnderTheServer(t *testing.T) {
 						errs <- fmt.Errorf("request %d: %w", i, err)
 						return
 					}
+					// A pause, so that agno's writer below is not starved
+					// of SQLite's one write lock by the delete's loop.
+					time.Sleep(time.Millisecond)
 				}
 			}()
 		}
