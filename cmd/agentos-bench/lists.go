@@ -76,8 +76,8 @@ type listReport struct {
 // countRow compares two statements (count, page) with one (a window
 // count) at one size of match.
 type countRow struct {
-	backend      string
-	matches      int64
+	backend string
+	matches int64
 	times   [3]time.Duration // the countStrategies, in order
 }
 

@@ -60,6 +60,8 @@ func renderAll(machine string, started, finished time.Time, reports []*report) s
 		fmt.Fprintf(&b, "\n### %s\n\n", r.backend)
 		fmt.Fprintf(&b, "Bulk: sessions × %d runs, median of %d interleaved rounds (%d for batches of %d ids or fewer); HTTP is the spawned server over loopback, SQL is one `DELETE … WHERE session_id = ANY($1)` (SQLite: `IN (SELECT value FROM json_each(?))`) in a transaction; RSS is the server's peak during the HTTP requests of that size.\n\n", r.bulkRuns, r.rounds, r.smallRounds, smallBatch)
 		writeBulk(&b, r.bulk)
+		fmt.Fprintf(&b, "\nThe same batches with run dicts of agno's size (about 2 kB: content, input, metrics, system, user and assistant messages, of random text):\n\n")
+		writeBulk(&b, r.bulkAgno)
 		fmt.Fprintf(&b, "\nScale: sessions × %d runs, median of %d interleaved rounds; one request each.\n\n", r.scaleRuns, r.scaleRounds)
 		writeBulk(&b, r.scale)
 		fmt.Fprintf(&b, "\nConcurrency: %d clients, %d single-id deletes each (sessions × 2 runs), two rounds with the order swapped.\n\n", r.clients, r.perClient)

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +21,7 @@ import (
 type report struct {
 	backend     string
 	bulk        []bulkRow
+	bulkAgno    []bulkRow // the bulk batches again, with run dicts of agno's size
 	scale       []bulkRow
 	bulkRuns    int
 	scaleRuns   int
@@ -68,15 +71,28 @@ func runBackend(ctx context.Context, be *backend, opts options, progress io.Writ
 		if n <= smallBatch {
 			rounds = opts.smallRounds
 		}
-		row, err := bulk(ctx, be, client, "b", n, opts.runsPer, rounds)
+		row, err := bulk(ctx, be, client, "b", n, opts.runsPer, rounds, "")
 		if err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(progress, "%s bulk n=%d: http %v sql %v rss %d MB\n", be.name, n, row.http, row.sql, row.peakRSS>>20)
 		r.bulk = append(r.bulk, row)
 	}
+	text := agnoText()
+	for _, n := range opts.batches {
+		rounds := opts.rounds
+		if n <= smallBatch {
+			rounds = opts.smallRounds
+		}
+		row, err := bulk(ctx, be, client, "a", n, opts.runsPer, rounds, text)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(progress, "%s bulk, agno-sized runs, n=%d: http %v sql %v rss %d MB\n", be.name, n, row.http, row.sql, row.peakRSS>>20)
+		r.bulkAgno = append(r.bulkAgno, row)
+	}
 	for _, n := range opts.scale {
-		row, err := bulk(ctx, be, client, "s", n, 2, opts.scaleRounds)
+		row, err := bulk(ctx, be, client, "s", n, 2, opts.scaleRounds, "")
 		if err != nil {
 			return nil, err
 		}
@@ -91,10 +107,19 @@ func runBackend(ctx context.Context, be *backend, opts options, progress io.Writ
 	return r, nil
 }
 
+// agnoText is random text to fill agno-sized run dicts from
+// (benchdata.SeedText).
+func agnoText() string {
+	b := make([]byte, benchdata.AgnoText/2)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 // bulk measures one batch size: each round empties the tables, seeds two
-// identical sets, then deletes one over HTTP and the other directly,
-// alternating which goes first, and checks that both left nothing behind.
-func bulk(ctx context.Context, be *backend, client *http.Client, tag string, n, runsPer, rounds int) (bulkRow, error) {
+// identical sets (with agno-sized run dicts when text is not empty), then
+// deletes one over HTTP and the other directly, alternating which goes
+// first, and checks that both left nothing behind.
+func bulk(ctx context.Context, be *backend, client *http.Client, tag string, n, runsPer, rounds int, text string) (bulkRow, error) {
 	row := bulkRow{n: n}
 	var httpTimes, sqlTimes []time.Duration
 	for round := range rounds {
@@ -111,7 +136,7 @@ func bulk(ctx context.Context, be *backend, client *http.Client, tag string, n, 
 			slices.Reverse(prefixes)
 		}
 		for _, p := range prefixes {
-			if err := benchdata.Seed(ctx, be.seed, be.dialect, store.DefaultSessionsTable, store.DefaultRunsTable, p, n, runsPer); err != nil {
+			if err := benchdata.SeedText(ctx, be.seed, be.dialect, store.DefaultSessionsTable, store.DefaultRunsTable, p, n, runsPer, text); err != nil {
 				return row, err
 			}
 		}
