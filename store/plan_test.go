@@ -302,11 +302,11 @@ func TestStore_SessionStatementCount(t *testing.T) {
 		{"ListSessions", func() error {
 			_, _, err := tbl.ListSessions(ctx, ListFilter{Type: ptr("agent"), SortBy: "created_at", Limit: 20, Page: 2})
 			return err
-		}, []string{"begin", "select count(*)", "select s.session_id", "commit"}},
+		}, []string{"select s.session_id"}}, // the page and its total, no transaction
 		{"ListSessionsPastTheEnd", func() error {
 			_, _, err := tbl.ListSessions(ctx, ListFilter{SortBy: "updated_at", Limit: 20, Page: 4})
 			return err
-		}, []string{"begin", "select count(*)", "commit"}},
+		}, []string{"select s.session_id", "begin", "select count(*)", "commit"}},
 		{"GetSession", func() error {
 			_, err := tbl.GetSession(ctx, "bulk-1", Owner{UserID: ptr("u1")})
 			return err
