@@ -108,8 +108,9 @@ func (t *sessionsTable) listWhere(q *layoutSQL, f ListFilter) *stmt {
 // index-only scan that reads no skipped row), then only the page's rows
 // are fetched, and each gets its name source. The total is offset plus
 // the page's length when the page is not full; only a full page runs the
-// count, a subquery the database evaluates once, when first needed. An
-// empty page returns no row, and so no total.
+// count, a subquery the database evaluates once, when first needed (with
+// a name filter, a window count over the matches the keys are sorted
+// from). An empty page returns no row, and so no total.
 func (t *sessionsTable) listPage(q *layoutSQL, where *stmt, f ListFilter, offset int64) *stmt {
 	dir := " ASC"
 	if f.Descending {
@@ -122,9 +123,16 @@ func (t *sessionsTable) listPage(q *layoutSQL, where *stmt, f ListFilter, offset
 	// every request (1.5–2.5 ms on 1,000,000 sessions, where running it
 	// takes 0.4 ms).
 	limit, skip := strconv.Itoa(f.Limit), strconv.FormatInt(offset, 10)
-	count := "(SELECT count(*) FROM " + q.sessions + " AS s" + where.sql.String() + ")"
-	page := where.after("SELECT " + q.listCols + ", CASE WHEN count(*) OVER () < " + limit + " THEN " + skip + " + count(*) OVER () ELSE " + count + " END" +
-		" FROM (SELECT s.session_id FROM " + q.sessions + " AS s")
+	total := "CASE WHEN count(*) OVER () < " + limit + " THEN " + skip + " + count(*) OVER () ELSE " +
+		"(SELECT count(*) FROM " + q.sessions + " AS s" + where.sql.String() + ") END"
+	keys := "s.session_id"
+	if f.NameContains != nil {
+		// No index gives the name filter's order: the page's keys come
+		// from sorting every match, so counting them there costs nothing,
+		// where the count subquery would search the trigram index again.
+		total, keys = "k.total", "s.session_id, count(*) OVER () AS total"
+	}
+	page := where.after("SELECT " + q.listCols + ", " + total + " FROM (SELECT " + keys + " FROM " + q.sessions + " AS s")
 	page.add(order, " LIMIT ", limit, " OFFSET ", skip, ") AS k JOIN ",
 		q.sessions, " AS s ON s.session_id = k.session_id", order)
 	return page
