@@ -70,6 +70,9 @@ type listReport struct {
 	updated    listRow // the deep page after 10% of the sessions were updated without a vacuum
 	updFull    time.Duration
 	counting   []countRow
+	// SQLite's session_name filter on one file: the server's page
+	// statement, and the earlier build's json_extract count and page.
+	sqliteName [2]time.Duration
 	upserts    [2]time.Duration // per upsert: with, without the trigram index
 }
 
@@ -179,7 +182,7 @@ func lists(ctx context.Context, opts options, stdout io.Writer) (*listReport, er
 		return nil, err
 	}
 	fmt.Fprintf(stdout, "lists upserts: %v with the trigram index, %v without\n", r.upserts[0], r.upserts[1])
-	if r.counting, err = counting(ctx, pool, opts); err != nil {
+	if r.counting, r.sqliteName, err = counting(ctx, pool, opts); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -536,7 +539,7 @@ WHERE agno_sessions.user_id = excluded.user_id OR agno_sessions.user_id IS NULL`
 // counting compares the two statements a page and its total take with one
 // statement carrying a window count, at 1, 1,000 and every matching row,
 // on PostgreSQL and on a SQLite file of the same sessions.
-func counting(ctx context.Context, pool *pgxpool.Pool, opts options) ([]countRow, error) {
+func counting(ctx context.Context, pool *pgxpool.Pool, opts options) ([]countRow, [2]time.Duration, error) {
 	var rows []countRow
 	for _, f := range countFilters("$1", int64(opts.listSessions)) {
 		strategies := countStrategies(f.where)
@@ -546,18 +549,18 @@ func counting(ctx context.Context, pool *pgxpool.Pool, opts options) ([]countRow
 				k := (i + round) % len(strategies)
 				d, err := timedStatements(ctx, pool, asStatements(strategies[k], f.arg))
 				if err != nil {
-					return nil, err
+					return nil, [2]time.Duration{}, err
 				}
 				times[k] = append(times[k], d)
 			}
 		}
 		rows = append(rows, countRow{backend: "postgres", matches: f.matches, times: [3]time.Duration{median(times[0]), median(times[1]), median(times[2])}})
 	}
-	sqliteRows, err := countingSQLite(ctx, opts, int64(opts.listSessions))
+	sqliteRows, name, err := countingSQLite(ctx, opts, int64(opts.listSessions))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
+		return nil, name, fmt.Errorf("sqlite: %w", err)
 	}
-	return append(rows, sqliteRows...), nil
+	return append(rows, sqliteRows...), name, nil
 }
 
 // countFilter selects 1, 1,000 or every session of the list section's
@@ -597,36 +600,43 @@ func asStatements(sqls []string, arg any) []store.Statement {
 }
 
 // countingSQLite makes the same comparison on a SQLite file of n sessions
-// with the server's tables and indexes.
-func countingSQLite(ctx context.Context, opts options, n int64) ([]countRow, error) {
+// with the server's tables and indexes, and times the session_name filter
+// there: the server's page statement against the earlier build's
+// statements (json_extract, a count then the page).
+func countingSQLite(ctx context.Context, opts options, n int64) ([]countRow, [2]time.Duration, error) {
+	var name [2]time.Duration
 	dir, err := os.MkdirTemp("", "agentos-bench-lists-")
 	if err != nil {
-		return nil, err
+		return nil, name, err
 	}
 	defer os.RemoveAll(dir)
 	url := "sqlite://" + filepath.Join(dir, "lists.db")
 	catalog, err := store.Open(ctx, []store.DatabaseConfig{{ID: "bench", URL: url}}, nil)
 	if err != nil {
-		return nil, err
+		return nil, name, err
 	}
-	catalog.Close()
+	defer catalog.Close()
+	table, err := catalog.Resolve("bench", "")
+	if err != nil {
+		return nil, name, err
+	}
 	_, dsn, err := store.ParseURL(url)
 	if err != nil {
-		return nil, err
+		return nil, name, err
 	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, err
+		return nil, name, err
 	}
 	defer db.Close()
 	if _, err := db.ExecContext(ctx, `WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ?1)
 INSERT INTO agno_sessions (session_id, session_type, agent_id, user_id, session_data, created_at, updated_at)
 SELECT 'L' || i, 'agent', 'agent-' || (i % 100), CASE WHEN i = 3 THEN 'solo-user' ELSE 'u' || (i % 1000) END,
   json_object('session_name', 'topic ' || (i % 100000)), 1700000000 + i * 10, 1700000000 + i * 10 FROM g`, n); err != nil {
-		return nil, err
+		return nil, name, err
 	}
 	if _, err := db.ExecContext(ctx, "ANALYZE"); err != nil {
-		return nil, err
+		return nil, name, err
 	}
 	var rows []countRow
 	for _, f := range countFilters("?1", n) {
@@ -637,15 +647,44 @@ SELECT 'L' || i, 'agent', 'agent-' || (i % 100), CASE WHEN i = 3 THEN 'solo-user
 				k := (i + round) % len(strategies)
 				start := time.Now()
 				if err := sqliteStatements(ctx, db, strategies[k], f.arg); err != nil {
-					return nil, err
+					return nil, name, err
 				}
 				times[k] = append(times[k], time.Since(start))
 			}
 		}
 		rows = append(rows, countRow{backend: "sqlite", matches: f.matches, times: [3]time.Duration{median(times[0]), median(times[1]), median(times[2])}})
 	}
-	return rows, nil
+
+	pattern := "topic 791"
+	ours, err := store.ListStatements(ctx, table, store.ListFilter{NameContains: &pattern, SortBy: "created_at", Descending: true, Limit: 20, Page: 1})
+	if err != nil {
+		return nil, name, err
+	}
+	const match = ` WHERE json_extract(session_data, '$.session_name') LIKE ('%' || ?1 || '%') ESCAPE '\'`
+	earlier := []string{"SELECT count(*) FROM agno_sessions" + match,
+		"SELECT " + strings.Join(sessionColumnNames, ", ") + " FROM agno_sessions" + match + " ORDER BY created_at DESC, session_id DESC LIMIT 20 OFFSET 0"}
+	var times [2][]time.Duration
+	for round := range min(opts.listRounds, 10) {
+		for i := range 2 {
+			k := (i + round) % 2
+			start := time.Now()
+			if k == 0 {
+				err = drain(ctx, db, ours[0].SQL, ours[0].Args...)
+			} else {
+				err = sqliteStatements(ctx, db, earlier, pattern)
+			}
+			if err != nil {
+				return nil, name, err
+			}
+			times[k] = append(times[k], time.Since(start))
+		}
+	}
+	return rows, [2]time.Duration{median(times[0]), median(times[1])}, nil
 }
+
+// sessionColumnNames are the 14 columns of agno's sessions table.
+var sessionColumnNames = []string{"session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id",
+	"session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary", "created_at", "updated_at"}
 
 // sqliteStatements runs one statement on its own, or more in one
 // read-only transaction, reading every row.
@@ -724,6 +763,8 @@ func renderLists(r *listReport, machine string, started, finished time.Time) str
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %.2f× | %.2f× |\n", c.backend, grouped(int(c.matches)), ms(t[0]), ms(t[1]), ms(t[2]),
 			float64(t[1])/float64(t[0]), float64(t[2])/float64(t[0]))
 	}
+	fmt.Fprintf(&b, "\nSQLite's `session_name` filter (`topic 791`, %s sessions, one file): the server's statement, which reads every encoding agno wrote, %s; the earlier build's (`json_extract(session_data, '$.session_name') LIKE …`, a count then the page) %s (%.2f×).\n",
+		grouped(r.sessions), ms(r.sqliteName[0]), ms(r.sqliteName[1]), float64(r.sqliteName[0])/float64(r.sqliteName[1]))
 	return b.String()
 }
 
