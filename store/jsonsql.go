@@ -22,9 +22,13 @@ func (j jsonSQL) value(column, colType string) string {
 		// again: PostgreSQL 15 has no cast that fails softly.
 		return "(CASE WHEN jsonb_typeof(" + v + ") = 'string' AND (" + v + " #>> '{}') ~ '^\\s*[[{]' THEN (" + v + " #>> '{}')::jsonb ELSE " + v + " END)"
 	}
+	// SQLite parses JSON text anew for every function: an object (what
+	// agno writes) is told by its first character once json_valid has
+	// parsed it, so that reading a key from it parses it once more, not
+	// twice (json_type would).
 	inner := "(" + column + " ->> '$')"
-	return "(CASE WHEN json_valid(" + column + ") THEN CASE WHEN json_type(" + column + ") = 'text'" +
-		" THEN CASE WHEN json_valid(" + inner + ") THEN " + inner + " END ELSE " + column + " END END)"
+	return "(CASE WHEN json_valid(" + column + ") THEN CASE WHEN substr(" + column + ", 1, 1) = '{' THEN " + column +
+		" WHEN json_type(" + column + ") = 'text' THEN CASE WHEN json_valid(" + inner + ") THEN " + inner + " END ELSE " + column + " END END)"
 }
 
 // get is the JSON value of key in object v (NULL when absent); on SQLite

@@ -443,7 +443,7 @@ func TestStore_ListPlan(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				tc.f.Limit, tc.f.Page = 20, 1
 				q := tbl.state.Load().sql
-				page := tbl.listPage(q, tbl.listWhere(q, tc.f), tc.f, 0)
+				page := tbl.listPage(q, tbl.listWhere(q, tc.f), tc.f, 0, true)
 				plan := explainStmt(t, d, page)
 				if tc.index == "" {
 					return
@@ -669,7 +669,7 @@ func TestStore_ListPageReadsFewRuns(t *testing.T) {
 	tbl := d.tables[0]
 	q := tbl.state.Load().sql
 	f := ListFilter{SortBy: "created_at", Descending: true, Limit: page, Page: 1}
-	stmt := tbl.listPage(q, tbl.listWhere(q, f), f, 0)
+	stmt := tbl.listPage(q, tbl.listWhere(q, f), f, 0, true)
 	var raw []byte
 	if err := d.sqlDB.QueryRow("EXPLAIN (ANALYZE, FORMAT JSON) "+stmt.sql.String(), stmt.args...).Scan(&raw); err != nil {
 		t.Fatalf("EXPLAIN: %v", err)
@@ -789,7 +789,7 @@ func TestStore_NameSearchUsesTrigrams(t *testing.T) {
 			}
 		}
 		f := ListFilter{NameContains: ptr(tc.pattern), SortBy: "created_at", Descending: true, Limit: 20, Page: 1}
-		plan := explainStmt(t, d, tbl.listPage(q, tbl.listWhere(q, f), f, 0))
+		plan := explainStmt(t, d, tbl.listPage(q, tbl.listWhere(q, f), f, 0, true))
 		if got := strings.Contains(plan, "Bitmap Index Scan on agno_sessions_session_name_trgm_idx"); got != tc.trigram {
 			t.Errorf("%q: trigram index used %t, want %t:\n%s", tc.pattern, got, tc.trigram, plan)
 		}
@@ -797,5 +797,64 @@ func TestStore_NameSearchUsesTrigrams(t *testing.T) {
 		if err != nil || total != matches {
 			t.Errorf("%q: %d matches, %v; want %d", tc.pattern, total, err, matches)
 		}
+	}
+}
+
+// TestStore_ListPlanCaching: PostgreSQL keeps a generic plan for a list
+// page (its LIMIT and OFFSET are written into the statement, so the plan
+// does not assume a tenth of the table), but plans a session_name search
+// for its pattern every time (the statement is never prepared by name),
+// since whether the trigram index serves it depends on the pattern. On a
+// pool of one connection, pg_prepared_statements shows both.
+func TestStore_ListPlanCaching(t *testing.T) {
+	ctx := context.Background()
+	url := testdb.PostgresURL(t)
+	c, err := OpenWith(ctx, []DatabaseConfig{{ID: "main", URL: url, Schema: schemaOf(url)}}, ConnSettings{MaxOpenConns: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	seedMany(t, c, DefaultTables, 100)
+	tbl, err := c.Resolve("main", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		user := fmt.Sprintf("u%d", i%3)
+		if _, _, err := tbl.ListSessions(ctx, ListFilter{UserID: &user, SortBy: "created_at", Descending: true, Limit: 20, Page: 1}); err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprintf("bulk-%d", i)
+		if _, _, err := tbl.ListSessions(ctx, ListFilter{NameContains: &name, SortBy: "created_at", Descending: true, Limit: 20, Page: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := c.byID["main"].sqlDB.QueryContext(ctx, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%count(*) OVER ()%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var byUser, byName int
+	for rows.Next() {
+		var stmt string
+		var generic, custom int64
+		if err := rows.Scan(&stmt, &generic, &custom); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case strings.Contains(stmt, "ILIKE"):
+			byName++
+		case strings.Contains(stmt, "s.user_id = $1"):
+			byUser++
+			if generic == 0 {
+				t.Errorf("the user's list page was planned %d times for its values and never generically", custom)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if byUser != 1 || byName != 0 {
+		t.Errorf("prepared list statements: %d by user (want 1), %d by name (want 0)", byUser, byName)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	gosqlite "github.com/glebarez/go-sqlite"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 )
@@ -16,6 +17,9 @@ type stmt struct {
 	d    *database
 	sql  strings.Builder
 	args []any
+	// planEach has PostgreSQL plan the statement for its parameters on
+	// every execution, never with a generic plan (see planEachTime).
+	planEach bool
 }
 
 func (t *sessionsTable) newStmt(fragments ...string) *stmt {
@@ -42,7 +46,7 @@ func (s *stmt) arg(v any) string {
 // after returns a new statement made of prefix followed by s, with s's
 // parameters; adding to it leaves s unchanged.
 func (s *stmt) after(prefix string) *stmt {
-	c := &stmt{d: s.d, args: append([]any(nil), s.args...)}
+	c := &stmt{d: s.d, args: append([]any(nil), s.args...), planEach: s.planEach}
 	c.add(prefix, s.sql.String())
 	return c
 }
@@ -74,15 +78,28 @@ func (s *stmt) jsonArg(m map[string]any) (string, error) {
 }
 
 func (s *stmt) query(ctx context.Context, conn gorm.ConnPool) (*sql.Rows, error) {
-	return conn.QueryContext(ctx, s.sql.String(), s.args...)
+	return conn.QueryContext(ctx, s.sql.String(), s.bound()...)
 }
 
 func (s *stmt) queryRow(ctx context.Context, conn gorm.ConnPool) *sql.Row {
-	return conn.QueryRowContext(ctx, s.sql.String(), s.args...)
+	return conn.QueryRowContext(ctx, s.sql.String(), s.bound()...)
+}
+
+// bound is the statement's arguments as the driver takes them: on
+// PostgreSQL, led by pgx's query mode when the statement is planned on
+// each execution. pgx's QueryExecModeCacheDescribe sends it unnamed, in
+// one round trip, and PostgreSQL plans an unnamed statement for the
+// values bound to it; the default mode prepares a named statement, whose
+// plan PostgreSQL may make generic after five executions.
+func (s *stmt) bound() []any {
+	if !s.planEach || s.d.dialect != DialectPostgres {
+		return s.args
+	}
+	return append([]any{pgx.QueryExecModeCacheDescribe}, s.args...)
 }
 
 func (s *stmt) exec(ctx context.Context, conn gorm.ConnPool) (sql.Result, error) {
-	return conn.ExecContext(ctx, s.sql.String(), s.args...)
+	return conn.ExecContext(ctx, s.sql.String(), s.bound()...)
 }
 
 // pool returns the connection pool for statements that run on their own.

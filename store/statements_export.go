@@ -6,14 +6,17 @@ import (
 	"fmt"
 )
 
-// Statement is one SQL statement with its arguments.
+// Statement is one SQL statement with its arguments; on PostgreSQL the
+// first may be a pgx query mode, which pgx takes as an option.
 type Statement struct {
 	SQL  string
 	Args []any
 }
 
 // ListStatements returns the statements ListSessions runs for f when the
-// page is not past the end: one, the page with its total. It is for
+// page is not past the end: one, the page with its total, or (SQLite
+// without a name filter) the count and the page, in one read-only
+// transaction. It is for
 // benchmarks that time the store's own statements
 // without the server around them (the floor of a request); s must be a
 // table this package resolved, not a decorator of one.
@@ -26,8 +29,15 @@ func ListStatements(ctx context.Context, s Sessions, f ListFilter) ([]Statement,
 		return nil, fmt.Errorf("list statements: bad filter %+v", f)
 	}
 	q := t.current(ctx).sql
-	page := t.listPage(q, t.listWhere(q, f), f, int64(f.Page-1)*int64(f.Limit))
-	return []Statement{{page.sql.String(), page.args}}, nil
+	where := t.listWhere(q, f)
+	offset := int64(f.Page-1) * int64(f.Limit)
+	if t.db.dialect == DialectPostgres || f.NameContains != nil {
+		page := t.listPage(q, where, f, offset, true)
+		return []Statement{{page.sql.String(), page.bound()}}, nil
+	}
+	count := where.after("SELECT count(*) FROM " + q.sessions + " AS s")
+	page := t.listPage(q, where, f, offset, false)
+	return []Statement{{count.sql.String(), count.bound()}, {page.sql.String(), page.bound()}}, nil
 }
 
 // RunStatements returns the statements StreamRuns runs for the page p of a

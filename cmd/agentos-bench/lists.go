@@ -112,12 +112,20 @@ func lists(ctx context.Context, opts options, stdout io.Writer) (*listReport, er
 		return nil, err
 	}
 	maps.Copy(floorCfg.ConnConfig.RuntimeParams, store.SessionParams())
+	// One connection each, as the server, whose pool hands a sequence of
+	// requests the connection it used last: plans settle on it alike.
+	floorCfg.MaxConns = 1
 	pool, err := pgxpool.NewWithConfig(ctx, floorCfg)
 	if err != nil {
 		return nil, err
 	}
 	defer pool.Close()
-	peerPool, err := pgxpool.New(ctx, dbURL)
+	peerCfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	peerCfg.MaxConns = 1
+	peerPool, err := pgxpool.NewWithConfig(ctx, peerCfg)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +155,7 @@ func lists(ctx context.Context, opts options, stdout io.Writer) (*listReport, er
 	}
 	client := &http.Client{Timeout: 10 * time.Minute}
 	for _, sh := range shapes {
-		row, err := measureShape(ctx, srv, client, pools, sh, opts.listRounds)
+		row, err := measureShape(ctx, srv, client, pools, sh, warmRounds, opts.listRounds)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sh.name, err)
 		}
@@ -158,7 +166,7 @@ func lists(ctx context.Context, opts options, stdout io.Writer) (*listReport, er
 		{fmt.Sprintf("all runs of the session with %s runs of 256 kB", grouped(opts.listBigRuns)), "/sessions/big/runs"},
 		{"that session's detail (its chat_history)", "/sessions/big"},
 	} {
-		row, err := measureShape(ctx, srv, client, pools, listShape{name: big.name, path: big.path}, 2)
+		row, err := measureShape(ctx, srv, client, pools, listShape{name: big.name, path: big.path}, 1, 2)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", big.name, err)
 		}
@@ -334,11 +342,14 @@ func ptr[T any](v T) *T { return &v }
 
 // measureShape times one shape over interleaved rounds: the HTTP request,
 // the floor and the peer, in an order that turns every round.
+// warmRounds are the rounds of each shape that are not counted.
+const warmRounds = 6
+
 // listPools are the bench's connections: the floor's, with the server's
 // session parameters, and AgentOS's, with the database's defaults.
 type listPools struct{ floor, peer *pgxpool.Pool }
 
-func measureShape(ctx context.Context, srv *server, client *http.Client, pools listPools, sh listShape, rounds int) (listRow, error) {
+func measureShape(ctx context.Context, srv *server, client *http.Client, pools listPools, sh listShape, warm, rounds int) (listRow, error) {
 	row := listRow{name: sh.name}
 	var httpTimes, floorTimes, peerTimes []time.Duration
 	if err := srv.resetPeakRSS(); err != nil {
@@ -367,13 +378,15 @@ func measureShape(ctx context.Context, srv *server, client *http.Client, pools l
 			return err
 		},
 	}
-	for round := range rounds + 1 { // the first round warms the caches and is not counted
+	// The first rounds warm the caches and are not counted: PostgreSQL
+	// settles a prepared statement's plan on its sixth execution.
+	for round := range warm + rounds {
 		for i := range steps {
 			if err := steps[(i+round)%len(steps)](); err != nil {
 				return row, err
 			}
 		}
-		if round == 0 {
+		if round == warm-1 {
 			httpTimes, floorTimes, peerTimes = nil, nil, nil
 		}
 	}
@@ -487,7 +500,7 @@ func deepPage(ctx context.Context, srv *server, client *http.Client, pools listP
 	}
 	full := []store.Statement{{SQL: fmt.Sprintf(`SELECT session_id, session_type, agent_id, team_id, workflow_id, user_id, session_data, agent_data, team_data, workflow_data, metadata, summary, created_at, updated_at
 FROM agno_sessions ORDER BY created_at DESC, session_id DESC LIMIT 20 OFFSET %d`, (page-1)*20)}}
-	row, err := measureShape(ctx, srv, client, pools, listShape{name: fmt.Sprintf("page=%d", page), path: fmt.Sprintf("/sessions?page=%d", page), floor: floor}, opts.listRounds)
+	row, err := measureShape(ctx, srv, client, pools, listShape{name: fmt.Sprintf("page=%d", page), path: fmt.Sprintf("/sessions?page=%d", page), floor: floor}, warmRounds, opts.listRounds)
 	if err != nil {
 		return row, 0, err
 	}
@@ -731,7 +744,7 @@ func renderLists(r *listReport, machine string, started, finished time.Time) str
 	var b strings.Builder
 	fmt.Fprintf(&b, "Run of %s, %s to %s UTC.\n\n", started.Format("2006-01-02"), started.Format("15:04"), finished.Format("15:04"))
 	b.WriteString(machine)
-	fmt.Fprintf(&b, "\nPostgreSQL, agno 3.0's layout: %s sessions (a fifth unnamed, named by their runs), three runs of about 2 kB each; ten sessions of %s runs; one of %s runs of 256 kB. Seeded set-based in %s, `VACUUM ANALYZE` included. Medians of %d interleaved rounds after one warm-up; *floor* is the server's own statements run directly, as it sends them (a list page is one statement; a runs page three, in one read-only snapshot), on connections with its session parameters (`jit=off`); *AgentOS* is AgentOS's statements for the same request (the count, the page selecting every column, then every run of the listed sessions: `SELECT * FROM runs WHERE session_id = ANY(page ids)`), each on its own, on connections with the database's defaults; RSS is the server's peak over the shape's requests.\n\n",
+	fmt.Fprintf(&b, "\nPostgreSQL, agno 3.0's layout: %s sessions (a fifth unnamed, named by their runs), three runs of about 2 kB each; ten sessions of %s runs; one of %s runs of 256 kB. Seeded set-based in %s, `VACUUM ANALYZE` included. Medians of %d interleaved rounds after six warm-up rounds (PostgreSQL settles a prepared statement's plan on its sixth execution), each side on one connection; *floor* is the server's own statements run directly, as it sends them (a list page is one statement; a runs page three, in one read-only snapshot), on connections with its session parameters (`jit=off`); *AgentOS* is AgentOS's statements for the same request (the count, the page selecting every column, then every run of the listed sessions: `SELECT * FROM runs WHERE session_id = ANY(page ids)`), each on its own, on connections with the database's defaults; RSS is the server's peak over the shape's requests.\n\n",
 		grouped(r.sessions), grouped(r.manyRuns), grouped(r.bigRuns), r.seedTime.Round(time.Second), r.rounds)
 	b.WriteString("| request | http median | http p99 | floor | http/floor | AgentOS | server peak RSS |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, row := range r.rows {
