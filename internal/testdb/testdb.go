@@ -84,7 +84,7 @@ func NewSchema(ctx context.Context, base, prefix string) (schemaURL string, drop
 	}
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
-		return "", nil, fmt.Errorf("%w at %s: %v", ErrUnreachable, u.Redacted(), err)
+		return "", nil, fmt.Errorf("%w at %s: %w", ErrUnreachable, u.Redacted(), err)
 	}
 	defer conn.Close(context.Background())
 	b := make([]byte, 8)
