@@ -90,7 +90,8 @@ func TestDeleteSessions_BackendsTerminated(t *testing.T) {
 			}
 		default:
 			wantInternalDeleteError(t, res)
-			if !(s == size && r == 2*size) && !(s == 0 && r == 0) {
+			all, none := s == size && r == 2*size, s == 0 && r == 0
+			if !all && !none {
 				t.Errorf("failed group %d: got %d sessions %d runs, want all or nothing", g, s, r)
 			}
 		}
