@@ -54,7 +54,6 @@ type listRow struct {
 	name                             string
 	httpMedian, httpP99, floor, peer time.Duration
 	peakRSS                          int64
-	note                             string
 }
 
 // listReport is the whole list section.
@@ -76,8 +75,8 @@ type listReport struct {
 // countRow compares two statements (count, page) with one (a window
 // count) at one size of match.
 type countRow struct {
-	backend      string
-	matches      int64
+	backend string
+	matches int64
 	times   [3]time.Duration // the countStrategies, in order
 }
 
