@@ -704,7 +704,7 @@ func TestStore_DefaultSchemaAI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	for table, want := range map[string]string{"agno_sessions": "From 3.0", "legacy_sessions": "From 2.x"} {
 		got, _, err := resolve(t, c, table).ListSessions(ctx, ListFilter{SortBy: "created_at", Limit: 10, Page: 1})
 		if err != nil || len(got) != 1 || got[0].Name != want {

@@ -90,7 +90,7 @@ func seed(t testing.TB, c *Catalog, pair TablePair, sessions ...session) {
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }()
 	for _, s := range sessions {
 		if _, err := tx.Exec("INSERT INTO "+d.qualified(pair.Sessions)+
 			" (session_id, session_type, user_id, session_data, created_at) VALUES ("+p(1)+", "+p(2)+", "+p(3)+", '{\"k\": 1}', 1700000000)",
