@@ -125,7 +125,7 @@ func TestClient_EndToEnd(t *testing.T) {
 			t.Fatalf("GET /metrics: %v", err)
 		}
 		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
+		_ = res.Body.Close()
 		for _, want := range []string{"\nagentos_sessions_deleted_total 2\n", "\nagentos_runs_deleted_total 4\n"} {
 			if !strings.Contains(string(body), want) {
 				t.Errorf("GET /metrics lacks %q", strings.TrimSpace(want))

@@ -89,7 +89,7 @@ func TestDeleteSessions_ConcurrentOverlapping(t *testing.T) {
 						} `json:"deleted"`
 					}
 					err = json.NewDecoder(res.Body).Decode(&report)
-					res.Body.Close()
+					_ = res.Body.Close()
 					mu.Lock()
 					statuses[res.StatusCode]++
 					for _, d := range report.Deleted {

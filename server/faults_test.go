@@ -90,7 +90,8 @@ func TestDeleteSessions_BackendsTerminated(t *testing.T) {
 			}
 		default:
 			wantInternalDeleteError(t, res)
-			if !(s == size && r == 2*size) && !(s == 0 && r == 0) {
+			all, none := s == size && r == 2*size, s == 0 && r == 0
+			if !all && !none {
 				t.Errorf("failed group %d: got %d sessions %d runs, want all or nothing", g, s, r)
 			}
 		}
@@ -145,7 +146,7 @@ func TestDeleteSessions_ClientHangsUp(t *testing.T) {
 	go func() {
 		res, err := srv.Client().Do(req)
 		if err == nil {
-			res.Body.Close()
+			_ = res.Body.Close()
 			err = fmt.Errorf("got status %d", res.StatusCode)
 		}
 		done <- err
@@ -218,7 +219,7 @@ func newProxy(t *testing.T, target string) *proxy {
 		t.Fatal(err)
 	}
 	p := &proxy{ln: ln, target: target, conns: make(map[net.Conn]struct{})}
-	t.Cleanup(func() { ln.Close(); p.cut() })
+	t.Cleanup(func() { _ = ln.Close(); p.cut() })
 	go p.serve()
 	return p
 }
@@ -238,20 +239,20 @@ func (p *proxy) forward(c net.Conn) {
 	down := p.down
 	p.mu.Unlock()
 	if down {
-		c.Close()
+		_ = c.Close()
 		return
 	}
 	upstream, err := net.Dial("tcp", p.target)
 	if err != nil {
-		c.Close()
+		_ = c.Close()
 		return
 	}
 	if !p.track(c, upstream) {
 		return
 	}
-	go func() { io.Copy(upstream, c); upstream.Close() }()
-	io.Copy(c, upstream)
-	c.Close()
+	go func() { _, _ = io.Copy(upstream, c); _ = upstream.Close() }()
+	_, _ = io.Copy(c, upstream)
+	_ = c.Close()
 }
 
 // track registers a forwarded pair, or closes it when the proxy was cut
@@ -261,7 +262,7 @@ func (p *proxy) track(conns ...net.Conn) bool {
 	defer p.mu.Unlock()
 	for _, c := range conns {
 		if p.down {
-			c.Close()
+			_ = c.Close()
 			continue
 		}
 		p.conns[c] = struct{}{}
@@ -274,7 +275,7 @@ func (p *proxy) cut() {
 	defer p.mu.Unlock()
 	p.down = true
 	for c := range p.conns {
-		c.Close()
+		_ = c.Close()
 		delete(p.conns, c)
 	}
 }

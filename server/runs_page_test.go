@@ -98,7 +98,7 @@ func TestSessionRuns_FailureMidStreamAborts(t *testing.T) {
 			continue // cut before the headers: as good
 		}
 		body, err := io.ReadAll(res.Body)
-		res.Body.Close()
+		_ = res.Body.Close()
 		if err == nil {
 			t.Errorf("%s: read the whole body %q (status %d); want the connection cut", path, body, res.StatusCode)
 		}

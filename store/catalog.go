@@ -81,12 +81,6 @@ func OpenWith(ctx context.Context, dbs []DatabaseConfig, settings ConnSettings, 
 	return c, nil
 }
 
-// open validates the configuration and connects to every database, without
-// looking at its tables.
-func open(ctx context.Context, dbs []DatabaseConfig) (*Catalog, error) {
-	return openWith(ctx, dbs, ConnSettings{}, slog.New(slog.DiscardHandler))
-}
-
 func openWith(ctx context.Context, dbs []DatabaseConfig, settings ConnSettings, logger *slog.Logger) (*Catalog, error) {
 	if err := validateConfigs(dbs); err != nil {
 		return nil, err

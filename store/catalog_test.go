@@ -56,7 +56,7 @@ func TestCatalog_Resolve(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	t.Cleanup(func() { single.Close() })
+	t.Cleanup(func() { _ = single.Close() })
 	multi, err := Open(ctx, []DatabaseConfig{
 		{ID: "a", URL: "sqlite::memory:", Tables: []TablePair{{"first", "first_runs"}, {"second", "second_runs"}}},
 		{ID: "b", URL: "sqlite::memory:"},
@@ -64,7 +64,7 @@ func TestCatalog_Resolve(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	t.Cleanup(func() { multi.Close() })
+	t.Cleanup(func() { _ = multi.Close() })
 
 	for _, tc := range []struct {
 		name      string
@@ -137,7 +137,7 @@ func TestOpen_Errors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Open(context.Background(), tc.dbs, nil)
 			if err == nil {
-				c.Close()
+				_ = c.Close()
 				t.Fatalf("error: got nil, want one containing %q", tc.wantErr)
 			}
 			if !strings.Contains(err.Error(), tc.wantErr) {
@@ -160,7 +160,7 @@ func TestOpen_HidesPassword(t *testing.T) {
 		t.Run(url, func(t *testing.T) {
 			c, err := Open(context.Background(), []DatabaseConfig{dbConfig(url)}, nil)
 			if err == nil {
-				c.Close()
+				_ = c.Close()
 				t.Fatal("error: got nil, want a connection error")
 			}
 			if strings.Contains(err.Error(), "hunter2") {
@@ -204,7 +204,7 @@ func TestStore_SQLiteForeignKeysOnEveryConnection(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Conn: %v", err)
 		}
-		defer conn.Close()
+		defer func() { _ = conn.Close() }()
 		var fk int
 		var journal string
 		if err := conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {

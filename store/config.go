@@ -199,7 +199,7 @@ func ParseURL(raw string) (dialect string, dsn string, err error) {
 		case strings.HasPrefix(rest, ":memory:"):
 			path = rest
 		default:
-			return "", "", errors.New("sqlite URL must be sqlite://path, sqlite:///absolute/path or sqlite::memory:")
+			return "", "", errors.New("sqlite URL must be sqlite://path, sqlite:///absolute/path or sqlite::memory:") //nolint:staticcheck // ST1005: the final colon is part of the URL sqlite::memory:
 		}
 		path, query, _ := strings.Cut(path, "?")
 		if path == "" {

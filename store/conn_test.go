@@ -28,7 +28,7 @@ func TestOpenWith_ConnectionSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
+		defer func() { _ = c.Close() }()
 		if got := show(t, c, "application_name"); got != DefaultApplicationName {
 			t.Errorf("application_name = %q, want %q", got, DefaultApplicationName)
 		}
@@ -45,7 +45,7 @@ func TestOpenWith_ConnectionSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
+		defer func() { _ = c.Close() }()
 		if got := show(t, c, "application_name"); got != "blue" {
 			t.Errorf("application_name = %q, want blue", got)
 		}
@@ -67,7 +67,7 @@ func TestOpenWith_ConnectionSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
+		defer func() { _ = c.Close() }()
 		if got := show(t, c, "application_name"); got != "from-url" {
 			t.Errorf("application_name = %q, want from-url", got)
 		}
@@ -90,7 +90,7 @@ func TestOpenWith_StatementTimeoutSparesMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer holder.Close(ctx)
+	defer func() { _ = holder.Close(ctx) }()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	app := "agentos-test-" + hex.EncodeToString(b)

@@ -15,7 +15,7 @@ func TestSocketDead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer ln.Close()
+		defer func() { _ = ln.Close() }()
 		accepted := make(chan net.Conn, 1)
 		go func() {
 			c, _ := ln.Accept()
@@ -26,7 +26,7 @@ func TestSocketDead(t *testing.T) {
 			t.Fatal(err)
 		}
 		server = <-accepted
-		t.Cleanup(func() { client.Close(); server.Close() })
+		t.Cleanup(func() { _ = client.Close(); _ = server.Close() })
 		return client, server
 	}
 	// eventually gives the kernel a moment to deliver what the peer sent.
@@ -62,7 +62,7 @@ func TestSocketDead(t *testing.T) {
 	})
 	t.Run("ClosedByPeerIsDead", func(t *testing.T) {
 		c, s := pair(t)
-		s.Close()
+		_ = s.Close()
 		eventually(t, c, true)
 	})
 	t.Run("DoesNotWaitForAParkedReader", func(t *testing.T) {
@@ -84,8 +84,8 @@ func TestSocketDead(t *testing.T) {
 	})
 	t.Run("NotASocketIsDead", func(t *testing.T) {
 		a, b := net.Pipe()
-		defer a.Close()
-		defer b.Close()
+		defer func() { _ = a.Close() }()
+		defer func() { _ = b.Close() }()
 		if !socketDead(a) {
 			t.Fatal("socketDead of a pipe: got false, want true (ping instead)")
 		}

@@ -341,7 +341,7 @@ func (t *sessionsTable) sqliteDeleteTx(ctx context.Context, s *tableState, query
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }()
 	user := 0
 	if byUser {
 		user = 1

@@ -87,7 +87,7 @@ func (d *database) buildIndexes(ctx context.Context, builds []indexBuild) error 
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	if d.dialect == DialectPostgres {
 		if _, err := conn.ExecContext(ctx, "SET statement_timeout = 0"); err != nil {
 			return err

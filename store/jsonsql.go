@@ -56,19 +56,12 @@ func (j jsonSQL) present(v, key string) string {
 	return "(COALESCE(json_type(" + v + ", '$." + key + "'), 'null') <> 'null')"
 }
 
-// isObject and isArray test a JSON value's type.
+// isObject tests that a JSON value is an object.
 func (j jsonSQL) isObject(v string) string {
 	if j.postgres {
 		return "(jsonb_typeof(" + v + ") = 'object')"
 	}
 	return "(json_type(" + v + ") = 'object')"
-}
-
-func (j jsonSQL) isArray(v string) string {
-	if j.postgres {
-		return "(jsonb_typeof(" + v + ") = 'array')"
-	}
-	return "(json_type(" + v + ") = 'array')"
 }
 
 // nonEmptyArray is true when v is an array with at least one element.
@@ -123,16 +116,4 @@ func (j jsonSQL) jsonText(v string) string {
 		return "(" + v + ")::text"
 	}
 	return v // SQLite's -> and the value expression are JSON text already
-}
-
-// concat joins SQL text expressions.
-func (j jsonSQL) concat(parts ...string) string {
-	out := ""
-	for i, p := range parts {
-		if i > 0 {
-			out += " || "
-		}
-		out += p
-	}
-	return "(" + out + ")"
 }

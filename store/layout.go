@@ -86,12 +86,6 @@ func (l *layout) describe() string {
 	return "agno 3.0 before its first run (no runs yet)"
 }
 
-// isJSONText reports whether a column holds JSON as the PostgreSQL type
-// json (agno before 2.3.0), which must be cast to jsonb to be queried.
-func (l *layout) isJSONText(table map[string]string, column string) bool {
-	return table[column] == "json"
-}
-
 // missing returns the columns of want that cols lacks, in want's order.
 func missing(cols map[string]string, want []string) []string {
 	var out []string

@@ -235,10 +235,10 @@ func tracedTable(t *testing.T, url string) (*sessionsTable, *statementLog) {
 		err = d.prepare(context.Background())
 	}
 	if err != nil {
-		sqlDB.Close()
+		_ = sqlDB.Close()
 		t.Fatalf("newDatabase: %v", err)
 	}
-	t.Cleanup(func() { sqlDB.Close() })
+	t.Cleanup(func() { _ = sqlDB.Close() })
 	return d.tables[0], log
 }
 
@@ -524,7 +524,7 @@ func TestStore_DeleteLocksInKeyOrder(t *testing.T) {
 		if err != nil {
 			t.Fatalf("probe: %v", err)
 		}
-		defer tx.Rollback()
+		defer func() { _ = tx.Rollback() }()
 		_, err = tx.Exec(`SELECT FROM agno_sessions WHERE session_id = $1 FOR UPDATE NOWAIT`, id)
 		return err
 	}

@@ -516,7 +516,7 @@ func TestStore_UpdateSession(t *testing.T) {
 			if err != nil {
 				t.Fatalf("begin: %v", err)
 			}
-			defer other.Rollback()
+			defer func() { _ = other.Rollback() }()
 			var pid int
 			if err := other.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
 				t.Fatalf("backend pid: %v", err)

@@ -90,7 +90,7 @@ func seed(t testing.TB, c *Catalog, pair TablePair, sessions ...session) {
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }()
 	for _, s := range sessions {
 		if _, err := tx.Exec("INSERT INTO "+d.qualified(pair.Sessions)+
 			" (session_id, session_type, user_id, session_data, created_at) VALUES ("+p(1)+", "+p(2)+", "+p(3)+", '{\"k\": 1}', 1700000000)",
@@ -495,47 +495,4 @@ func TestStore_DeleteSessions(t *testing.T) {
 			}
 		})
 	})
-}
-
-// indexNames lists, sorted, the indexes on a table other than the primary
-// key's.
-func indexNames(t testing.TB, c *Catalog, table string) []string {
-	t.Helper()
-	d := c.byID["main"]
-	q := "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 AND indexname NOT LIKE '%_pkey' ORDER BY indexname"
-	if d.dialect == DialectSQLite {
-		q = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND name NOT LIKE 'sqlite_autoindex_%' ORDER BY name"
-	}
-	rows, err := d.sqlDB.Query(q, table)
-	if err != nil {
-		t.Fatalf("list indexes on %q: %v", table, err)
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatalf("list indexes on %q: %v", table, err)
-		}
-		names = append(names, name)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("list indexes on %q: %v", table, err)
-	}
-	return names
-}
-
-// countIndexes counts the indexes on a table.
-func countIndexes(t testing.TB, c *Catalog, table string) int {
-	t.Helper()
-	d := c.byID["main"]
-	q := "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1"
-	if d.dialect == DialectSQLite {
-		q = "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1"
-	}
-	var n int
-	if err := d.sqlDB.QueryRow(q, table).Scan(&n); err != nil {
-		t.Fatalf("count indexes on %q: %v", table, err)
-	}
-	return n
 }

@@ -60,7 +60,7 @@ func Upgrade(ctx context.Context, dbs []DatabaseConfig, settings ConnSettings, o
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	for _, d := range c.databases {
 		if err := d.upgrade(ctx, serverName, opts); err != nil {
 			return fmt.Errorf("database %q: %w", d.id, err)
@@ -220,27 +220,29 @@ func (d *database) serverConnections(ctx context.Context, name string) (int, err
 
 // printPlan writes what Upgrade would do.
 func (d *database) printPlan(w io.Writer, plans []pairUpgrade, refusals []string) {
-	fmt.Fprintf(w, "database %q:\n", d.id)
+	var b strings.Builder
+	fmt.Fprintf(&b, "database %q:\n", d.id)
 	for _, p := range plans {
 		n := p.t.names
 		switch {
 		case p.earlier:
 			if d.dialect == DialectPostgres && p.from != d.schema {
-				fmt.Fprintf(w, "  move %s.%s and %s.%s into schema %s\n", p.from, n.Sessions, p.from, n.Runs, d.schema)
+				fmt.Fprintf(&b, "  move %s.%s and %s.%s into schema %s\n", p.from, n.Sessions, p.from, n.Runs, d.schema)
 			}
-			fmt.Fprintf(w, "  convert %s and %s from this server's earlier layout to agno 3.0's (runs keyed by run_id, run_type and run_index filled, run_data completed, the legacy runs column added, version rows written)\n",
+			fmt.Fprintf(&b, "  convert %s and %s from this server's earlier layout to agno 3.0's (runs keyed by run_id, run_type and run_index filled, run_data completed, the legacy runs column added, version rows written)\n",
 				d.describeTable(n.Sessions), d.describeTable(n.Runs))
 		case p.hybrid:
-			fmt.Fprintf(w, "  convert the runs table %s (left by an earlier release next to agno's %s) to agno 3.0's, and drop the indexes this server added to %s\n",
+			fmt.Fprintf(&b, "  convert the runs table %s (left by an earlier release next to agno's %s) to agno 3.0's, and drop the indexes this server added to %s\n",
 				d.describeTable(n.Runs), d.describeTable(n.Sessions), d.describeTable(n.Sessions))
 		default:
-			fmt.Fprintf(w, "  %s: nothing to convert\n", d.describeTable(n.Sessions))
+			fmt.Fprintf(&b, "  %s: nothing to convert\n", d.describeTable(n.Sessions))
 		}
-		fmt.Fprintf(w, "  then create the pair if it is missing, and build the recommended indexes that are missing or invalid\n")
+		fmt.Fprintf(&b, "  then create the pair if it is missing, and build the recommended indexes that are missing or invalid\n")
 	}
 	for _, r := range refusals {
-		fmt.Fprintf(w, "  REFUSED: %s\n", r)
+		fmt.Fprintf(&b, "  REFUSED: %s\n", r)
 	}
+	_, _ = io.WriteString(w, b.String())
 }
 
 // convert runs every conversion of the database in one transaction, on
@@ -251,7 +253,7 @@ func (d *database) convert(ctx context.Context, plans []pairUpgrade) (err error)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	if d.dialect == DialectSQLite {
 		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
 			return err

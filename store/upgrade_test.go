@@ -101,7 +101,7 @@ func TestUpgrade_EarlierLayout(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Open after the upgrade: %v", err)
 		}
-		defer c.Close()
+		defer func() { _ = c.Close() }()
 		checkUpgraded(t, c, db, d, c.byID["main"].schema)
 		// Upgrading again changes nothing.
 		if err := Upgrade(ctx, []DatabaseConfig{cfg}, ConnSettings{}, UpgradeOptions{ServerApplicationName: alone(t)}, nil); err != nil {
@@ -129,7 +129,7 @@ func TestUpgrade_EarlierLayoutInPublic(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	checkUpgraded(t, c, db, d, DefaultSchema)
 	var left int
 	if err := db.QueryRow(`SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`).Scan(&left); err != nil || left != 0 {
@@ -219,7 +219,7 @@ func TestUpgrade_Refusals(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					defer server.Close()
+					defer func() { _ = server.Close() }()
 					if err := server.Ping(); err != nil {
 						t.Fatal(err)
 					}

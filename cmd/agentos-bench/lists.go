@@ -54,7 +54,6 @@ type listRow struct {
 	name                             string
 	httpMedian, httpP99, floor, peer time.Duration
 	peakRSS                          int64
-	note                             string
 }
 
 // listReport is the whole list section.
@@ -93,7 +92,7 @@ func lists(ctx context.Context, opts options, stdout io.Writer) (*listReport, er
 	}
 	defer func() {
 		if opts.listKeep {
-			fmt.Fprintf(stdout, "lists: kept %s\n", dbURL)
+			_, _ = fmt.Fprintf(stdout, "lists: kept %s\n", dbURL)
 			return
 		}
 		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -132,19 +131,19 @@ func lists(ctx context.Context, opts options, stdout io.Writer) (*listReport, er
 	defer peerPool.Close()
 	pools := listPools{floor: pool, peer: peerPool}
 	r := &listReport{sessions: opts.listSessions, manyRuns: opts.listManyRuns, bigRuns: opts.listBigRuns, rounds: opts.listRounds}
-	fmt.Fprintf(stdout, "lists: seeding %d sessions…\n", opts.listSessions)
+	_, _ = fmt.Fprintf(stdout, "lists: seeding %d sessions…\n", opts.listSessions)
 	start := time.Now()
 	if err := seedLists(ctx, pool, opts.listSessions, opts.listManyRuns, opts.listBigRuns); err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	r.seedTime = time.Since(start)
-	fmt.Fprintf(stdout, "lists: seeded in %s\n", r.seedTime.Round(time.Second))
+	_, _ = fmt.Fprintf(stdout, "lists: seeded in %s\n", r.seedTime.Round(time.Second))
 
 	catalog, err := store.Open(ctx, []store.DatabaseConfig{{ID: "bench", URL: dbURL, Schema: testdb.Schema(dbURL)}}, nil)
 	if err != nil {
 		return nil, err
 	}
-	defer catalog.Close()
+	defer func() { _ = catalog.Close() }()
 	table, err := catalog.Resolve("bench", "")
 	if err != nil {
 		return nil, err
@@ -159,7 +158,7 @@ func lists(ctx context.Context, opts options, stdout io.Writer) (*listReport, er
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sh.name, err)
 		}
-		fmt.Fprintf(stdout, "lists %s: http %v (p99 %v) floor %v peer %v rss %d MB\n", row.name, row.httpMedian, row.httpP99, row.floor, row.peer, row.peakRSS>>20)
+		_, _ = fmt.Fprintf(stdout, "lists %s: http %v (p99 %v) floor %v peer %v rss %d MB\n", row.name, row.httpMedian, row.httpP99, row.floor, row.peer, row.peakRSS>>20)
 		r.rows = append(r.rows, row)
 	}
 	for _, big := range []struct{ name, path string }{
@@ -170,7 +169,7 @@ func lists(ctx context.Context, opts options, stdout io.Writer) (*listReport, er
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", big.name, err)
 		}
-		fmt.Fprintf(stdout, "lists %s: http %v rss %d MB\n", row.name, row.httpMedian, row.peakRSS>>20)
+		_, _ = fmt.Fprintf(stdout, "lists %s: http %v rss %d MB\n", row.name, row.httpMedian, row.peakRSS>>20)
 		r.rows = append(r.rows, row)
 	}
 	if r.deepBefore, r.deepFull, err = deepPage(ctx, srv, client, pools, table, opts); err != nil {
@@ -184,12 +183,12 @@ func lists(ctx context.Context, opts options, stdout io.Writer) (*listReport, er
 	if r.updated, r.updFull, err = deepPage(ctx, srv, client, pools, table, opts); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(stdout, "lists %s: http %v, full-row OFFSET %v; after 10%% updated: http %v, full-row OFFSET %v\n",
+	_, _ = fmt.Fprintf(stdout, "lists %s: http %v, full-row OFFSET %v; after 10%% updated: http %v, full-row OFFSET %v\n",
 		r.deepBefore.name, r.deepBefore.httpMedian, r.deepFull, r.updated.httpMedian, r.updFull)
 	if r.upserts, err = upserts(ctx, pool, table); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(stdout, "lists upserts: %v with the trigram index, %v without\n", r.upserts[0], r.upserts[1])
+	_, _ = fmt.Fprintf(stdout, "lists upserts: %v with the trigram index, %v without\n", r.upserts[0], r.upserts[1])
 	if r.counting, r.sqliteName, err = counting(ctx, pool, opts); err != nil {
 		return nil, err
 	}
@@ -417,7 +416,7 @@ func timedGet(ctx context.Context, client *http.Client, url string) (time.Durati
 		return 0, err
 	}
 	_, err = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
+	_ = res.Body.Close()
 	if err == nil && res.StatusCode != http.StatusOK {
 		err = fmt.Errorf("GET %s: %s", url, res.Status)
 	}
@@ -436,7 +435,7 @@ func timedStatements(ctx context.Context, pool *pgxpool.Pool, stmts []store.Stat
 	if err != nil {
 		return 0, err
 	}
-	defer tx.Rollback(ctx)
+	defer func() { _ = tx.Rollback(ctx) }()
 	for _, s := range stmts {
 		if _, err := readAll(ctx, tx, s.SQL, s.Args...); err != nil {
 			return 0, err
@@ -622,13 +621,13 @@ func countingSQLite(ctx context.Context, opts options, n int64) ([]countRow, [2]
 	if err != nil {
 		return nil, name, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	url := "sqlite://" + filepath.Join(dir, "lists.db")
 	catalog, err := store.Open(ctx, []store.DatabaseConfig{{ID: "bench", URL: url}}, nil)
 	if err != nil {
 		return nil, name, err
 	}
-	defer catalog.Close()
+	defer func() { _ = catalog.Close() }()
 	table, err := catalog.Resolve("bench", "")
 	if err != nil {
 		return nil, name, err
@@ -641,7 +640,7 @@ func countingSQLite(ctx context.Context, opts options, n int64) ([]countRow, [2]
 	if err != nil {
 		return nil, name, err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	if _, err := db.ExecContext(ctx, `WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ?1)
 INSERT INTO agno_sessions (session_id, session_type, agent_id, user_id, session_data, created_at, updated_at)
 SELECT 'L' || i, 'agent', 'agent-' || (i % 100), CASE WHEN i = 3 THEN 'solo-user' ELSE 'u' || (i % 1000) END,
@@ -709,7 +708,7 @@ func sqliteStatements(ctx context.Context, db *sql.DB, stmts []string, arg any) 
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }()
 	for _, q := range stmts {
 		if err := drain(ctx, tx, q, arg); err != nil {
 			return err

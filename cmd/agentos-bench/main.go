@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	started := time.Now().UTC()
 	machine := describeMachine(ctx, opts)
-	fmt.Fprint(stdout, machine)
+	_, _ = fmt.Fprint(stdout, machine)
 
 	if opts.only != "deletes" {
 		listStarted := time.Now().UTC()
@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("lists: %w", err)
 		}
 		text := renderLists(r, machine, listStarted, time.Now().UTC())
-		fmt.Fprint(stdout, "\n"+text)
+		_, _ = fmt.Fprint(stdout, "\n"+text)
 		if opts.out != "" {
 			if err := writeSection(opts.out, listsBeginMarker, listsEndMarker, text); err != nil {
 				return err
@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		reports = append(reports, r)
 	}
 	text := renderAll(machine, started, time.Now().UTC(), reports)
-	fmt.Fprint(stdout, "\n"+text)
+	_, _ = fmt.Fprint(stdout, "\n"+text)
 	if opts.out == "" {
 		return nil
 	}

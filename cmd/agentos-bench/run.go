@@ -75,7 +75,7 @@ func runBackend(ctx context.Context, be *backend, opts options, progress io.Writ
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(progress, "%s bulk n=%d: http %v sql %v rss %d MB\n", be.name, n, row.http, row.sql, row.peakRSS>>20)
+		_, _ = fmt.Fprintf(progress, "%s bulk n=%d: http %v sql %v rss %d MB\n", be.name, n, row.http, row.sql, row.peakRSS>>20)
 		r.bulk = append(r.bulk, row)
 	}
 	text := agnoText()
@@ -96,7 +96,7 @@ func runBackend(ctx context.Context, be *backend, opts options, progress io.Writ
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(progress, "%s scale n=%d: http %v sql %v rss %d MB\n", be.name, n, row.http, row.sql, row.peakRSS>>20)
+		_, _ = fmt.Fprintf(progress, "%s scale n=%d: http %v sql %v rss %d MB\n", be.name, n, row.http, row.sql, row.peakRSS>>20)
 		r.scale = append(r.scale, row)
 	}
 	conc, err := concurrency(ctx, be, client, opts)
@@ -295,7 +295,7 @@ func deleteHTTP(ctx context.Context, client *http.Client, base string, body []by
 	if err != nil {
 		return err
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	msg, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusNoContent {
 		return fmt.Errorf("DELETE /sessions: status %d: %s", res.StatusCode, msg)

@@ -22,13 +22,13 @@ var commandSummaries = map[string]string{
 func commandUsage(fs *flag.FlagSet, command string) func() {
 	return func() {
 		w := fs.Output()
-		fmt.Fprintf(w, "Usage: agentos-sessions %s [flags]\n\n%s\n\n", command, commandSummaries[command])
-		fmt.Fprintf(w, "Flags (a flag wins over its environment variable, which wins over the default):\n")
+		_, _ = fmt.Fprintf(w, "Usage: agentos-sessions %s [flags]\n\n%s\n\n", command, commandSummaries[command])
+		_, _ = fmt.Fprintf(w, "Flags (a flag wins over its environment variable, which wins over the default):\n")
 		fs.PrintDefaults()
 		if command == "serve" {
 			// Secrets are never flags, so that they do not show in a
 			// process listing.
-			fmt.Fprintf(w, "\nEnvironment only (secrets):\n"+
+			_, _ = fmt.Fprintf(w, "\nEnvironment only (secrets):\n"+
 				"  OS_SECURITY_KEY\n    \tbearer token every /sessions route accepts, as an admin\n"+
 				"  JWT_VERIFICATION_KEY\n    \tHS256 secret or PEM public key (RSA, ECDSA, Ed25519) that verifies JWTs with scopes\n"+
 				"Unset both, the API is open to anyone who can reach it.\n")
@@ -74,7 +74,7 @@ func printVersion(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("agentos-sessions version", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: agentos-sessions version\n\nPrint the version, VCS revision and Go version of this binary on stdout.\n")
+		_, _ = fmt.Fprintf(stderr, "Usage: agentos-sessions version\n\nPrint the version, VCS revision and Go version of this binary on stdout.\n")
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -83,10 +83,10 @@ func printVersion(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "agentos-sessions version: unexpected argument %q\n", fs.Arg(0))
+		_, _ = fmt.Fprintf(stderr, "agentos-sessions version: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	fmt.Fprintln(stdout, versionString())
+	_, _ = fmt.Fprintln(stdout, versionString())
 	return 0
 }
 

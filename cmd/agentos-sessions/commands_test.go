@@ -152,7 +152,7 @@ func TestRun_Seed(t *testing.T) {
 			if err != nil {
 				t.Fatalf("open: %v", err)
 			}
-			defer catalog.Close()
+			defer func() { _ = catalog.Close() }()
 			sessions, err := catalog.Resolve("", "")
 			if err != nil {
 				t.Fatalf("resolve: %v", err)
@@ -237,7 +237,7 @@ func TestProgressBar_OnlyOnATerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer file.Close()
+	defer func() { _ = file.Close() }()
 	for name, w := range map[string]io.Writer{"a buffer": &bytes.Buffer{}, "a file": file} {
 		if bar := newProgressBar(w, 1000); bar.w != nil {
 			t.Errorf("progress bar drawn on %s, want it on a terminal only", name)

@@ -43,7 +43,7 @@ func main() {
 // stderr.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, usage)
+		_, _ = fmt.Fprint(stderr, usage)
 		if len(args) == 0 {
 			return 2
 		}
@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return printVersion(args[1:], stdout, stderr)
 	}
 	if command != "serve" && command != "migrate" && command != "seed" {
-		fmt.Fprintf(stderr, "agentos-sessions: unknown command %q\n\n%s", command, usage)
+		_, _ = fmt.Fprintf(stderr, "agentos-sessions: unknown command %q\n\n%s", command, usage)
 		return 2
 	}
 	cfg, err := parseConfig(command, args[1:], getenv, stderr)
@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "agentos-sessions %s: %v\n", command, err)
+		_, _ = fmt.Fprintf(stderr, "agentos-sessions %s: %v\n", command, err)
 		return 2
 	}
 	logger := newLogger(cfg, stderr)
@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = serve(ctx, cfg, logger)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "agentos-sessions %s: %v\n", command, err)
+		_, _ = fmt.Fprintf(stderr, "agentos-sessions %s: %v\n", command, err)
 		return 1
 	}
 	return 0
@@ -105,7 +105,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer catalog.Close()
+	defer func() { _ = catalog.Close() }()
 
 	e, err := server.NewServer(server.Config{
 		SecurityKey:        cfg.SecurityKey,

@@ -160,13 +160,13 @@ func TestRun_ServesAndShutsDown(t *testing.T) {
 			if err != nil || res.StatusCode != http.StatusOK {
 				t.Fatalf("GET /health: %v %v", res, err)
 			}
-			res.Body.Close()
+			_ = res.Body.Close()
 			req, _ := http.NewRequest(http.MethodDelete, s.url+"/sessions", strings.NewReader(`{"session_ids":["x"],"session_types":["agent"]}`))
 			res, err = http.DefaultClient.Do(req)
 			if err != nil || res.StatusCode != http.StatusNoContent {
 				t.Fatalf("DELETE /sessions: %v %v", res, err)
 			}
-			res.Body.Close()
+			_ = res.Body.Close()
 			if !strings.Contains(s.log.String(), "OS_SECURITY_KEY is not set") {
 				t.Errorf("no warning that the API is open in %q", s.log)
 			}
@@ -198,7 +198,7 @@ func startServe(t *testing.T, vars map[string]string, args ...string) *served {
 	exit := make(chan int, 1)
 	go func() {
 		code := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), env(vars), io.Discard, w)
-		w.Close()
+		_ = w.Close()
 		<-log.Done() // every line is in log before the exit code is
 		exit <- code
 	}()

@@ -63,7 +63,7 @@ func TestMigrate_EarlierDatabase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer res.Body.Close()
+		defer func() { _ = res.Body.Close() }()
 		body, _ := io.ReadAll(res.Body)
 		var runs []map[string]any
 		if err := json.Unmarshal(body, &runs); err != nil || res.StatusCode != http.StatusOK {

@@ -96,7 +96,7 @@ func TestRun_SecuritySettings(t *testing.T) {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
+		_ = res.Body.Close()
 		if res.StatusCode != tt.status || !strings.Contains(string(body), tt.detail) {
 			t.Errorf("%s: got %d %s, want %d %q", tt.name, res.StatusCode, body, tt.status, tt.detail)
 		}

@@ -89,7 +89,7 @@ func seed(ctx context.Context, cfg Config, logger *slog.Logger, progress io.Writ
 	if err != nil {
 		return err
 	}
-	defer catalog.Close()
+	defer func() { _ = catalog.Close() }()
 	db := dbs[0].ID
 	writers := seedWriters
 	if dialect, _, _ := store.ParseURL(dbs[0].URL); dialect == store.DialectSQLite {
@@ -311,11 +311,11 @@ func (p *progressBar) add(n int) {
 	p.done += n
 	const width = 40
 	filled := width * p.done / p.total
-	fmt.Fprintf(p.w, "\rseeding [%s%s] %d/%d sessions", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), p.done, p.total)
+	_, _ = fmt.Fprintf(p.w, "\rseeding [%s%s] %d/%d sessions", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), p.done, p.total)
 }
 
 func (p *progressBar) finish() {
 	if p.w != nil {
-		fmt.Fprintln(p.w)
+		_, _ = fmt.Fprintln(p.w)
 	}
 }

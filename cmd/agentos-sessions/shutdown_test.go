@@ -39,7 +39,7 @@ func blockedDelete(t *testing.T, db *gorm.DB, base, app string) (status <-chan i
 			got <- -1
 			return
 		}
-		res.Body.Close()
+		_ = res.Body.Close()
 		got <- res.StatusCode
 	}()
 	testkit.WaitForLockWaiters(t, db, app, 1)
@@ -71,7 +71,7 @@ func TestServe_GracefulShutdown(t *testing.T) {
 		if err != nil {
 			break // no longer accepting
 		}
-		c.Close()
+		_ = c.Close()
 		if time.Now().After(deadline) {
 			t.Fatal("still accepting connections a minute after shutdown began")
 		}

@@ -48,10 +48,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	report, err := soak(ctx, *targets, *bin, *replicas, *dbURL, *rate, *duration, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "agentos-soak: %v\n", err)
+		_, _ = fmt.Fprintf(stderr, "agentos-soak: %v\n", err)
 		return 1
 	}
-	fmt.Fprint(stdout, report)
+	_, _ = fmt.Fprint(stdout, report)
 	if report.Lost > 0 || report.Errors() > 0 {
 		return 1
 	}
@@ -75,7 +75,7 @@ func soak(ctx context.Context, targets, bin string, replicas int, dbURL string, 
 		servers, err := startServers(ctx, bin, replicas, url, stderr)
 		defer func() {
 			if err := stopServers(servers); err != nil {
-				fmt.Fprintf(stderr, "agentos-soak: %v\n", err)
+				_, _ = fmt.Fprintf(stderr, "agentos-soak: %v\n", err)
 			}
 		}()
 		if err != nil {
@@ -88,7 +88,7 @@ func soak(ctx context.Context, targets, bin string, replicas int, dbURL string, 
 	if err := loopbackOnly(bases); err != nil {
 		return Report{}, err
 	}
-	fmt.Fprintf(stderr, "agentos-soak: %d/s for %s against %s\n", rate, duration, strings.Join(bases, " "))
+	_, _ = fmt.Fprintf(stderr, "agentos-soak: %d/s for %s against %s\n", rate, duration, strings.Join(bases, " "))
 	return Run(ctx, Load{Targets: bases, Rate: rate, Duration: duration, Prefix: prefix})
 }
 

@@ -263,7 +263,7 @@ func (s *soaker) send(method, path, body string, counted bool) (int, []byte) {
 	status, data := 0, []byte(nil)
 	if err == nil {
 		data, err = io.ReadAll(res.Body)
-		res.Body.Close()
+		_ = res.Body.Close()
 		status = res.StatusCode
 		if err != nil {
 			status = 0

@@ -28,7 +28,7 @@ func openPostgres(t testing.TB) (*sql.DB, string) {
 	if err != nil {
 		t.Fatalf("open postgres: %v", err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { _ = db.Close() })
 	return db, u.Query().Get("search_path")
 }
 
@@ -41,7 +41,7 @@ func openSQLite(t testing.TB) *sql.DB {
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { _ = db.Close() })
 	return db
 }
 
@@ -223,7 +223,7 @@ func pgConstraints(t testing.TB, db *sql.DB, schema, table string) map[string]st
 	if err != nil {
 		t.Fatalf("constraints of %s: %v", table, err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }()
 	// pg_get_constraintdef leaves out the schemas on the search_path.
 	if _, err := tx.Exec("SET LOCAL search_path TO pg_catalog"); err != nil {
 		t.Fatalf("constraints of %s: %v", table, err)

@@ -102,7 +102,7 @@ func outputs(comments []string, line int) ([]Output, error) {
 				v, err = decode(text)
 			}
 			if err != nil {
-				return nil, fmt.Errorf("README.md:%d: the output shown is not valid JSON: %v", line+start, err)
+				return nil, fmt.Errorf("README.md:%d: the output shown is not valid JSON: %w", line+start, err)
 			}
 			out = append(out, Output{Line: line + start, JSON: v})
 		default:

@@ -259,7 +259,7 @@ func (r *runner) golang(b Block, env []string) error {
 	build := exec.Command("go", "build", "-o", bin, src)
 	build.Dir = r.root
 	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
+		return fmt.Errorf("go build: %w\n%s", err, out)
 	}
 	out, err := r.command(env, bin)
 	if err != nil {
@@ -296,7 +296,7 @@ func (r *runner) command(env []string, name string, args ...string) (string, err
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return stdout.String(), fmt.Errorf("%s: %v\nstdout:\n%s\nstderr:\n%s", name, err, stdout.String(), stderr.String())
+		return stdout.String(), fmt.Errorf("%s: %w\nstdout:\n%s\nstderr:\n%s", name, err, stdout.String(), stderr.String())
 	}
 	return stdout.String(), nil
 }

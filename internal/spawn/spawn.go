@@ -131,7 +131,7 @@ func Watch(r io.Reader, copyTo io.Writer) *Log {
 		for sc.Scan() {
 			line := sc.Text()
 			if copyTo != nil {
-				fmt.Fprintln(copyTo, line)
+				_, _ = fmt.Fprintln(copyTo, line)
 			}
 			l.mu.Lock()
 			l.text.WriteString(line)

@@ -33,8 +33,8 @@ func TestLog_Addr(t *testing.T) {
 	r, w := io.Pipe()
 	l := Watch(r, nil)
 	go func() {
-		io.WriteString(w, "level=INFO msg=migrating\nlevel=INFO msg=listening addr=127.0.0.1:5\nlevel=INFO msg=request\n")
-		w.Close()
+		_, _ = io.WriteString(w, "level=INFO msg=migrating\nlevel=INFO msg=listening addr=127.0.0.1:5\nlevel=INFO msg=request\n")
+		_ = w.Close()
 	}()
 	if addr, err := l.Addr(ctx); addr != "127.0.0.1:5" || err != nil {
 		t.Errorf("Addr = %q, %v; want 127.0.0.1:5", addr, err)

@@ -84,9 +84,9 @@ func NewSchema(ctx context.Context, base, prefix string) (schemaURL string, drop
 	}
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
-		return "", nil, fmt.Errorf("%w at %s: %v", ErrUnreachable, u.Redacted(), err)
+		return "", nil, fmt.Errorf("%w at %s: %w", ErrUnreachable, u.Redacted(), err)
 	}
-	defer conn.Close(context.Background())
+	defer func() { _ = conn.Close(context.Background()) }()
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {
 		return "", nil, fmt.Errorf("random schema name: %w", err)
@@ -101,7 +101,7 @@ func NewSchema(ctx context.Context, base, prefix string) (schemaURL string, drop
 		if err != nil {
 			return fmt.Errorf("drop schema %s: %w", schema, err)
 		}
-		defer conn.Close(context.Background())
+		defer func() { _ = conn.Close(context.Background()) }()
 		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
 			return fmt.Errorf("drop schema %s: %w", schema, err)
 		}

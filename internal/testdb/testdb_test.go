@@ -27,7 +27,7 @@ func TestPostgresURL(t *testing.T) {
 		if err != nil {
 			t.Fatalf("connect: %v", err)
 		}
-		defer conn.Close(ctx)
+		defer func() { _ = conn.Close(ctx) }()
 		if _, err := conn.Exec(ctx, "CREATE TABLE probe (id int)"); err != nil {
 			t.Fatalf("create table: %v", err)
 		}
@@ -51,7 +51,7 @@ func TestPostgresURL(t *testing.T) {
 		if err != nil {
 			t.Fatalf("connect: %v", err)
 		}
-		defer conn.Close(ctx)
+		defer func() { _ = conn.Close(ctx) }()
 		var n int
 		if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_namespace WHERE nspname = $1", schema).Scan(&n); err != nil {
 			t.Fatalf("look up schema: %v", err)

@@ -112,7 +112,7 @@ func Open(t testing.TB, url string) *gorm.DB {
 	if err != nil {
 		t.Fatalf("testkit: parse url: %v", err)
 	}
-	var dial gorm.Dialector = postgres.Open(dsn)
+	dial := postgres.Open(dsn)
 	if dialect == store.DialectSQLite {
 		dial = sqlite.Open(dsn)
 	}
