@@ -296,7 +296,11 @@ func (d *database) convert(ctx context.Context, plans []pairUpgrade) (err error)
 			return err
 		}
 		bad := rows.Next()
+		err = rows.Err()
 		rows.Close()
+		if err != nil {
+			return err
+		}
 		if bad {
 			return errors.New("the converted tables fail SQLite's foreign key check")
 		}
@@ -553,7 +557,11 @@ ORDER BY r.session_id, r.created_at, r.run_id LIMIT ` + fmt.Sprint(upgradeBatch)
 			}
 			renames[name] = map[string]string{"p": n.Runs + "_pkey", "f": n.Runs + "_session_id_fkey"}[typ]
 		}
+		err = rows.Err()
 		rows.Close()
+		if err != nil {
+			return nil, err
+		}
 		for from, to := range renames {
 			if from == to || len(to) > maxIdentLen {
 				continue
