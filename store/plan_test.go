@@ -813,7 +813,7 @@ func TestStore_ListPlanCaching(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	seedMany(t, c, DefaultTables, 100)
 	tbl, err := c.Resolve("main", "")
 	if err != nil {

@@ -88,7 +88,7 @@ func runBackend(ctx context.Context, be *backend, opts options, progress io.Writ
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(progress, "%s bulk, agno-sized runs, n=%d: http %v sql %v rss %d MB\n", be.name, n, row.http, row.sql, row.peakRSS>>20)
+		_, _ = fmt.Fprintf(progress, "%s bulk, agno-sized runs, n=%d: http %v sql %v rss %d MB\n", be.name, n, row.http, row.sql, row.peakRSS>>20)
 		r.bulkAgno = append(r.bulkAgno, row)
 	}
 	for _, n := range opts.scale {
