@@ -87,6 +87,9 @@ func NewSchema(ctx context.Context, base, prefix string) (schemaURL string, drop
 		return "", nil, fmt.Errorf("%w at %s: %w", ErrUnreachable, u.Redacted(), err)
 	}
 	defer func() { _ = conn.Close(context.Background()) }()
+	if err := trigramInPublic(ctx, conn); err != nil {
+		return "", nil, err
+	}
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {
 		return "", nil, fmt.Errorf("random schema name: %w", err)
@@ -113,6 +116,31 @@ func NewSchema(ctx context.Context, base, prefix string) (schemaURL string, drop
 	q.Set("search_path", name)
 	u.RawQuery = q.Encode()
 	return u.String(), drop, nil
+}
+
+// trigramInPublic installs pg_trgm in the public schema before any test
+// store does. Otherwise the first store to install it would put it in its
+// own schema (the first on its search_path), and dropping that schema at
+// the end of its test would drop the extension and, with it, every other
+// schema's trigram index, under the feet of tests still running, in this
+// run or in another one on the same server. The advisory lock keeps two
+// runs from installing it at once (which fails one of them).
+func trigramInPublic(ctx context.Context, conn *pgx.Conn) error {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("install pg_trgm: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('agentos-sessions testdb pg_trgm'))"); err != nil {
+		return fmt.Errorf("install pg_trgm: %w", err)
+	}
+	if _, err := tx.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"); err != nil {
+		return fmt.Errorf("install pg_trgm: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("install pg_trgm: %w", err)
+	}
+	return nil
 }
 
 // SQLiteURL returns a sqlite:// URL to a new database file in the test's
