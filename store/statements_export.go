@@ -14,12 +14,11 @@ type Statement struct {
 }
 
 // ListStatements returns the statements ListSessions runs for f when the
-// page is not past the end: one, the page with its total, or (SQLite
-// without a name filter) the count and the page, in one read-only
-// transaction. It is for
-// benchmarks that time the store's own statements
-// without the server around them (the floor of a request); s must be a
-// table this package resolved, not a decorator of one.
+// page is not past the end: on PostgreSQL one, the page with its total;
+// on SQLite the count and the page, in one read-only transaction. It is
+// for benchmarks that time the store's own statements without the server
+// around them (the floor of a request); s must be a table this package
+// resolved, not a decorator of one.
 func ListStatements(ctx context.Context, s Sessions, f ListFilter) ([]Statement, error) {
 	t, ok := s.(*sessionsTable)
 	if !ok {
@@ -31,7 +30,7 @@ func ListStatements(ctx context.Context, s Sessions, f ListFilter) ([]Statement,
 	q := t.current(ctx).sql
 	where := t.listWhere(q, f)
 	offset := int64(f.Page-1) * int64(f.Limit)
-	if t.db.dialect == DialectPostgres || f.NameContains != nil {
+	if t.db.dialect == DialectPostgres {
 		page := t.listPage(q, where, f, offset, true)
 		return []Statement{{page.sql.String(), page.bound()}}, nil
 	}
