@@ -424,6 +424,30 @@ func TestStore_AgnoEncodings(t *testing.T) {
 	})
 }
 
+// TestStore_SQLiteMalformedSessionData: a session_data that starts like
+// an object but is no JSON (agno never writes one) still lists and reads
+// (the store's decoding checks every value), while a session_name search
+// on SQLite, which reads such text as an object straight away, fails with
+// an error instead of answering a wrong page.
+func TestStore_SQLiteMalformedSessionData(t *testing.T) {
+	ctx := context.Background()
+	url := testdb.SQLiteURL(t)
+	db, d := rawDB(t, url)
+	f := agnodb.Create(t, db, d, agnodb.V3, agnodb.Options{})
+	f.InsertSession(t, agnodb.Session{ID: "good", AgentID: ptr("helper"), SessionData: map[string]any{"session_name": "weekly report"}, CreatedAt: 1})
+	f.InsertSession(t, agnodb.Session{ID: "bad", AgentID: ptr("helper"), SessionData: map[string]any{}, CreatedAt: 2})
+	mustExec(t, db, `UPDATE agno_sessions SET session_data = '{"session_name": "weekly' WHERE session_id = 'bad'`)
+	tbl := resolve(t, openCatalog(t, url), "")
+
+	all, total, err := tbl.ListSessions(ctx, ListFilter{SortBy: "created_at", Limit: 10, Page: 1})
+	if err != nil || total != 2 || len(all) != 2 {
+		t.Fatalf("list without a filter: %d of %d, %v; want both sessions", len(all), total, err)
+	}
+	if _, _, err := tbl.ListSessions(ctx, ListFilter{NameContains: ptr("weekly"), SortBy: "created_at", Limit: 10, Page: 1}); err == nil {
+		t.Errorf("name search over malformed session_data: no error")
+	}
+}
+
 // TestStore_RefusesLayoutsItCannotServe: this server's earlier layout (or
 // its runs table next to agno's sessions table) names `migrate`; missing
 // columns are named; nothing is created or changed either way.
