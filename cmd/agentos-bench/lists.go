@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -12,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -133,7 +135,15 @@ func lists(ctx context.Context, opts options, stdout io.Writer) (*listReport, er
 	r := &listReport{sessions: opts.listSessions, manyRuns: opts.listManyRuns, bigRuns: opts.listBigRuns, rounds: opts.listRounds}
 	_, _ = fmt.Fprintf(stdout, "lists: seeding %d sessions…\n", opts.listSessions)
 	start := time.Now()
-	if err := seedLists(ctx, pool, opts.listSessions, opts.listManyRuns, opts.listBigRuns); err != nil {
+	seedCfg := floorCfg.Copy()
+	seedCfg.MaxConns = 2
+	seedPool, err := pgxpool.NewWithConfig(ctx, seedCfg)
+	if err != nil {
+		return nil, err
+	}
+	err = seedLists(ctx, seedPool, opts.listSessions, opts.listManyRuns, opts.listBigRuns)
+	seedPool.Close()
+	if err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	r.seedTime = time.Since(start)
@@ -202,17 +212,34 @@ func lists(ctx context.Context, opts options, stdout io.Writer) (*listReport, er
 // 5,000 runs ("many-0" … "many-9"); and one of 2,000 runs of 256 kB
 // ("big"). Users: u0 … u999 own a thousand sessions each; "unnamed-user"
 // and "named-user" own 200 each, all unnamed and all named; "solo-user"
-// owns one. agno's run indexes are dropped for the load and made again,
-// with agno's names, then everything is vacuumed and analyzed.
+// owns one. Both tables' indexes but their keys are dropped for the load
+// and made again from their own definitions (so agno's names and this
+// server's stay), the large inserts run in two halves at once on pool's
+// connections (one per core here), then everything is vacuumed and
+// analyzed.
 func seedLists(ctx context.Context, pool *pgxpool.Pool, n, manyRuns, bigRuns int) error {
-	runIndexes := []string{"session_id", "run_type", "agent_id", "team_id", "workflow_id", "user_id", "status", "created_at"}
-	for _, col := range runIndexes {
-		if _, err := pool.Exec(ctx, "DROP INDEX idx_agno_runs_"+col); err != nil {
+	var indexes []string // the definitions of the dropped indexes
+	for _, table := range []string{"agno_sessions", "agno_runs"} {
+		rows, err := pool.Query(ctx, `SELECT c.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x
+JOIN pg_class c ON c.oid = x.indexrelid
+WHERE x.indrelid = $1::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)`, table)
+		if err != nil {
 			return err
 		}
-	}
-	if _, err := pool.Exec(ctx, "DROP INDEX idx_agno_runs_session_id_run_index"); err != nil {
-		return err
+		names, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (string, error) {
+			var name, def string
+			err := row.Scan(&name, &def)
+			indexes = append(indexes, def)
+			return name, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, name := range names {
+			if _, err := pool.Exec(ctx, "DROP INDEX "+pgx.Identifier{name}.Sanitize()); err != nil {
+				return err
+			}
+		}
 	}
 	const runData = `jsonb_build_object('run_id', s.session_id || '-' || i, 'session_id', s.session_id,
   s.session_type || '_id', COALESCE(s.agent_id, s.team_id, s.workflow_id), 'status', 'COMPLETED', 'created_at', s.created_at + i,
@@ -229,8 +256,9 @@ SELECT s.session_id || '-' || i, s.session_id, s.session_type, s.agent_id, s.tea
   ` + fmt.Sprintf(runData, content, answer) + `, s.created_at + i, s.created_at + i
 FROM agno_sessions s, generate_series(0, ` + fmt.Sprint(count-1) + `) i WHERE ` + where
 	}
-	for _, q := range []string{
-		`INSERT INTO agno_sessions (session_id, session_type, agent_id, team_id, workflow_id, user_id, session_data, agent_data, metadata, created_at, updated_at)
+	// sessions inserts the sessions g = from, from + 2, … up to n.
+	sessions := func(from int) string {
+		return `INSERT INTO agno_sessions (session_id, session_type, agent_id, team_id, workflow_id, user_id, session_data, agent_data, metadata, created_at, updated_at)
 SELECT 'L' || g, (ARRAY['agent', 'team', 'workflow'])[g % 3 + 1],
   CASE WHEN g % 3 = 0 THEN 'agent-' || g % 100 END, CASE WHEN g % 3 = 1 THEN 'team-' || g % 100 END, CASE WHEN g % 3 = 2 THEN 'workflow-' || g % 100 END,
   CASE WHEN g % 5000 = 1 THEN 'unnamed-user' WHEN g % 5000 = 2 THEN 'named-user' WHEN g = 3 THEN 'solo-user' ELSE 'u' || g % 1000 END,
@@ -239,29 +267,30 @@ SELECT 'L' || g, (ARRAY['agent', 'team', 'workflow'])[g % 3 + 1],
       'session_metrics', jsonb_build_object('input_tokens', 360, 'output_tokens', 240, 'total_tokens', 600)) END,
   jsonb_build_object('name', 'Helper', 'agent_id', 'agent-' || g % 100), jsonb_build_object('source', 'bench'),
   1700000000 + g * 10, 1700000000 + g * 10 + g % 7
-FROM generate_series(1, $1::int) g`,
-		runs("s.session_id LIKE 'L%'", 3, 10, 45),
-		`INSERT INTO agno_sessions (session_id, session_type, agent_id, user_id, session_data, created_at, updated_at)
+FROM generate_series(` + fmt.Sprint(from) + `, ` + fmt.Sprint(n) + `, 2) g`
+	}
+	const even = `right(s.session_id, 1) IN ('0', '2', '4', '6', '8')`
+	// Each step's statements run at once, each on a connection of its own.
+	for _, step := range [][]string{
+		{sessions(1), sessions(2)},
+		{runs("s.session_id LIKE 'L%' AND "+even, 3, 10, 45), runs("s.session_id LIKE 'L%' AND NOT "+even, 3, 10, 45)},
+		{`INSERT INTO agno_sessions (session_id, session_type, agent_id, user_id, session_data, created_at, updated_at)
 SELECT 'many-' || g, 'agent', 'agent-many', 'many-user', '{}'::jsonb, 1600000000 + g, 1600000000 + g FROM generate_series(0, 9) g
-UNION ALL SELECT 'big', 'agent', 'agent-big', 'big-user', '{}'::jsonb, 1600000100, 1600000100`,
-		runs("s.session_id LIKE 'many-%'", manyRuns, 10, 45),
-		runs("s.session_id = 'big'", bigRuns, 10, 8000),
+UNION ALL SELECT 'big', 'agent', 'agent-big', 'big-user', '{}'::jsonb, 1600000100, 1600000100`},
+		{runs("s.session_id LIKE 'many-%'", manyRuns, 10, 45), runs("s.session_id = 'big'", bigRuns, 10, 8000)},
+		indexes,
 	} {
-		args := []any{}
-		if strings.Contains(q, "$1") {
-			args = append(args, n)
+		errs := make([]error, len(step))
+		var wg sync.WaitGroup
+		for i, q := range step {
+			wg.Go(func() {
+				_, errs[i] = pool.Exec(ctx, q)
+			})
 		}
-		if _, err := pool.Exec(ctx, q, args...); err != nil {
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
 			return err
 		}
-	}
-	for _, col := range runIndexes {
-		if _, err := pool.Exec(ctx, "CREATE INDEX idx_agno_runs_"+col+" ON agno_runs ("+col+")"); err != nil {
-			return err
-		}
-	}
-	if _, err := pool.Exec(ctx, "CREATE INDEX idx_agno_runs_session_id_run_index ON agno_runs (session_id, run_index)"); err != nil {
-		return err
 	}
 	_, err := pool.Exec(ctx, "VACUUM ANALYZE")
 	return err
