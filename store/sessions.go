@@ -135,19 +135,28 @@ func (t *sessionsTable) listPage(q *layoutSQL, where *stmt, f ListFilter, offset
 	limit, skip := strconv.Itoa(f.Limit), strconv.FormatInt(offset, 10)
 	total := "CASE WHEN count(*) OVER () < " + limit + " THEN " + skip + " + count(*) OVER () ELSE " +
 		"(SELECT count(*) FROM " + q.sessions + " AS s" + where.sql.String() + ") END"
-	keys := "s.session_id"
-	if f.NameContains != nil {
+	join := ") AS k JOIN " + q.sessions + " AS s ON s.session_id = k.session_id" + order
+	if f.NameContains != nil && withTotal {
 		// No index gives the name filter's order: the page's keys come
 		// from sorting every match, so counting them there costs nothing,
 		// where the count subquery would search the trigram index again.
-		total, keys = "k.total", "s.session_id, count(*) OVER () AS total"
+		// The matches are counted in a subquery of their own, which
+		// PostgreSQL reads whole along its cheapest path (the trigram
+		// index): with the count beside the ORDER BY … LIMIT, PostgreSQL
+		// 15 costed the window as if the limit stopped it early, walked
+		// the created_at index backwards through all 1,000,000 sessions
+		// and took 1.5 s where the index takes 40 ms.
+		m := " ORDER BY m.sort_key" + dir + ", m.session_id" + dir
+		page := where.after("SELECT " + q.listCols + ", k.total FROM (SELECT m.session_id, m.total FROM (SELECT s.session_id, " +
+			sortKeys[f.SortBy] + " AS sort_key, count(*) OVER () AS total FROM " + q.sessions + " AS s")
+		page.add(") AS m", m, " LIMIT ", limit, " OFFSET ", skip, join)
+		return page
 	}
 	if !withTotal {
-		total, keys = "0", "s.session_id"
+		total = "0"
 	}
-	page := where.after("SELECT " + q.listCols + ", " + total + " FROM (SELECT " + keys + " FROM " + q.sessions + " AS s")
-	page.add(order, " LIMIT ", limit, " OFFSET ", skip, ") AS k JOIN ",
-		q.sessions, " AS s ON s.session_id = k.session_id", order)
+	page := where.after("SELECT " + q.listCols + ", " + total + " FROM (SELECT s.session_id FROM " + q.sessions + " AS s")
+	page.add(order, " LIMIT ", limit, " OFFSET ", skip, join)
 	return page
 }
 
