@@ -46,6 +46,24 @@ func TestPostgresURL(t *testing.T) {
 	if schema == "" {
 		return // skipped or failed above
 	}
+	// pg_trgm is in public before any test store installs it into the
+	// first schema on its search_path, whose drop would take every other
+	// schema's trigram index with it.
+	t.Run("TrigramInPublic", func(t *testing.T) {
+		conn, err := pgx.Connect(ctx, PostgresURL(t))
+		if err != nil {
+			t.Fatalf("connect: %v", err)
+		}
+		defer func() { _ = conn.Close(ctx) }()
+		var in string
+		if err := conn.QueryRow(ctx, `SELECT n.nspname FROM pg_extension e
+JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'`).Scan(&in); err != nil {
+			t.Fatalf("find pg_trgm: %v", err)
+		}
+		if in != "public" {
+			t.Errorf("pg_trgm in schema %q, want public", in)
+		}
+	})
 	t.Run("SchemaDroppedAfterTest", func(t *testing.T) {
 		conn, err := pgx.Connect(ctx, PostgresURL(t))
 		if err != nil {
