@@ -133,8 +133,6 @@ func (t *sessionsTable) listPage(q *layoutSQL, where *stmt, f ListFilter, offset
 	// every request (1.5–2.5 ms on 1,000,000 sessions, where running it
 	// takes 0.4 ms).
 	limit, skip := strconv.Itoa(f.Limit), strconv.FormatInt(offset, 10)
-	total := "CASE WHEN count(*) OVER () < " + limit + " THEN " + skip + " + count(*) OVER () ELSE " +
-		"(SELECT count(*) FROM " + q.sessions + " AS s" + where.sql.String() + ") END"
 	join := ") AS k JOIN " + q.sessions + " AS s ON s.session_id = k.session_id" + order
 	if f.NameContains != nil && withTotal {
 		// No index gives the name filter's order: the page's keys come
@@ -152,8 +150,10 @@ func (t *sessionsTable) listPage(q *layoutSQL, where *stmt, f ListFilter, offset
 		page.add(") AS m", m, " LIMIT ", limit, " OFFSET ", skip, join)
 		return page
 	}
-	if !withTotal {
-		total = "0"
+	total := "0"
+	if withTotal {
+		total = "CASE WHEN count(*) OVER () < " + limit + " THEN " + skip + " + count(*) OVER () ELSE " +
+			"(SELECT count(*) FROM " + q.sessions + " AS s" + where.sql.String() + ") END"
 	}
 	page := where.after("SELECT " + q.listCols + ", " + total + " FROM (SELECT s.session_id FROM " + q.sessions + " AS s")
 	page.add(order, " LIMIT ", limit, " OFFSET ", skip, join)
